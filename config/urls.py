@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+handler404 = "config.api_errors.not_found"
+handler500 = "config.api_errors.server_error"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("sharing.urls")),
+    path("", include("analytics.urls")),
+]

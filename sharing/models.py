@@ -1,0 +1,72 @@
+"""Share tokens: read-only access to one site's statistics for whoever holds the token."""
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from analytics.models import Site
+from analytics.periods import PERIODS, in_canonical_order
+
+
+class ShareTokenQuerySet(models.QuerySet):
+    def active(self, now: dt.datetime | None = None) -> "ShareTokenQuerySet":
+        """Tokens that grant access at `now`: not revoked (yet) and not expired.
+
+        This is the one definition of a usable token; every lookup goes through it.
+        `revoked_at` may lie in the future while a rotated token's grace period runs.
+        """
+        now = now or timezone.now()
+        return self.filter(
+            Q(revoked_at__isnull=True) | Q(revoked_at__gt=now),
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+        )
+
+    def revoked(self, now: dt.datetime | None = None) -> "ShareTokenQuerySet":
+        return self.filter(revoked_at__lte=now or timezone.now())
+
+    def expired(self, now: dt.datetime | None = None) -> "ShareTokenQuerySet":
+        now = now or timezone.now()
+        return self.filter(expires_at__lte=now).exclude(revoked_at__lte=now)
+
+
+class ShareToken(models.Model):
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="share_tokens")
+    label = models.CharField(max_length=200, blank=True)
+    digest = models.CharField(max_length=64, unique=True, editable=False, help_text="SHA-256 of the token, hex.")
+    display_prefix = models.CharField(max_length=32, editable=False, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    allowed_periods = models.JSONField(default=list, blank=True, help_text="Empty means every period.")
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    use_count = models.PositiveBigIntegerField(default=0, editable=False)
+
+    objects = ShareTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.label or 'Share link'} ({self.display_prefix}…)"
+
+    @property
+    def periods(self) -> list[str]:
+        """The periods this token may query, in canonical order."""
+        return in_canonical_order(self.allowed_periods) if self.allowed_periods else list(PERIODS)
+
+    def allows(self, period: str) -> bool:
+        return period in self.periods
+
+    def status(self, now: dt.datetime | None = None) -> str:
+        now = now or timezone.now()
+        if self.revoked_at is not None and self.revoked_at <= now:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        return "active"

@@ -1,0 +1,15 @@
+"""Reads on share tokens."""
+
+import datetime as dt
+
+from sharing.models import ShareToken
+from sharing.tokens import token_digest
+
+
+def find_active_token(raw_token: str, *, now: dt.datetime) -> ShareToken | None:
+    """The usable token matching `raw_token`, with its site, in one indexed query.
+
+    Unknown, revoked and expired tokens all come back as None, so callers answer
+    them identically and a caller cannot learn which tokens once existed.
+    """
+    return ShareToken.objects.active(now).select_related("site").filter(digest=token_digest(raw_token)).first()

@@ -1,0 +1,82 @@
+import datetime as dt
+import os
+import shutil
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+
+from tests.factories import ShareTokenFactory, SiteFactory, UserFactory
+
+CHROMIUM = "/usr/bin/chromium"
+REQUIRE_SERVICES = os.environ.get("GLIMPSE_REQUIRE_SERVICES") == "1"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip browser and PostgreSQL tests with a clear reason where those are missing (never in CI's service run)."""
+    chromium_missing = shutil.which(CHROMIUM) is None
+    for item in items:
+        if "browser" in item.keywords and chromium_missing:
+            if REQUIRE_SERVICES:
+                raise pytest.UsageError(f"{CHROMIUM} is required here but missing")
+            reason = f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)"
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def postgres_only(db):
+    if connection.vendor != "postgresql":
+        if REQUIRE_SERVICES:
+            pytest.fail("PostgreSQL is required in this run but DATABASE_URL does not point at it")
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://… (CI's second run does)")
+
+
+@pytest.fixture
+def now() -> dt.datetime:
+    """A fixed 'now' for tests that pass time in explicitly: Wednesday 2026-03-18 15:30 UTC."""
+    return dt.datetime(2026, 3, 18, 15, 30, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def site(db):
+    return SiteFactory(domain="example.com", nickname="My Website")
+
+
+@pytest.fixture
+def share_token(site):
+    return ShareTokenFactory(site=site)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's headless Chromium driven by Playwright (`playwright install` cannot download here)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium):
+    context = chromium.new_context()
+    page = context.new_page()
+    yield page
+    context.close()
