@@ -97,9 +97,6 @@ if REDIS_URL:
             },
         }
     }
-    DJANGO_REDIS_IGNORE_EXCEPTIONS = True
-    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
-    DJANGO_REDIS_LOGGER = "glimpse.cache"
 else:
     CACHES = {
         "default": {
@@ -109,6 +106,10 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 10_000},
         }
     }
+
+DJANGO_REDIS_IGNORE_EXCEPTIONS = True
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "glimpse.cache"
 
 # --- Glimpse -----------------------------------------------------------------
 STATS_CACHE_SECONDS = env.int("STATS_CACHE_SECONDS", default=300)
@@ -136,6 +137,9 @@ CORS_ALLOW_ALL_ORIGINS = True
 CORS_ALLOW_CREDENTIALS = False
 CORS_ALLOW_METHODS = ["GET", "OPTIONS"]
 CORS_ALLOW_HEADERS = ["Content-Type"]
+
+# English country names as people say them ("United States", as in the API documentation).
+COUNTRIES_OVERRIDE = {"US": "United States"}
 
 # --- Auth, i18n, static ----------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -171,6 +175,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"cache_outage_as_warning": {"()": "config.logging_filters.CacheOutageAsWarning"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {"glimpse.cache": {"filters": ["cache_outage_as_warning"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }

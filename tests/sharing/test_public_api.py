@@ -1,0 +1,312 @@
+import datetime as dt
+import json
+import logging
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from analytics.services import record_pageview
+from sharing.api import PublicStatsThrottle
+from sharing.models import ShareToken
+from sharing.services import revoke_share_token
+from tests.analytics.traffic import record_visits, utc
+from tests.factories import ShareTokenFactory, SiteFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/public/stats"
+ORIGIN = {"HTTP_ORIGIN": "https://client.example"}
+
+
+@pytest.fixture
+def frozen_now(monkeypatch):
+    """Pin the API's clock to the traffic fixture's 'now' (Wednesday 2026-03-18 15:30 UTC)."""
+    moment = utc("2026-03-18T15:30")
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+    return moment
+
+
+@pytest.fixture
+def shared_site(frozen_now):
+    site = SiteFactory(domain="example.com", nickname="My Website")
+    record_visits(site)
+    return site
+
+
+def get(client, **params):
+    return client.get(URL, params, **ORIGIN)
+
+
+def assert_error(response, status, message):
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json"
+    assert response["Cache-Control"] == "no-store"
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert json.loads(response.content) == {"error": message}
+
+
+def test_seven_day_stats_match_the_documented_body(client, shared_site):
+    share_token = ShareTokenFactory(site=shared_site, allowed_periods=["30d", "24h", "7d"])
+
+    response = get(client, token=share_token.raw_token, period="7d")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response["Cache-Control"] == "public, max-age=300"
+    assert response["Access-Control-Allow-Origin"] == "*"
+    zero = {"pageviews": 0, "uniqueVisitors": 0}
+    assert json.loads(response.content) == {
+        "site": {"domain": "example.com", "nickname": "My Website"},
+        "period": "7d",
+        "allowedPeriods": ["24h", "7d", "30d"],
+        "uniqueVisitors": 4,
+        "pageviews": 8,
+        "bounceRate": 60.0,
+        "avgSessionDuration": 360.0,
+        "pages": [
+            {"path": "/", "pageviews": 4, "uniqueVisitors": 3},
+            {"path": "/pricing", "pageviews": 2, "uniqueVisitors": 2},
+            {"path": "/about", "pageviews": 1, "uniqueVisitors": 1},
+            {"path": "/blog", "pageviews": 1, "uniqueVisitors": 1},
+        ],
+        "referrers": [
+            {"source": "direct", "visits": 2},
+            {"source": "google.com", "visits": 2},
+            {"source": "news.ycombinator.com", "visits": 1},
+        ],
+        "devices": [{"type": "desktop", "count": 2}, {"type": "mobile", "count": 1}, {"type": "tablet", "count": 1}],
+        "browsers": [
+            {"name": "Chrome", "count": 1},
+            {"name": "Firefox", "count": 1},
+            {"name": "Mobile Safari", "count": 1},
+            {"name": "Safari", "count": 1},
+        ],
+        "countries": [
+            {"code": "DE", "name": "Germany", "count": 1},
+            {"code": "GB", "name": "United Kingdom", "count": 1},
+            {"code": "US", "name": "United States", "count": 1},
+        ],
+        "daily": [
+            {"date": "2026-03-12", **zero},
+            {"date": "2026-03-13", **zero},
+            {"date": "2026-03-14", "pageviews": 1, "uniqueVisitors": 1},
+            {"date": "2026-03-15", **zero},
+            {"date": "2026-03-16", **zero},
+            {"date": "2026-03-17", "pageviews": 3, "uniqueVisitors": 1},
+            {"date": "2026-03-18", "pageviews": 4, "uniqueVisitors": 2},
+        ],
+    }
+
+
+@pytest.mark.parametrize("params", [{}, {"period": ""}])
+def test_period_defaults_to_seven_days(client, shared_site, params):
+    share_token = ShareTokenFactory(site=shared_site)
+
+    body = json.loads(get(client, token=share_token.raw_token, **params).content)
+
+    assert body["period"] == "7d"
+    assert body["pageviews"] == 8
+    assert body["allowedPeriods"] == ["24h", "7d", "30d", "90d", "365d"]
+
+
+def test_24h_daily_has_the_two_dates_it_touches(client, shared_site):
+    share_token = ShareTokenFactory(site=shared_site)
+
+    body = json.loads(get(client, token=share_token.raw_token, period="24h").content)
+
+    assert (body["uniqueVisitors"], body["pageviews"]) == (2, 4)
+    assert body["daily"] == [
+        {"date": "2026-03-17", "pageviews": 0, "uniqueVisitors": 0},
+        {"date": "2026-03-18", "pageviews": 4, "uniqueVisitors": 2},
+    ]
+
+
+def test_nickname_is_null_when_the_site_has_none(client, frozen_now):
+    share_token = ShareTokenFactory(site=SiteFactory(domain="plain.example", nickname=""))
+
+    body = json.loads(get(client, token=share_token.raw_token).content)
+
+    assert body["site"] == {"domain": "plain.example", "nickname": None}
+    assert body["uniqueVisitors"] == 0
+    assert len(body["daily"]) == 7
+
+
+@pytest.mark.parametrize("params", [{}, {"token": ""}, {"period": "7d"}, {"token": "", "period": "bogus"}])
+def test_missing_token_is_400(client, db, params):
+    assert_error(get(client, **params), 400, "Share token required")
+
+
+@pytest.mark.parametrize("kind", ["unknown", "revoked", "expired", "malformed"])
+def test_unusable_tokens_are_one_and_the_same_404(client, site, kind):
+    raw_token = {
+        "unknown": "glimpse_" + "A" * 43,
+        "revoked": ShareTokenFactory(site=site, revoked=True).raw_token,
+        "expired": ShareTokenFactory(site=site, expired=True).raw_token,
+        "malformed": "x" * 5000 + "\u2603'\";--",
+    }[kind]
+
+    assert_error(get(client, token=raw_token, period="bogus"), 404, "Invalid or expired share link")
+
+
+@pytest.mark.parametrize("period", ["90d", "365d", "24h", "bogus", "7D", "1d"])
+def test_period_outside_the_token_restriction_is_403(client, site, period):
+    share_token = ShareTokenFactory(site=site, allowed_periods=["7d", "30d"])
+
+    assert_error(get(client, token=share_token.raw_token, period=period), 403, "Period not allowed for this share")
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_other_methods_are_405_json(client, share_token, method):
+    response = getattr(client, method)(f"{URL}?token={share_token.raw_token}", **ORIGIN)
+
+    assert_error(response, 405, "Method not allowed")
+
+
+def test_cors_preflight_answers_with_the_documented_headers(client, db):
+    response = client.options(
+        URL,
+        HTTP_ORIGIN="https://client.example",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="content-type",
+    )
+
+    assert response.status_code in (200, 204)
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert response["Access-Control-Allow-Methods"] == "GET, OPTIONS"
+    assert response["Access-Control-Allow-Headers"] == "Content-Type"
+
+
+def test_admin_sends_no_cors_headers(client, db):
+    response = client.get("/admin/login/", **ORIGIN)
+
+    assert response.status_code == 200
+    assert "Access-Control-Allow-Origin" not in response
+
+
+def test_unknown_api_path_is_json_404(client, db):
+    assert_error(client.get("/api/public/nothing-here", **ORIGIN), 404, "Not found")
+
+
+def test_unexpected_failure_is_a_logged_json_500(client, share_token, monkeypatch, caplog):
+    def explode(**kwargs):
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr("sharing.stats_cache.site_stats", explode)
+
+    with caplog.at_level(logging.ERROR, logger="glimpse.api"):
+        response = get(client, token=share_token.raw_token)
+
+    assert_error(response, 500, "Internal server error")
+    assert b"database on fire" not in response.content
+    assert any("database on fire" in str(record.exc_info[1]) for record in caplog.records if record.exc_info)
+
+
+def test_too_many_requests_is_429_with_retry_after(client, share_token, monkeypatch):
+    monkeypatch.setattr(PublicStatsThrottle, "THROTTLE_RATES", {"public_stats": "2/min"})
+
+    statuses = [get(client, token=share_token.raw_token).status_code for _ in range(2)]
+    response = get(client, token="glimpse_unknown")
+
+    assert statuses == [200, 200]
+    assert_error(response, 429, "Too many requests")
+    assert 0 < int(response["Retry-After"]) <= 60
+
+
+def data_queries(queries) -> list[str]:
+    return [
+        query["sql"] for query in queries if "analytics_pageview" in query["sql"] or "analytics_session" in query["sql"]
+    ]
+
+
+def test_tokens_of_one_site_share_one_cache_entry_and_a_hit_reads_no_collected_data(client, shared_site):
+    first, second = ShareTokenFactory(site=shared_site), ShareTokenFactory(site=shared_site)
+    warm = get(client, token=first.raw_token, period="30d")
+
+    with CaptureQueriesContext(connection) as queries:
+        hit = get(client, token=second.raw_token, period="30d")
+
+    assert warm.status_code == hit.status_code == 200
+    assert data_queries(queries.captured_queries) == []
+    assert json.loads(hit.content)["pageviews"] == json.loads(warm.content)["pageviews"] == 9
+
+
+def test_cache_is_per_period_and_per_site(client, shared_site):
+    other_site = SiteFactory(domain="other.example")
+    record_pageview(site=other_site, timestamp=utc("2026-03-18T09:00"), visitor_id=99, path="/other")
+    ours, theirs = ShareTokenFactory(site=shared_site), ShareTokenFactory(site=other_site)
+
+    seven = json.loads(get(client, token=ours.raw_token, period="7d").content)
+    thirty = json.loads(get(client, token=ours.raw_token, period="30d").content)
+    other = json.loads(get(client, token=theirs.raw_token, period="7d").content)
+
+    assert (seven["pageviews"], thirty["pageviews"], other["pageviews"]) == (8, 9, 1)
+    assert other["pages"] == [{"path": "/other", "pageviews": 1, "uniqueVisitors": 1}]
+    assert other["site"]["domain"] == "other.example"
+
+
+def test_extra_query_parameters_reuse_the_cached_stats(client, shared_site):
+    share_token = ShareTokenFactory(site=shared_site)
+    get(client, token=share_token.raw_token)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"{URL}?cachebust=1&token={share_token.raw_token}&site=other.example&x=2")
+
+    assert response.status_code == 200
+    assert data_queries(queries.captured_queries) == []
+
+
+def test_revoked_token_is_404_even_when_stats_are_cached(client, shared_site):
+    share_token = ShareTokenFactory(site=shared_site)
+    still_valid = ShareTokenFactory(site=shared_site)
+    assert get(client, token=share_token.raw_token).status_code == 200
+
+    revoke_share_token(share_token)
+
+    assert_error(get(client, token=share_token.raw_token), 404, "Invalid or expired share link")
+    assert get(client, token=still_valid.raw_token).status_code == 200
+
+
+def test_token_expires_on_the_first_request_after_its_expiry(client, shared_site, frozen_now, monkeypatch):
+    share_token = ShareTokenFactory(site=shared_site, expires_at=frozen_now + dt.timedelta(seconds=30))
+    assert get(client, token=share_token.raw_token).status_code == 200
+
+    monkeypatch.setattr(timezone, "now", lambda: frozen_now + dt.timedelta(seconds=30))
+
+    assert_error(get(client, token=share_token.raw_token), 404, "Invalid or expired share link")
+
+
+def test_api_keeps_answering_when_redis_is_unreachable(client, shared_site, settings, caplog):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+        }
+    }
+    share_token = ShareTokenFactory(site=shared_site)
+
+    with caplog.at_level(logging.WARNING, logger="glimpse.cache"):
+        responses = [get(client, token=share_token.raw_token) for _ in range(2)]
+
+    assert [response.status_code for response in responses] == [200, 200]
+    assert json.loads(responses[1].content)["pageviews"] == 8
+    assert any(record.levelno == logging.WARNING for record in caplog.records if record.name == "glimpse.cache")
+
+
+def test_raw_token_is_stored_nowhere_only_its_digest(client, site):
+    import hashlib
+
+    from django.apps import apps
+
+    share_token = ShareTokenFactory(site=site)
+    get(client, token=share_token.raw_token)
+
+    stored = ShareToken.objects.get(pk=share_token.pk)
+    assert stored.digest == hashlib.sha256(share_token.raw_token.encode()).hexdigest()
+    assert share_token.raw_token.startswith(stored.display_prefix)
+    secret_part = share_token.raw_token[len(stored.display_prefix) :]
+    for model in apps.get_models():
+        for row in model.objects.all().values():
+            assert secret_part not in repr(row), f"raw token found in {model.__name__}"
