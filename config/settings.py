@@ -5,6 +5,7 @@ so a newcomer needs nothing but Python. DATABASE_URL and REDIS_URL switch to
 PostgreSQL and Redis.
 """
 
+import warnings
 from pathlib import Path
 
 import environ
@@ -163,6 +164,8 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
+# Without `collectstatic` (development, tests) files come from the finders; no need to warn.
+warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
 
 # --- Security --------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
