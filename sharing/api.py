@@ -11,6 +11,7 @@ from analytics.periods import DEFAULT_PERIOD
 from sharing.payloads import site_fields
 from sharing.selectors import find_active_token
 from sharing.stats_cache import cached_stats, render_json
+from sharing.usage import record_token_use
 
 TOKEN_REQUIRED = "Share token required"
 INVALID_TOKEN = "Invalid or expired share link"
@@ -52,6 +53,7 @@ class PublicStatsApi(PublicApiView):
         period = request.query_params.get("period") or DEFAULT_PERIOD
         if not share_token.allows(period):
             return error(403, PERIOD_NOT_ALLOWED)
+        record_token_use(share_token, now=now)
 
         stats = cached_stats(site=share_token.site, period=period, now=now)
         head = render_json(

@@ -4,7 +4,8 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from analytics.models import Site
@@ -31,26 +32,32 @@ class ShareTokenQuerySet(models.QuerySet):
         now = now or timezone.now()
         return self.filter(expires_at__lte=now).exclude(revoked_at__lte=now)
 
+    def count_per_site(self) -> Coalesce:
+        """An expression counting these tokens for the outer `Site` row, to annotate a site list in one query."""
+        counts = self.filter(site=OuterRef("pk")).order_by().values("site").annotate(total=Count("pk")).values("total")
+        return Coalesce(Subquery(counts), 0)
+
 
 class ShareToken(models.Model):
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="share_tokens")
-    label = models.CharField(max_length=200, blank=True)
+    label = models.CharField(max_length=200, blank=True, help_text='Who the link is for, e.g. "Client report".')
     digest = models.CharField(max_length=64, unique=True, editable=False, help_text="SHA-256 of the token, hex.")
     display_prefix = models.CharField(max_length=32, editable=False, db_index=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField("created", auto_now_add=True)
+    expires_at = models.DateTimeField("expires", null=True, blank=True)
+    revoked_at = models.DateTimeField("revoked", null=True, blank=True, editable=False)
     allowed_periods = models.JSONField(default=list, blank=True, help_text="Empty means every period.")
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    use_count = models.PositiveBigIntegerField(default=0, editable=False)
+    last_used_at = models.DateTimeField("last used", null=True, blank=True, editable=False)
+    use_count = models.PositiveBigIntegerField("uses", default=0, editable=False)
 
     objects = ShareTokenQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = "share link"
 
     def __str__(self) -> str:
         return f"{self.label or 'Share link'} ({self.display_prefix}…)"
@@ -62,6 +69,17 @@ class ShareToken(models.Model):
 
     def allows(self, period: str) -> bool:
         return period in self.periods
+
+    def is_being_replaced(self, now: dt.datetime | None = None) -> bool:
+        """Rotated with a grace period: still works, but only until `revoked_at`."""
+        return self.revoked_at is not None and self.revoked_at > (now or timezone.now())
+
+    def can_change_access(self, now: dt.datetime | None = None) -> bool:
+        """Whether periods and expiry may still change: only for a working token that is not being replaced.
+
+        Editing an expired or revoked token's expiry would bring it back to life, which must never happen.
+        """
+        return self.revoked_at is None and self.status(now) == "active"
 
     def status(self, now: dt.datetime | None = None) -> str:
         now = now or timezone.now()

@@ -5,6 +5,7 @@ import shutil
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.test import override_settings
 
 from tests.factories import ShareTokenFactory, SiteFactory, UserFactory
 
@@ -21,6 +22,13 @@ def pytest_collection_modifyitems(config, items):
                 raise pytest.UsageError(f"{CHROMIUM} is required here but missing")
             reason = f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)"
             item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hashing():
+    """Factory users get hashed passwords; the production hasher takes most of a second per user."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -64,6 +72,9 @@ def chromium():
     """Debian's headless Chromium driven by Playwright (`playwright install` cannot download here)."""
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API keeps an event loop running in this thread, which Django's
+    # ORM would otherwise refuse as an "async context" (live_server and DB checks in tests).
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,

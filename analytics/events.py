@@ -1,0 +1,98 @@
+"""The body of `POST /api/event`, checked strictly before anything touches the database."""
+
+import json
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+MAX_BODY_BYTES = 4096
+ACCEPTED_CONTENT_TYPES = ("application/json", "text/plain")
+FIELDS = {"domain", "url", "referrer", "width"}
+DOMAIN_MAX_LENGTH = 253
+WIDTH_MIN, WIDTH_MAX = 1, 100_000
+
+
+class InvalidEvent(ValueError):
+    """The event cannot be accepted; the message tells the sender what to fix."""
+
+
+@dataclass(frozen=True)
+class PageviewEvent:
+    domain: str
+    url: str
+    referrer: str = ""
+    width: int | None = None
+
+
+def parse_event(*, body: bytes, content_type: str) -> PageviewEvent:
+    """Validate a pageview body: a JSON object with `domain`, `url`, and optional `referrer` and `width`.
+
+    `text/plain` is accepted because that is what `navigator.sendBeacon` sends for a
+    string, and it is the type that lets a cross-origin POST skip a CORS preflight.
+    """
+    if len(body) > MAX_BODY_BYTES:
+        raise InvalidEvent(f"Body too large: at most {MAX_BODY_BYTES} bytes")
+    if not body.strip():
+        raise InvalidEvent("Body is empty: send a JSON object")
+    if content_type.split(";", 1)[0].strip().lower() not in ACCEPTED_CONTENT_TYPES:
+        raise InvalidEvent("Content-Type must be application/json or text/plain")
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise InvalidEvent("Body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise InvalidEvent("Body must be a JSON object")
+    unknown = sorted(set(data) - FIELDS)
+    if unknown:
+        raise InvalidEvent(f"Unknown field: {unknown[0]}")
+    return PageviewEvent(
+        domain=domain_field(data.get("domain")),
+        url=url_field(data.get("url")),
+        referrer=referrer_field(data.get("referrer")),
+        width=width_field(data.get("width")),
+    )
+
+
+def domain_field(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidEvent("domain is required: the site's domain as a string")
+    if len(value) > DOMAIN_MAX_LENGTH:
+        raise InvalidEvent(f"domain is too long: at most {DOMAIN_MAX_LENGTH} characters")
+    return value.strip()
+
+
+def url_field(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise InvalidEvent("url is required: the page's absolute http(s) URL as a string")
+    if not is_absolute_url(value, schemes=("http", "https")):
+        raise InvalidEvent("url must be an absolute http or https URL")
+    return value
+
+
+def referrer_field(value: object) -> str:
+    """`document.referrer` is either empty or an absolute URL (`android-app://…` included)."""
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str):
+        raise InvalidEvent("referrer must be a string")
+    if not is_absolute_url(value):
+        raise InvalidEvent("referrer must be an absolute URL or empty")
+    return value
+
+
+def width_field(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not WIDTH_MIN <= value <= WIDTH_MAX:
+        raise InvalidEvent(f"width must be an integer from {WIDTH_MIN} to {WIDTH_MAX}")
+    return value
+
+
+def is_absolute_url(value: str, *, schemes: tuple[str, ...] | None = None) -> bool:
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:
+        return False
+    if any(char.isspace() or ord(char) < 32 for char in value):
+        return False
+    return bool(host) and bool(parts.scheme) and (schemes is None or parts.scheme.lower() in schemes)

@@ -1,0 +1,400 @@
+"""Share links in the Django admin: list, create (token shown once), change, revoke, rotate, extend.
+
+Every write goes through `sharing.services`, the same functions the commands use. The raw token
+exists only in the response that creates it: it is never put in a message, the session, the
+admin history or the database.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Field, QuerySet
+from django.db.models.fields.related import ForeignKey
+from django.forms import Field as FormField
+from django.forms import ModelChoiceField, ModelForm
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.text import capfirst
+from django.utils.timesince import timesince
+
+from analytics.models import Site
+from sharing.admin_display import (
+    api_url,
+    periods_text,
+    share_page_url,
+    site_date,
+    site_time,
+    status_badge,
+    status_sentence,
+)
+from sharing.admin_filters import StatusFilter
+from sharing.admin_forms import RotateForm, ShareTokenForm
+from sharing.admin_scoping import OwnerScopedAdmin
+from sharing.models import ShareToken
+from sharing.services import (
+    IssuedToken,
+    create_share_token,
+    extend_share_token_expiry,
+    revoke_share_token,
+    rotate_share_token,
+    update_share_token,
+)
+from sharing.tokens import looks_like_token, token_digest
+from sharing.usage import flush_token_usage
+
+EXTENSION = dt.timedelta(days=30)
+ADD_FIELDS = ["site", "label", "allowed_periods", "expires_at"]
+USAGE_FIELDS = ["last_used", "use_count", "created", "creator"]
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+@admin.register(ShareToken)
+class ShareTokenAdmin(OwnerScopedAdmin):
+    owner_lookup = "site__owner"
+    form = ShareTokenForm
+    list_display = ["name", "site", "status", "periods", "expires", "last_used", "uses", "created_on"]
+    list_display_links = ["name"]
+    list_filter = [StatusFilter, ("site", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["site"]
+    search_fields = ["label", "site__domain", "display_prefix"]
+    search_help_text = "Search by label, site domain or token prefix (glimpse_…); a pasted full token also works."
+    ordering = ["-created_at", "-id"]
+    autocomplete_fields = ["site"]
+    actions = ["revoke_selected", "extend_expiry"]
+
+    def owner_id_of(self, obj: ShareToken) -> int:
+        return obj.site.owner_id
+
+    # --- Pages -------------------------------------------------------------------------
+    def get_fieldsets(self, request: HttpRequest, obj: ShareToken | None = None) -> list:
+        if obj is None:
+            return [(None, {"fields": ADD_FIELDS})]
+        access = ["allowed_periods", "expires_at"] if self.can_edit_access(request, obj) else ["periods", "expires"]
+        return [
+            (None, {"fields": ["site", "label"]}),
+            ("Access", {"fields": access}),
+            ("Usage", {"fields": USAGE_FIELDS}),
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ShareToken | None = None) -> list[str]:
+        if obj is None:
+            return []
+        readonly = ["site", "periods", "expires", *USAGE_FIELDS]
+        if not self.can_edit_access(request, obj):
+            readonly += ["allowed_periods", "expires_at"]
+        return readonly
+
+    def can_edit_access(self, request: HttpRequest, obj: ShareToken) -> bool:
+        return self.has_change_permission(request, obj) and obj.can_change_access()
+
+    def formfield_for_dbfield(self, db_field: Field, request: HttpRequest, **kwargs) -> FormField | None:
+        """No add/edit/view-site icons beside the site: choosing is all the form is for."""
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "site" and formfield is not None:
+            widget = formfield.widget
+            widget.can_add_related = widget.can_change_related = widget.can_view_related = False
+        return formfield
+
+    def formfield_for_foreignkey(self, db_field: ForeignKey, request: HttpRequest, **kwargs) -> ModelChoiceField:
+        if db_field.name == "site":
+            kwargs["queryset"] = self.selectable_sites(request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def selectable_sites(self, request: HttpRequest) -> QuerySet:
+        sites = Site.objects.all()
+        return sites if request.user.is_superuser else sites.filter(owner=request.user)
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
+        initial = super().get_changeform_initial_data(request)
+        if "site" not in initial:
+            own_sites = list(Site.objects.filter(owner=request.user).values_list("pk", flat=True)[:2])
+            if len(own_sites) == 1:
+                initial["site"] = own_sites[0]
+        return initial
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        pasted = [term for term in search_term.split() if looks_like_token(term)]
+        if pasted:
+            results |= queryset.filter(digest__in=[token_digest(term) for term in pasted])
+        return results, may_have_duplicates
+
+    def has_delete_permission(self, request: HttpRequest, obj: ShareToken | None = None) -> bool:
+        """Share links are revoked, never deleted: their history matters. They go only with their site."""
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        flush_token_usage(token_ids=list(self.get_queryset(request).values_list("pk", flat=True)), now=timezone.now())
+        return super().changelist_view(request, extra_context)
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
+        extra_context = {**(extra_context or {}), "show_save_and_add_another": False, "show_save_and_continue": False}
+        site_id = self.get_changeform_initial_data(request).get("site")
+        site = self.selectable_sites(request).filter(pk=site_id).first() if str(site_id or "").isdigit() else None
+        return in_site_timezone(site, lambda: super(ShareTokenAdmin, self).add_view(request, form_url, extra_context))
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        now = timezone.now()
+        obj = self.get_object(request, unquote(object_id))
+        flush_token_usage(token_ids=[obj.pk], now=now)
+        can_change = self.has_change_permission(request, obj)
+        extra_context = {
+            **(extra_context or {}),
+            "show_save_and_add_another": False,
+            "lifecycle": {
+                "badge": status_badge(obj, now=now),
+                "sentence": status_sentence(obj, now=now),
+                "can_rotate": can_change and self.has_add_permission(request) and obj.can_change_access(now),
+                "can_revoke": can_change and obj.status(now) != "revoked",
+                "rotate_url": reverse("admin:sharing_sharetoken_rotate", args=[obj.pk]),
+                "revoke_url": reverse("admin:sharing_sharetoken_revoke", args=[obj.pk]),
+            },
+        }
+        return in_site_timezone(
+            obj.site, lambda: super(ShareTokenAdmin, self).change_view(request, object_id, form_url, extra_context)
+        )
+
+    # --- Saving --------------------------------------------------------------------------
+    def save_model(self, request: HttpRequest, obj: ShareToken, form: ShareTokenForm, change: bool) -> None:
+        if change:
+            update_share_token(
+                obj, label=obj.label, allowed_periods=obj.allowed_periods, expires_at=obj.expires_at, now=form.now
+            )
+            return
+        issued = create_share_token(
+            site=obj.site,
+            label=obj.label,
+            allowed_periods=obj.allowed_periods,
+            expires_at=obj.expires_at,
+            created_by=request.user,
+        )
+        obj.pk = issued.share_token.pk
+        obj.refresh_from_db()
+        obj.issued = issued
+
+    def construct_change_message(self, request: HttpRequest, form: ModelForm, formsets: list, add: bool) -> str:
+        if add:
+            return f"Created share link {describe(form.instance)}."
+        return form.describe_changes()
+
+    def response_add(self, request: HttpRequest, obj: ShareToken, post_url_continue: str | None = None) -> HttpResponse:
+        """Show the new token right here, in the response to the POST: a redirect would have to carry it."""
+        return self.issued_response(request, obj.issued)
+
+    # --- List columns ----------------------------------------------------------------------
+    @admin.display(description="Label", ordering="label")
+    def name(self, obj: ShareToken) -> SafeString:
+        return format_html(
+            '{}<br><small class="quiet"><code>{}…</code></small>', obj.label or "(no label)", obj.display_prefix
+        )
+
+    @admin.display(description="Status")
+    def status(self, obj: ShareToken) -> SafeString:
+        return status_badge(obj, now=timezone.now())
+
+    @admin.display(description="Allowed periods")
+    def periods(self, obj: ShareToken) -> str:
+        return periods_text(obj)
+
+    @admin.display(description="Expires", ordering="expires_at")
+    def expires(self, obj: ShareToken) -> str:
+        return site_time(obj.expires_at, obj.site)
+
+    @admin.display(description="Last used", ordering="last_used_at")
+    def last_used(self, obj: ShareToken) -> SafeString | str:
+        if obj.last_used_at is None:
+            return "Never"
+        now = timezone.now()
+        ago = (
+            "just now"
+            if now - obj.last_used_at < dt.timedelta(minutes=1)
+            else f"{timesince(obj.last_used_at, now, depth=1)} ago"
+        )
+        return format_html('<span title="{}">{}</span>', site_time(obj.last_used_at, obj.site), ago)
+
+    @admin.display(description="Created by")
+    def creator(self, obj: ShareToken) -> str:
+        return obj.created_by.get_username() if obj.created_by else "-"
+
+    @admin.display(description="Uses", ordering="use_count")
+    def uses(self, obj: ShareToken) -> str:
+        return f"{obj.use_count:,}"
+
+    @admin.display(description="Created", ordering="created_at")
+    def created(self, obj: ShareToken) -> str:
+        return site_time(obj.created_at, obj.site)
+
+    @admin.display(description="Created", ordering="created_at")
+    def created_on(self, obj: ShareToken) -> SafeString:
+        return format_html(
+            '<span title="{}">{}</span>', site_time(obj.created_at, obj.site), site_date(obj.created_at, obj.site)
+        )
+
+    # --- Actions ---------------------------------------------------------------------------
+    @admin.action(description="Revoke selected share links", permissions=["change"])
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        tokens = list(queryset.select_related("site"))
+        if request.POST.get("confirmed") != "yes":
+            return TemplateResponse(
+                request,
+                "admin/sharing/sharetoken/revoke_selected_confirmation.html",
+                {**self.page_context(request, "Revoke share links"), "tokens": tokens},
+            )
+        now = timezone.now()
+        revoked = [token for token in tokens if revoke_share_token(token, now=now)]
+        for token in revoked:
+            self.log_change(request, token, "Revoked: the link stopped working immediately.")
+        message = f"Revoked {plural(len(revoked), 'share link')}."
+        if len(tokens) > len(revoked):
+            message += f" {len(tokens) - len(revoked)} already revoked, left as they were."
+        self.message_user(request, message)
+        return None
+
+    @admin.action(description="Extend expiry by 30 days", permissions=["change"])
+    def extend_expiry(self, request: HttpRequest, queryset: QuerySet) -> None:
+        now = timezone.now()
+        extended, never, skipped = 0, 0, 0
+        for token in queryset.select_related("site"):
+            before = token.expires_at
+            if extend_share_token_expiry(token, by=EXTENSION, now=now):
+                extended += 1
+                self.log_change(
+                    request,
+                    token,
+                    f"Expiry extended by 30 days, from {site_time(before, token.site)} "
+                    f"to {site_time(token.expires_at, token.site)}.",
+                )
+            elif before is None and token.can_change_access(now):
+                never += 1
+            else:
+                skipped += 1
+        message = f"Extended the expiry of {plural(extended, 'share link')} by 30 days."
+        if never:
+            message += f" {plural(never, 'link')} never expire{'s' if never == 1 else ''}, left as is."
+        if skipped:
+            message += f" Skipped {skipped} expired, revoked or replaced: those cannot be extended."
+        self.message_user(request, message)
+
+    # --- Revoke and rotate pages ---------------------------------------------------------------
+    def get_urls(self) -> list[URLPattern]:
+        wrap = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/revoke/", wrap(self.revoke_view), name="sharing_sharetoken_revoke"),
+            path("<path:object_id>/rotate/", wrap(self.rotate_view), name="sharing_sharetoken_rotate"),
+            *super().get_urls(),
+        ]
+
+    def revoke_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        share_token = self.get_object(request, unquote(object_id))
+        if not self.has_change_permission(request, share_token):
+            raise PermissionDenied
+        now = timezone.now()
+        if share_token.status(now) == "revoked":
+            self.message_user(request, "This share link was already revoked.", level="warning")
+            return self.back_to(share_token)
+        if request.method == "POST":
+            revoke_share_token(share_token, now=now)
+            self.log_change(request, share_token, "Revoked: the link stopped working immediately.")
+            self.message_user(request, f"Revoked {share_token}. It stopped working immediately.")
+            return self.back_to(share_token)
+        return TemplateResponse(
+            request,
+            "admin/sharing/sharetoken/revoke_confirmation.html",
+            {**self.page_context(request, "Revoke share link", share_token), "now": now},
+        )
+
+    def rotate_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        share_token = self.get_object(request, unquote(object_id))
+        if not (self.has_change_permission(request, share_token) and self.has_add_permission(request)):
+            raise PermissionDenied
+        now = timezone.now()
+        if not share_token.can_change_access(now):
+            self.message_user(
+                request, "Only a working share link that is not already being replaced can be rotated.", "warning"
+            )
+            return self.back_to(share_token)
+        form = RotateForm(request.POST if request.method == "POST" else None)
+        if form.is_valid():
+            issued = rotate_share_token(share_token, grace=form.grace_period(), created_by=request.user, now=now)
+            until = "stopped working immediately"
+            if share_token.revoked_at > now:
+                until = f"keeps working until {site_time(share_token.revoked_at, share_token.site)}"
+            self.log_change(
+                request,
+                share_token,
+                f"Rotated: replaced by {issued.share_token.display_prefix}…; the old link {until}.",
+            )
+            self.log_addition(
+                request, issued.share_token, f"Created by rotating {describe(share_token)}, with the same settings."
+            )
+            return self.issued_response(request, issued, replaced=share_token, replaced_until=until)
+        return TemplateResponse(
+            request,
+            "admin/sharing/sharetoken/rotate_form.html",
+            {**self.page_context(request, "Rotate share link", share_token), "form": form},
+        )
+
+    def issued_response(
+        self, request: HttpRequest, issued: IssuedToken, *, replaced: ShareToken | None = None, replaced_until: str = ""
+    ) -> HttpResponse:
+        """The one page that ever shows a raw token. Admin views already send `Cache-Control: no-store`."""
+        share_token = issued.share_token
+        context = {
+            **self.page_context(request, "Copy your new share link", share_token),
+            "raw_token": issued.raw_token,
+            "share_url": share_page_url(issued.raw_token),
+            "api_url": api_url(issued.raw_token),
+            "periods": periods_text(share_token),
+            "expires": site_time(share_token.expires_at, share_token.site),
+            "replaced": replaced,
+            "replaced_until": replaced_until,
+        }
+        response = TemplateResponse(request, "admin/sharing/sharetoken/issued.html", context)
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+
+    # --- Helpers -----------------------------------------------------------------------------
+    def page_context(self, request: HttpRequest, title: str, share_token: ShareToken | None = None) -> dict:
+        return {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "subtitle": str(share_token) if share_token else None,
+            "opts": self.opts,
+            "original": share_token,
+            "verbose_name_plural": capfirst(self.opts.verbose_name_plural),
+        }
+
+    def back_to(self, share_token: ShareToken) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:sharing_sharetoken_change", args=[share_token.pk]))
+
+
+def in_site_timezone(site: Site | None, view: Callable[[], HttpResponse]) -> HttpResponse:
+    """Render a form page in the site's time zone, so the admin's date picker ("Now", its offset note)
+    agrees with how the expiry is read. Template responses render lazily, hence the explicit render."""
+    if site is None:
+        return view()
+    with timezone.override(site.tzinfo):
+        response = view()
+        if isinstance(response, TemplateResponse):
+            response.render()
+    return response
+
+
+def describe(share_token: ShareToken) -> str:
+    """A token as history and messages name it: label, prefix, site and access. Never the token itself."""
+    return (
+        f"{share_token.label or '(no label)'!r} ({share_token.display_prefix}…) for {share_token.site.domain}; "
+        f"periods: {periods_text(share_token)}; expires: {site_time(share_token.expires_at, share_token.site)}"
+    )

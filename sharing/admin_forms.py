@@ -1,0 +1,131 @@
+"""Admin forms for share links: periods as checkboxes, expiry typed in the site's own time zone."""
+
+import datetime as dt
+
+from django import forms
+from django.contrib.admin import widgets
+from django.utils import timezone
+
+from analytics.models import Site
+from analytics.periods import PERIOD_LABELS, PERIODS, in_canonical_order
+from sharing.admin_display import periods_text, site_time
+from sharing.models import ShareToken
+
+PERIOD_CHOICES = [(period, f"{PERIOD_LABELS[period]} ({period})") for period in PERIODS]
+MAX_ZONES_LISTED = 5
+GRACE_CHOICES = [
+    ("0", "No grace period: the old link stops working now"),
+    ("3600", "1 hour: the old link keeps working for one more hour"),
+    ("86400", "24 hours: the old link keeps working for one more day"),
+]
+
+
+class SiteLocalDateTimeField(forms.SplitDateTimeField):
+    """A date and time as typed, without a time zone: the form decides whose wall clock it is."""
+
+    def compress(self, data_list: list) -> dt.datetime | None:
+        if not data_list:
+            return None
+        day, time = data_list
+        if day in self.empty_values:
+            raise forms.ValidationError("Enter a date.", code="invalid_date")
+        if time in self.empty_values:
+            raise forms.ValidationError("Enter a time too, e.g. 12:00.", code="invalid_time")
+        return dt.datetime.combine(day, time)
+
+
+class ShareTokenForm(forms.ModelForm):
+    allowed_periods = forms.MultipleChoiceField(
+        label="Allowed periods",
+        choices=PERIOD_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Which time ranges the link may show. Tick none to allow every period.",
+    )
+    expires_at = SiteLocalDateTimeField(
+        label="Expires",
+        required=False,
+        widget=widgets.AdminSplitDateTime,
+        help_text="Optional. Date and time in the site's time zone; leave empty for a link that never expires.",
+    )
+
+    class Meta:
+        model = ShareToken
+        fields = ["site", "label", "allowed_periods", "expires_at"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.now = timezone.now()
+        self.before = {
+            "label": self.instance.label,
+            "periods": periods_text(self.instance),
+            "expires_at": self.instance.expires_at,
+        }
+        if self.instance.pk and self.instance.expires_at:
+            local = timezone.localtime(self.instance.expires_at, self.instance.site.tzinfo)
+            self.initial["expires_at"] = local.replace(tzinfo=None)
+        if "expires_at" in self.fields:
+            self.fields[
+                "expires_at"
+            ].help_text = (
+                f"Optional. Date and time in {self.timezone_hint()}; leave empty for a link that never expires."
+            )
+
+    def timezone_hint(self) -> str:
+        if self.instance.pk:
+            return f"{self.instance.site.timezone} (the site's time zone)"
+        sites = (
+            list(self.fields["site"].queryset.order_by("domain")[: MAX_ZONES_LISTED + 1])
+            if "site" in self.fields
+            else []
+        )
+        zones = {site.timezone for site in sites}
+        if len(zones) == 1 and len(sites) <= MAX_ZONES_LISTED:
+            return f"{zones.pop()} (the site's time zone)"
+        listed = ", ".join(f"{site.domain}: {site.timezone}" for site in sites[:MAX_ZONES_LISTED])
+        return f"the chosen site's time zone ({listed}{', …' if len(sites) > MAX_ZONES_LISTED else ''})"
+
+    def clean_allowed_periods(self) -> list[str]:
+        return in_canonical_order(self.cleaned_data["allowed_periods"])
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if "expires_at" not in self.fields:
+            return cleaned
+        site: Site | None = cleaned.get("site") or (self.instance.site if self.instance.site_id else None)
+        local = cleaned.get("expires_at")
+        if site is None or local is None:
+            return cleaned
+        expires_at = timezone.make_aware(local, site.tzinfo)
+        if expires_at <= self.now and expires_at != self.instance.expires_at:
+            self.add_error("expires_at", "Choose a moment in the future. To stop a link now, revoke it.")
+        cleaned["expires_at"] = expires_at
+        return cleaned
+
+    def describe_changes(self) -> str:
+        """What changed, with old and new values, for the admin history. Never contains the token."""
+        token, before, changes = self.instance, self.before, []
+        if token.label != before["label"]:
+            changes.append(f"Label changed from {before['label'] or '(none)'!r} to {token.label or '(none)'!r}.")
+        if periods_text(token) != before["periods"]:
+            changes.append(f"Periods changed from {before['periods']} to {periods_text(token)}.")
+        if token.expires_at != before["expires_at"]:
+            changes.append(
+                f"Expiry changed from {site_time(before['expires_at'], token.site)} "
+                f"to {site_time(token.expires_at, token.site)}."
+            )
+        return " ".join(changes) or "No changes."
+
+
+class RotateForm(forms.Form):
+    grace = forms.TypedChoiceField(
+        label="What happens to the old link",
+        choices=GRACE_CHOICES,
+        coerce=int,
+        initial="0",
+        widget=forms.RadioSelect,
+        help_text="A grace period gives you time to update dashboards that embed the old link.",
+    )
+
+    def grace_period(self) -> dt.timedelta:
+        return dt.timedelta(seconds=self.cleaned_data["grace"])

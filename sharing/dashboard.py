@@ -1,0 +1,212 @@
+"""What the share page shows, built from the same metric fields the public API returns.
+
+The page reads the API's cached JSON shape rather than recomputing anything, so a
+reader of the page and a client of the API always see the same numbers.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from analytics.periods import PERIOD_LABELS
+from sharing.charts import DailyChart, daily_chart, pct
+from sharing.formatting import (
+    format_count,
+    format_date_range,
+    format_duration,
+    format_percent,
+    format_share,
+)
+from sharing.models import ShareToken
+
+SOURCE_LABELS = {"direct": "Direct / none"}
+
+RowText = Callable[[dict], str]
+
+
+@dataclass(frozen=True)
+class Headline:
+    key: str
+    label: str
+    value: str
+    hint: str
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    label: str
+    title: str
+    numbers: tuple[str, str]
+    bar_width: str
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    key: str
+    title: str
+    headings: tuple[str, str, str]
+    rows: list[BreakdownRow]
+
+    @property
+    def share_column(self) -> bool:
+        return self.headings[2] == "Share"
+
+
+@dataclass(frozen=True)
+class PeriodLink:
+    period: str
+    label: str
+    url: str
+    current: bool
+
+    @property
+    def amount_and_unit(self) -> tuple[str, str]:
+        """`("30", "days")` from "Last 30 days": the switcher stacks them on phones to fit five periods."""
+        amount, unit = self.label.removeprefix("Last ").split(" ", 1)
+        return amount, unit
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    site_name: str
+    domain: str
+    period_label: str
+    date_range: str
+    computed_at_iso: str
+    computed_at_text: str
+    headlines: list[Headline]
+    chart: DailyChart
+    breakdowns: list[Breakdown]
+    period_links: list[PeriodLink]
+
+
+def period_links(*, share_token: ShareToken, current: str | None, embed: bool) -> list[PeriodLink]:
+    """Plain relative links (`?period=30d`), so switching works without JavaScript and keeps embed mode."""
+    suffix = "&embed=1" if embed else ""
+    return [
+        PeriodLink(
+            period=period, label=PERIOD_LABELS[period], url=f"?period={period}{suffix}", current=period == current
+        )
+        for period in share_token.periods
+    ]
+
+
+def headlines(stats: dict) -> list[Headline]:
+    return [
+        Headline("visitors", "Unique visitors", format_count(stats["uniqueVisitors"]), "Different people who visited"),
+        Headline("pageviews", "Pageviews", format_count(stats["pageviews"]), "Pages opened in total"),
+        Headline("bounce", "Bounce rate", format_percent(stats["bounceRate"]), "Visits that saw only one page"),
+        Headline(
+            "duration", "Visit duration", format_duration(stats["avgSessionDuration"]), "Average time spent per visit"
+        ),
+    ]
+
+
+def share_rows(
+    rows: list[dict], *, count: str, whole: int, label: RowText, title: RowText, second: RowText | None = None
+) -> list[BreakdownRow]:
+    """Rows whose second number is their share of `whole` (unless `second` gives another).
+
+    Bars are drawn relative to the largest row, so the top row fills its cell and every
+    bar stays proportional to its row's share, which the share column states exactly.
+    """
+    peak = max((row[count] for row in rows), default=0)
+    return [
+        BreakdownRow(
+            label=label(row),
+            title=title(row),
+            numbers=(format_count(row[count]), second(row) if second else format_share(row[count], whole)),
+            bar_width=pct(100 * row[count] / peak if peak else 0),
+        )
+        for row in rows
+    ]
+
+
+def breakdowns(stats: dict) -> list[Breakdown]:
+    visitors = stats["uniqueVisitors"]
+    visits = sum(row["visits"] for row in stats["referrers"])
+    return [
+        Breakdown(
+            "pages",
+            "Top pages",
+            ("Page", "Pageviews", "Visitors"),
+            share_rows(
+                stats["pages"],
+                count="pageviews",
+                whole=stats["pageviews"],
+                label=lambda row: row["path"],
+                title=lambda row: row["path"],
+                second=lambda row: format_count(row["uniqueVisitors"]),
+            ),
+        ),
+        Breakdown(
+            "referrers",
+            "Top sources",
+            ("Source", "Visits", "Share"),
+            share_rows(
+                stats["referrers"],
+                count="visits",
+                whole=visits,
+                label=lambda row: SOURCE_LABELS.get(row["source"], row["source"]),
+                title=lambda row: row["source"],
+            ),
+        ),
+        Breakdown(
+            "devices",
+            "Devices",
+            ("Device", "Visitors", "Share"),
+            share_rows(
+                stats["devices"],
+                count="count",
+                whole=visitors,
+                label=lambda row: row["type"].capitalize(),
+                title=lambda row: row["type"],
+            ),
+        ),
+        Breakdown(
+            "browsers",
+            "Browsers",
+            ("Browser", "Visitors", "Share"),
+            share_rows(
+                stats["browsers"],
+                count="count",
+                whole=visitors,
+                label=lambda row: row["name"] or "Unknown",
+                title=lambda row: row["name"] or "Unknown",
+            ),
+        ),
+        Breakdown(
+            "countries",
+            "Countries",
+            ("Country", "Visitors", "Share"),
+            share_rows(
+                stats["countries"],
+                count="count",
+                whole=visitors,
+                label=lambda row: row["name"],
+                title=lambda row: f"{row['name']} ({row['code']})",
+            ),
+        ),
+    ]
+
+
+def build_dashboard(
+    *, share_token: ShareToken, period: str, stats: dict, computed_at: dt.datetime, embed: bool
+) -> Dashboard:
+    site = share_token.site
+    first, last = stats["daily"][0]["date"], stats["daily"][-1]["date"]
+    computed_local = timezone.localtime(computed_at, site.tzinfo)
+    return Dashboard(
+        site_name=site.display_name,
+        domain=site.domain,
+        period_label=PERIOD_LABELS[period],
+        date_range=format_date_range(dt.date.fromisoformat(first), dt.date.fromisoformat(last)),
+        computed_at_iso=computed_local.isoformat(timespec="seconds"),
+        computed_at_text=f"{computed_local.day} {computed_local:%b %Y, %H:%M} {computed_local.tzname()}",
+        headlines=headlines(stats),
+        chart=daily_chart(stats["daily"]),
+        breakdowns=breakdowns(stats),
+        period_links=period_links(share_token=share_token, current=period, embed=embed),
+    )

@@ -1,0 +1,73 @@
+"""The share page: /share/<token>/?period=… — the public API's numbers, as HTML for people."""
+
+import functools
+import json
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
+
+from analytics.periods import DEFAULT_PERIOD, PERIOD_LABELS
+from sharing.dashboard import build_dashboard, period_links
+from sharing.selectors import find_active_token
+from sharing.stats_cache import cached_stats
+from sharing.usage import record_token_use
+
+# Everything comes from this origin; only framing is open, because embedding is what share pages are for.
+CONTENT_SECURITY_POLICY = "; ".join(
+    ["default-src 'self'", "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors *"]
+)
+SUCCESS_CACHE_CONTROL = "private, no-cache"
+
+
+def share_page_headers(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Headers every share-page response carries, errors included.
+
+    The token sits in the URL, so it must not leak through a Referer header, a search
+    index or a shared cache; a successful page is revalidated on every visit so that
+    revocation takes effect on the reader's next load. The page changes nothing, so a
+    POST needs no CSRF check: it gets the same headers and a plain 405.
+    """
+
+    @csrf_exempt
+    @xframe_options_exempt
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        response["Referrer-Policy"] = "no-referrer"
+        response["X-Robots-Tag"] = "noindex"
+        response["Cache-Control"] = SUCCESS_CACHE_CONTROL if response.status_code == 200 else "no-store"
+        return response
+
+    return wrapped
+
+
+@share_page_headers
+@require_safe
+def share_page(request: HttpRequest, token: str) -> HttpResponse:
+    now = timezone.now()
+    embed = request.GET.get("embed") == "1"
+    share_token = find_active_token(token, now=now)
+    if share_token is None:
+        return render(request, "sharing/link_not_found.html", {"embed": embed}, status=404)
+    period = request.GET.get("period") or DEFAULT_PERIOD
+    if not share_token.allows(period):
+        context = {
+            "embed": embed,
+            "site_name": share_token.site.display_name,
+            "requested_label": PERIOD_LABELS.get(period),
+            "period_links": period_links(share_token=share_token, current=None, embed=embed),
+        }
+        return render(request, "sharing/period_not_allowed.html", context, status=403)
+
+    record_token_use(share_token, now=now)
+    stats = cached_stats(site=share_token.site, period=period, now=now)
+    dashboard = build_dashboard(
+        share_token=share_token, period=period, stats=json.loads(stats.body), computed_at=stats.computed_at, embed=embed
+    )
+    return render(request, "sharing/share_page.html", {"dashboard": dashboard, "embed": embed})

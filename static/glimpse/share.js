@@ -1,0 +1,95 @@
+/* Glimpse share page: a hover/tap tooltip for the daily chart.
+   The chart is complete without this script (each day also has an SVG <title>); this only makes reading it nicer. */
+(function () {
+  "use strict";
+
+  function row(kind, label, value) {
+    var line = document.createElement("span");
+    line.className = "tip-row";
+    var key = document.createElement("span");
+    key.className = "tip-key " + kind;
+    var text = document.createElement("span");
+    text.textContent = label;
+    var number = document.createElement("b");
+    number.textContent = value;
+    line.append(key, text, number);
+    return line;
+  }
+
+  function enhance(figure) {
+    var plot = figure.querySelector(".chart-plot");
+    var tooltip = figure.querySelector(".chart-tooltip");
+    var days = Array.prototype.slice.call(figure.querySelectorAll(".day"));
+    if (!plot || !tooltip || !days.length) {
+      return;
+    }
+    days.forEach(function (day) {
+      var title = day.querySelector("title");
+      if (title) {
+        title.remove();
+      }
+    });
+    var active = null;
+
+    function hide() {
+      if (active) {
+        active.classList.remove("is-active");
+      }
+      active = null;
+      tooltip.hidden = true;
+    }
+
+    function show(day) {
+      if (day === active) {
+        return;
+      }
+      hide();
+      active = day;
+      day.classList.add("is-active");
+      var heading = document.createElement("strong");
+      heading.textContent = day.dataset.label;
+      tooltip.replaceChildren(
+        heading,
+        row("pageviews", "Pageviews", day.dataset.pageviews),
+        row("visitors", "Unique visitors", day.dataset.visitors)
+      );
+      tooltip.hidden = false;
+      var figureBox = figure.getBoundingClientRect();
+      var columnBox = day.querySelector(".hit").getBoundingClientRect();
+      var plotBox = plot.getBoundingClientRect();
+      var centre = columnBox.left + columnBox.width / 2 - figureBox.left;
+      var left = centre + 12;
+      if (left + tooltip.offsetWidth > figureBox.width) {
+        left = centre - 12 - tooltip.offsetWidth;
+      }
+      tooltip.style.left = Math.max(0, left) + "px";
+      tooltip.style.top = plotBox.top - figureBox.top + 8 + "px";
+    }
+
+    function dayAt(event) {
+      var target = event.target;
+      return target && target.closest ? target.closest(".day") : null;
+    }
+
+    plot.addEventListener("pointermove", function (event) {
+      var day = dayAt(event);
+      if (day) {
+        show(day);
+      }
+    });
+    plot.addEventListener("pointerdown", function (event) {
+      var day = dayAt(event);
+      if (day) {
+        show(day);
+      }
+    });
+    plot.addEventListener("pointerleave", hide);
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") {
+        hide();
+      }
+    });
+  }
+
+  document.querySelectorAll("[data-chart]").forEach(enhance);
+})();
