@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import override_settings
 
+from sharing.owners import create_site_owner
 from tests.factories import ShareTokenFactory, SiteFactory, UserFactory
 
 CHROMIUM = "/usr/bin/chromium"
@@ -65,6 +66,18 @@ def site(db):
 @pytest.fixture
 def share_token(site):
     return ShareTokenFactory(site=site)
+
+
+@pytest.fixture
+def owner(db):
+    """A staff user in the "Site owners" group, as `create_site_owner` makes them."""
+    return create_site_owner(username="olivia", email="olivia@example.com", password="a long enough password")
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    client.force_login(owner)
+    return client
 
 
 @pytest.fixture(scope="session")

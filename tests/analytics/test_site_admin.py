@@ -2,27 +2,14 @@
 
 import datetime as dt
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from analytics.models import Site
-from sharing.owners import create_site_owner
 from tests.factories import ShareTokenFactory, SiteFactory
 
 CHANGELIST = "/admin/analytics/site/"
-
-
-@pytest.fixture
-def owner(db):
-    return create_site_owner(username="olivia", email="olivia@example.com", password="a long enough password")
-
-
-@pytest.fixture
-def owner_client(client, owner):
-    client.force_login(owner)
-    return client
 
 
 def test_site_list_shows_domain_nickname_timezone_active_links_and_a_link_to_them(owner_client, owner):

@@ -19,17 +19,6 @@ TOKEN_PATTERN = re.compile(r"glimpse_[A-Za-z0-9_-]{43}")
 
 
 @pytest.fixture
-def owner(db):
-    return create_site_owner(username="olivia", email="olivia@example.com", password="a long enough password")
-
-
-@pytest.fixture
-def owner_client(client, owner):
-    client.force_login(owner)
-    return client
-
-
-@pytest.fixture
 def owned_site(owner):
     return SiteFactory(owner=owner, domain="olivia.example", timezone="UTC")
 

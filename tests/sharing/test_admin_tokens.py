@@ -12,7 +12,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from sharing.models import ShareToken
-from sharing.owners import create_site_owner
 from sharing.tokens import token_digest
 from tests.factories import ShareTokenFactory, SiteFactory
 
@@ -23,17 +22,6 @@ TOKEN_PATTERN = re.compile(r"glimpse_[A-Za-z0-9_-]{43}")
 
 def change_url(share_token: ShareToken) -> str:
     return f"/admin/sharing/sharetoken/{share_token.pk}/change/"
-
-
-@pytest.fixture
-def owner(db):
-    return create_site_owner(username="olivia", email="olivia@example.com", password="a long enough password")
-
-
-@pytest.fixture
-def owner_client(client, owner):
-    client.force_login(owner)
-    return client
 
 
 @pytest.fixture

@@ -25,9 +25,9 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from analytics.services import record_pageview
 from sharing.services import revoke_share_token
 from sharing.stats_cache import CachedStats, stats_cache_key
+from tests.analytics.traffic import record_visits
 from tests.factories import ShareTokenFactory, SiteFactory
 
 pytestmark = pytest.mark.django_db
@@ -77,17 +77,7 @@ def frozen_now(monkeypatch):
 @pytest.fixture
 def site(frozen_now):
     site = SiteFactory(domain="example.com", nickname="My Website", timezone="Europe/Amsterdam")
-    for visitor, moment, path, source, device, browser, country in VISITS:
-        record_pageview(
-            site=site,
-            timestamp=dt.datetime.fromisoformat(moment).replace(tzinfo=dt.UTC),
-            visitor_id=visitor,
-            path=path,
-            source=source,
-            device_type=device,
-            browser=browser,
-            country=country,
-        )
+    record_visits(site, VISITS)
     return site
 
 
