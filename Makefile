@@ -28,5 +28,12 @@ test: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The benches need DATABASE_URL pointing at a database of their own, filled by `python -m bench.generate`.
+bench-stats: install
+	$(BIN)/python -m bench.stats
+
+bench-http: install
+	$(BIN)/python -m bench.http
+
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -111,3 +111,86 @@ class VisitorSalt(models.Model):
 
     def __str__(self) -> str:
         return f"salt for {self.day}"
+
+
+# --- Rollups ---------------------------------------------------------------------
+# Derived from the collected data by `analytics.rollups` and read by
+# `analytics.rollup_selectors`; they can always be rebuilt (`rollup_stats --rebuild`).
+
+
+class Dimension(models.IntegerChoices):
+    PATH = 1, "Path"
+    SOURCE = 2, "Source"
+    DEVICE_TYPE = 3, "Device type"
+    BROWSER = 4, "Browser"
+    COUNTRY = 5, "Country"
+
+
+class DailyRollup(models.Model):
+    """The totals of one site-local day: its pageviews, and the sessions that started on it."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_index=False)
+    day = models.DateField()
+    pageviews = models.PositiveIntegerField()
+    visitors = models.PositiveIntegerField()
+    sessions = models.PositiveIntegerField()
+    bounces = models.PositiveIntegerField()
+    duration = models.PositiveBigIntegerField(help_text="Total session duration, in seconds.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "day"], name="dailyrollup_site_day")]
+
+    def __str__(self) -> str:
+        return f"{self.site_id}@{self.day}"
+
+
+class Breakdown(models.Model):
+    """Counts for one value of one dimension over a block of 2**level site-local days starting at `start`.
+
+    Level 0 is a single day. A block of level n ≥ 1 is the sum of its two halves and
+    is aligned: its first day is a multiple of 2**n days after 1970-01-01, so any
+    period splits into a handful of blocks. Paths carry pageviews and visitors,
+    sources carry visits (sessions started), device types, browsers and countries
+    carry visitors. Visitor counts of different days add up because a visitor id
+    never spans two local days.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_index=False)
+    dimension = models.PositiveSmallIntegerField(choices=Dimension.choices)
+    level = models.PositiveSmallIntegerField()
+    start = models.DateField()
+    # No index on the value: a 2,000-character path would not fit a PostgreSQL index entry.
+    value = models.CharField(max_length=PATH_MAX_LENGTH)
+    pageviews = models.PositiveIntegerField(default=0)
+    visitors = models.PositiveIntegerField(default=0)
+    visits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["site", "level", "start", "dimension"], name="breakdown_block")]
+
+    def __str__(self) -> str:
+        return f"{self.site_id}@{self.start}+2^{self.level} {self.get_dimension_display()} {self.value}"
+
+
+class SummedBlock(models.Model):
+    """Marks a block of 2**level days (level ≥ 1) whose breakdown has been summed, with or without rows."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_index=False)
+    level = models.PositiveSmallIntegerField()
+    start = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "level", "start"], name="summedblock_site_level_start")]
+
+    def __str__(self) -> str:
+        return f"{self.site_id}@{self.start}+2^{self.level}"
+
+
+class RollupWatermark(models.Model):
+    """One row: every site-day holding a pageview with an id up to `pageview_id` has been rolled up since."""
+
+    pageview_id = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"rolled up through pageview {self.pageview_id}"

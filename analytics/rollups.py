@@ -1,0 +1,209 @@
+"""Rolling collected data up into per-day counts and power-of-two blocks: the writes behind `rollup_stats`.
+
+A pass finds the site-days that received pageviews since the last pass (pageview ids
+above the watermark), recomputes each of those days from scratch, sums every block
+of days that is over and not summed yet, then moves the watermark. Nothing is
+written per pageview, every step is idempotent, and a pass that dies half-way is
+simply redone: until the watermark moves, readers count those days from the raw
+rows (see `analytics.rollup_selectors`).
+"""
+
+import datetime as dt
+import operator
+import time
+from dataclasses import dataclass
+from functools import reduce
+
+from django.db import connection, transaction
+from django.db.models import Max, Min, Q, QuerySet, Sum
+
+from analytics.blocks import MAX_LEVEL, Block, block_last_day, block_start, blocks_containing, halves
+from analytics.models import Breakdown, DailyRollup, Dimension, Pageview, RollupWatermark, Site, SummedBlock
+from analytics.periods import dates_between
+from analytics.raw_counts import counts_per_date, days_window, dimension_counts, session_totals
+from analytics.rollup_selectors import current_watermark, days_with_pageviews
+
+ROLLUP_LOCK = 0x676C696D  # "glim": the advisory-lock namespace of roll-ups
+HORIZON_LOCK_TIMEOUT = "5s"
+ROLLUP_MODELS = (DailyRollup, Breakdown, SummedBlock)
+
+
+@dataclass(frozen=True)
+class RollupResult:
+    days: int
+    blocks: int
+    watermark: int
+    seconds: float
+
+
+def committed_horizon() -> int:
+    """The highest pageview id such that no smaller id can still appear later.
+
+    PostgreSQL hands out ids when a row is inserted, not when it commits, so id 41 may
+    become visible after id 42. A SHARE lock waits for the transactions inserting
+    right now (they are short) and holds new inserts back for the one instant it takes
+    to read the maximum. SQLite has a single writer, so its ids commit in order.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            table = connection.ops.quote_name(Pageview._meta.db_table)
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL lock_timeout = '{HORIZON_LOCK_TIMEOUT}'")
+                cursor.execute(f"LOCK TABLE {table} IN SHARE MODE")
+        return Pageview.objects.aggregate(top=Max("id"))["top"] or 0
+
+
+def lock_site(site: Site) -> None:
+    """Serialise concurrent roll-ups of one site (a second worker, a manual run); SQLite has one writer anyway."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ROLLUP_LOCK, site.pk % (1 << 31)])
+
+
+def insert_breakdown(constants: list, counts: QuerySet) -> None:
+    """INSERT … SELECT `constants` + the rows of `counts`: the rows never travel through Python."""
+    quote = connection.ops.quote_name
+    names = ("site", "level", "start", "dimension", "value", "pageviews", "visitors", "visits")
+    columns = ", ".join(quote(Breakdown._meta.get_field(name).column) for name in names)
+    placeholders = ", ".join(["%s"] * len(constants))
+    sql, params = counts.query.sql_with_params()
+    table = quote(Breakdown._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {placeholders}, parts.* FROM ({sql}) parts", [*constants, *params]
+        )
+
+
+@transaction.atomic
+def roll_up_day(*, site: Site, day: dt.date) -> None:
+    """Recompute one site-local day from its raw rows, replacing what was there.
+
+    The summed blocks holding the day are summed again, smallest first, in the same
+    transaction: a reader sees the day and its blocks either all before or all after.
+    """
+    lock_site(site)
+    DailyRollup.objects.filter(site=site, day=day).delete()
+    Breakdown.objects.filter(site=site, level=0, start=day).delete()
+    windows = [days_window(day, day, site=site)]
+    pageviews, visitors = counts_per_date(windows, site=site).get(day, (0, 0))
+    sessions, bounces, duration = session_totals(windows, site=site)
+    if pageviews or sessions:
+        DailyRollup.objects.create(
+            site=site,
+            day=day,
+            pageviews=pageviews,
+            visitors=visitors,
+            sessions=sessions,
+            bounces=bounces,
+            duration=duration,
+        )
+        constants = [site.pk, 0, connection.ops.adapt_datefield_value(day)]
+        for dimension in Dimension:
+            insert_breakdown([*constants, dimension.value], dimension_counts(dimension, windows, site=site))
+
+    holding_day = reduce(operator.or_, (Q(level=level, start=start) for level, start in blocks_containing(day)))
+    for block in sorted(SummedBlock.objects.filter(holding_day, site=site).values_list("level", "start")):
+        sum_block(site=site, block=block)
+
+
+def unsummed_with_data(*, site: Site, block: Block) -> bool:
+    level, start = block
+    return (
+        not SummedBlock.objects.filter(site=site, level=level, start=start).exists()
+        and DailyRollup.objects.filter(site=site, day__gte=start, day__lte=block_last_day(block)).exists()
+    )
+
+
+@transaction.atomic
+def sum_block(*, site: Site, block: Block) -> None:
+    """Sum a block's two halves into one row per value.
+
+    A half without data has no rows and adds nothing. A half that has data but is not
+    summed (it had none when its turn came, and a late pageview arrived since) is
+    summed first, so a block never misses any of its days.
+    """
+    lock_site(site)
+    level, start = block
+    for half in halves(block):
+        if half[0] > 0 and unsummed_with_data(site=site, block=half):
+            sum_block(site=site, block=half)
+    Breakdown.objects.filter(site=site, level=level, start=start).delete()
+    SummedBlock.objects.filter(site=site, level=level, start=start).delete()
+    (half_level, first), (_, second) = halves(block)
+    sums = (
+        Breakdown.objects.filter(site=site, level=half_level, start__in=[first, second])
+        .values("dimension", "value")
+        .annotate(Sum("pageviews"), Sum("visitors"), Sum("visits"))
+        .order_by()
+    )
+    insert_breakdown([site.pk, level, connection.ops.adapt_datefield_value(start)], sums)
+    SummedBlock.objects.create(site=site, level=level, start=start)
+
+
+def sum_finished_blocks(*, site: Site, now: dt.datetime) -> int:
+    """Sum every block of `site` that is over, holds rolled-up days and is not summed yet, smallest first."""
+    today = now.astimezone(site.tzinfo).date()
+    days = list(DailyRollup.objects.filter(site=site, day__lt=today).values_list("day", flat=True))
+    summed = set(SummedBlock.objects.filter(site=site).values_list("level", "start"))
+    count = 0
+    for level in range(1, MAX_LEVEL + 1):
+        wanted = {(level, block_start(day, level)) for day in days}
+        for block in sorted(wanted - summed):
+            if block_last_day(block) < today:
+                sum_block(site=site, block=block)
+                count += 1
+    return count
+
+
+def advance_watermark(*, pageview_id: int, now: dt.datetime) -> None:
+    RollupWatermark.objects.update_or_create(pk=1, defaults={"pageview_id": pageview_id, "updated_at": now})
+
+
+def roll_up(*, now: dt.datetime) -> RollupResult:
+    """One pass: roll up every site-day that received pageviews since the last pass. Idempotent."""
+    started = time.perf_counter()
+    watermark = current_watermark()
+    horizon = committed_horizon()
+    days = blocks = 0
+    if horizon > watermark:
+        new_pageviews = Pageview.objects.filter(id__gt=watermark, id__lte=horizon)
+        for site in Site.objects.filter(pk__in=new_pageviews.values("site_id")):
+            for day in sorted(days_with_pageviews(site=site, after_id=watermark, through_id=horizon)):
+                roll_up_day(site=site, day=day)
+                days += 1
+            blocks += sum_finished_blocks(site=site, now=now)
+        advance_watermark(pageview_id=horizon, now=now)
+    return RollupResult(
+        days=days, blocks=blocks, watermark=max(horizon, watermark), seconds=time.perf_counter() - started
+    )
+
+
+def rebuild_rollups(*, now: dt.datetime) -> RollupResult:
+    """Throw every rollup away and roll up each day from each site's first pageview to its last.
+
+    The watermark drops to zero first, so meanwhile readers count from the raw rows
+    (slower, still exact) rather than from half-rebuilt rollups.
+    """
+    started = time.perf_counter()
+    with transaction.atomic():
+        advance_watermark(pageview_id=0, now=now)
+        for model in ROLLUP_MODELS:
+            model.objects.all().delete()
+    horizon = committed_horizon()
+    days = blocks = 0
+    for site in Site.objects.all():
+        span = Pageview.objects.filter(site=site, id__lte=horizon).aggregate(
+            first=Min("timestamp"), last=Max("timestamp")
+        )
+        if span["first"] is None:
+            continue
+        tz = site.tzinfo
+        for day in dates_between(span["first"].astimezone(tz).date(), span["last"].astimezone(tz).date()):
+            roll_up_day(site=site, day=day)
+            days += 1
+        blocks += sum_finished_blocks(site=site, now=now)
+    with connection.cursor() as cursor:
+        for model in ROLLUP_MODELS:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+    advance_watermark(pageview_id=horizon, now=now)
+    return RollupResult(days=days, blocks=blocks, watermark=horizon, seconds=time.perf_counter() - started)

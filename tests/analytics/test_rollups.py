@@ -1,0 +1,336 @@
+"""Rollups: what a pass writes, and that serving from them stays exact.
+
+The traffic is the hand-counted table of `tests/analytics/traffic.py` (site on UTC,
+"now" Wednesday 2026-03-18 15:30 UTC), plus the winter visits below. Blocks of 2**n
+days are aligned on 1970-01-01: 2026-01-27 is day 20480 = 256 * 80, so it starts a
+block of every level up to 8; 2026-02-28 (day 20512) starts blocks of up to 32 days,
+2026-03-16 (day 20528) of up to 16.
+"""
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from analytics.models import Breakdown, DailyRollup, Dimension, Pageview, RollupWatermark, SummedBlock
+from analytics.rollups import rebuild_rollups, roll_up, roll_up_day
+from analytics.selectors import site_stats
+from analytics.services import record_pageview
+from analytics.stats import CountRow, CountryRow, DayRow, PageRow, SourceRow
+from tests.analytics.traffic import record_visits, utc
+from tests.factories import SiteFactory
+
+pytestmark = pytest.mark.django_db
+
+NOW = utc("2026-03-18T15:30")
+
+# visitor  time (UTC)        path    source       device   browser        country   session
+# 10       01-31 12:00       /       direct       tablet   Safari         DE        bounce
+# 11       02-03 10:00       /       google.com   desktop  Chrome         US        2 views, 600 s
+# 11       02-03 10:10       /docs
+# 12       02-28 23:50       /docs   direct       mobile   Mobile Safari  (unknown) bounce
+WINTER = [
+    (10, "2026-01-31T12:00", "/", "direct", "tablet", "Safari", "DE"),
+    (11, "2026-02-03T10:00", "/", "google.com", "desktop", "Chrome", "US"),
+    (11, "2026-02-03T10:10", "/docs", "google.com", "desktop", "Chrome", "US"),
+    (12, "2026-02-28T23:50", "/docs", "direct", "mobile", "Mobile Safari", ""),
+]
+
+
+def d(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
+def breakdown(site, dimension, *, start: str, level: int = 0) -> dict[str, tuple[int, int, int]]:
+    rows = Breakdown.objects.filter(site=site, dimension=dimension, level=level, start=d(start))
+    return {row.value: (row.pageviews, row.visitors, row.visits) for row in rows}
+
+
+def read_tables(queries: CaptureQueriesContext) -> str:
+    return " ".join(query["sql"] for query in queries.captured_queries)
+
+
+@pytest.fixture
+def traffic_site():
+    site = SiteFactory(timezone="UTC")
+    record_visits(site)
+    return site
+
+
+@pytest.fixture
+def winter_site():
+    site = SiteFactory(timezone="UTC")
+    record_visits(site, WINTER)
+    return site
+
+
+def test_a_pass_writes_each_day_s_totals(traffic_site):
+    result = roll_up(now=NOW)
+
+    assert result.days == 4
+    rows = DailyRollup.objects.filter(site=traffic_site).order_by("day")
+    assert [(r.day, r.pageviews, r.visitors, r.sessions, r.bounces, r.duration) for r in rows] == [
+        (d("2026-03-11"), 1, 1, 1, 1, 0),
+        (d("2026-03-14"), 1, 1, 1, 1, 0),
+        (d("2026-03-17"), 3, 1, 2, 1, 600),
+        (d("2026-03-18"), 4, 2, 2, 1, 1200),
+    ]
+    assert RollupWatermark.objects.get().pageview_id == Pageview.objects.latest("id").pk
+
+
+def test_a_pass_writes_each_day_s_breakdown(traffic_site):
+    roll_up(now=NOW)
+
+    today = {"start": "2026-03-18"}
+    assert breakdown(traffic_site, Dimension.PATH, **today) == {"/": (3, 2, 0), "/pricing": (1, 1, 0)}
+    assert breakdown(traffic_site, Dimension.SOURCE, **today) == {
+        "google.com": (0, 0, 1),
+        "direct": (0, 0, 1),
+    }
+    assert breakdown(traffic_site, Dimension.DEVICE_TYPE, **today) == {
+        "desktop": (0, 1, 0),
+        "mobile": (0, 1, 0),
+    }
+    assert breakdown(traffic_site, Dimension.BROWSER, **today) == {
+        "Chrome": (0, 1, 0),
+        "Mobile Safari": (0, 1, 0),
+    }
+    assert breakdown(traffic_site, Dimension.COUNTRY, start="2026-03-14") == {"": (0, 1, 0)}
+    assert breakdown(traffic_site, Dimension.SOURCE, start="2026-03-17") == {
+        "news.ycombinator.com": (0, 0, 1),
+        "direct": (0, 0, 1),
+    }
+
+
+def test_seven_days_from_rollups_match_the_hand_counts_without_reading_raw_rows(traffic_site):
+    roll_up(now=NOW)
+
+    with CaptureQueriesContext(connection) as queries:
+        stats = site_stats(site=traffic_site, period="7d", now=NOW)
+
+    assert (stats.unique_visitors, stats.pageviews, stats.bounce_rate, stats.avg_session_duration) == (
+        4,
+        8,
+        60.0,
+        360.0,
+    )
+    assert stats.pages == [
+        PageRow("/", 4, 3),
+        PageRow("/pricing", 2, 2),
+        PageRow("/about", 1, 1),
+        PageRow("/blog", 1, 1),
+    ]
+    assert stats.referrers == [SourceRow("direct", 2), SourceRow("google.com", 2), SourceRow("news.ycombinator.com", 1)]
+    assert stats.devices == [CountRow("desktop", 2), CountRow("mobile", 1), CountRow("tablet", 1)]
+    assert stats.browsers == [
+        CountRow("Chrome", 1),
+        CountRow("Firefox", 1),
+        CountRow("Mobile Safari", 1),
+        CountRow("Safari", 1),
+    ]
+    assert stats.countries == [
+        CountryRow("DE", "Germany", 1),
+        CountryRow("GB", "United Kingdom", 1),
+        CountryRow("US", "United States", 1),
+    ]
+    assert stats.daily[-3:] == [
+        DayRow(d("2026-03-16"), 0, 0),
+        DayRow(d("2026-03-17"), 3, 1),
+        DayRow(d("2026-03-18"), 4, 2),
+    ]
+    assert stats.daily[2] == DayRow(d("2026-03-14"), 1, 1)
+    assert len(stats.daily) == 7
+    sql = read_tables(queries)
+    assert "analytics_breakdown" in sql
+    assert "analytics_session" not in sql
+
+
+def test_a_pageview_recorded_after_the_pass_counts_at_once(traffic_site):
+    roll_up(now=NOW)
+    record_pageview(site=traffic_site, timestamp=utc("2026-03-18T15:00"), visitor_id=7, path="/pricing", country="FR")
+
+    stats = site_stats(site=traffic_site, period="7d", now=NOW)
+
+    assert (stats.unique_visitors, stats.pageviews) == (5, 9)
+    assert stats.bounce_rate == 66.7  # B, D, E and the new one: 4 of 6 sessions
+    assert stats.avg_session_duration == 300.0  # 1800 s over 6 sessions
+    assert stats.pages[:2] == [PageRow("/", 4, 3), PageRow("/pricing", 3, 3)]
+    assert stats.devices[0] == CountRow("desktop", 3)
+    assert CountryRow("FR", "France", 1) in stats.countries
+    assert stats.daily[-1] == DayRow(d("2026-03-18"), 5, 3)
+    assert stats.daily[-2] == DayRow(d("2026-03-17"), 3, 1)
+
+
+def test_a_site_never_rolled_up_is_counted_from_raw_rows(traffic_site):
+    roll_up(now=NOW)
+    newcomer = SiteFactory(timezone="UTC")
+    record_pageview(site=newcomer, timestamp=utc("2026-03-16T08:00"), visitor_id=1, path="/hello")
+
+    stats = site_stats(site=newcomer, period="30d", now=NOW)
+
+    assert (stats.unique_visitors, stats.pageviews, stats.bounce_rate) == (1, 1, 100.0)
+    assert stats.pages == [PageRow("/hello", 1, 1)]
+    assert [day for day in stats.daily if day.pageviews] == [DayRow(d("2026-03-16"), 1, 1)]
+
+
+def test_a_second_pass_rolls_up_only_the_days_that_changed(traffic_site):
+    roll_up(now=NOW)
+    record_pageview(site=traffic_site, timestamp=utc("2026-03-17T20:00"), visitor_id=3, path="/blog")
+
+    second = roll_up(now=NOW)
+    third = roll_up(now=NOW)
+
+    assert (second.days, third.days) == (1, 0)
+    row = DailyRollup.objects.get(site=traffic_site, day=d("2026-03-17"))
+    assert (row.pageviews, row.visitors, row.sessions, row.bounces) == (4, 1, 3, 2)
+    assert breakdown(traffic_site, Dimension.PATH, start="2026-03-17") == {
+        "/about": (1, 1, 0),
+        "/": (1, 1, 0),
+        "/blog": (2, 1, 0),
+    }
+
+
+def test_rolling_up_again_changes_nothing(traffic_site):
+    roll_up(now=NOW)
+    columns = ("level", "start", "dimension", "value", "pageviews", "visitors", "visits")
+    before = sorted(Breakdown.objects.values_list(*columns))
+
+    rebuild_rollups(now=NOW)
+
+    assert sorted(Breakdown.objects.values_list(*columns)) == before
+    assert DailyRollup.objects.count() == 4
+
+
+def test_blocks_that_are_over_are_summed_and_the_others_are_not(winter_site):
+    record_pageview(site=winter_site, timestamp=utc("2026-03-02T09:00"), visitor_id=20, path="/")
+
+    result = roll_up(now=NOW)
+
+    # Blocks holding 01-31, 02-03, 02-28 or 03-02 that end before 03-18; 02-28's 32 days run to 03-31.
+    assert result.blocks == 11
+    assert sorted(SummedBlock.objects.filter(site=winter_site).values_list("level", "start")) == [
+        (1, d("2026-01-31")),
+        (1, d("2026-02-02")),
+        (1, d("2026-02-28")),
+        (1, d("2026-03-02")),
+        (2, d("2026-01-31")),
+        (2, d("2026-02-28")),
+        (3, d("2026-01-27")),
+        (3, d("2026-02-28")),
+        (4, d("2026-01-27")),
+        (4, d("2026-02-28")),
+        (5, d("2026-01-27")),
+    ]
+    january_27_to_february_27 = {"level": 5, "start": "2026-01-27"}
+    assert breakdown(winter_site, Dimension.PATH, **january_27_to_february_27) == {
+        "/": (2, 2, 0),
+        "/docs": (1, 1, 0),
+    }
+    assert breakdown(winter_site, Dimension.SOURCE, **january_27_to_february_27) == {
+        "direct": (0, 0, 1),
+        "google.com": (0, 0, 1),
+    }
+    february_28_to_march_15 = {"level": 4, "start": "2026-02-28"}
+    assert breakdown(winter_site, Dimension.PATH, **february_28_to_march_15) == {"/docs": (1, 1, 0), "/": (1, 1, 0)}
+    assert breakdown(winter_site, Dimension.COUNTRY, **february_28_to_march_15) == {"": (0, 2, 0)}
+
+
+def test_ninety_days_read_summed_blocks_rather_than_days(winter_site):
+    roll_up(now=NOW)
+    Breakdown.objects.filter(site=winter_site, level=0).delete()  # only the blocks can answer now
+
+    stats = site_stats(site=winter_site, period="90d", now=NOW)  # 2025-12-19 .. 2026-03-18
+
+    assert (stats.unique_visitors, stats.pageviews) == (3, 4)
+    assert stats.bounce_rate == 66.7
+    assert stats.avg_session_duration == 200.0
+    assert stats.pages == [PageRow("/", 2, 2), PageRow("/docs", 2, 2)]
+    assert stats.referrers == [SourceRow("direct", 2), SourceRow("google.com", 1)]
+    assert stats.devices == [CountRow("desktop", 1), CountRow("mobile", 1), CountRow("tablet", 1)]
+    assert stats.countries == [CountryRow("DE", "Germany", 1), CountryRow("US", "United States", 1)]
+    assert [day for day in stats.daily if day.pageviews] == [
+        DayRow(d("2026-01-31"), 1, 1),
+        DayRow(d("2026-02-03"), 2, 1),
+        DayRow(d("2026-02-28"), 1, 1),
+    ]
+
+
+def test_a_late_pageview_counts_at_once_and_its_blocks_are_summed_again(winter_site):
+    roll_up(now=NOW)
+    record_pageview(site=winter_site, timestamp=utc("2026-02-27T08:00"), visitor_id=13, path="/docs", source="x.com")
+
+    before_pass = site_stats(site=winter_site, period="90d", now=NOW)
+    roll_up(now=NOW)
+    after_pass = site_stats(site=winter_site, period="90d", now=NOW)
+
+    assert before_pass == after_pass
+    assert (after_pass.unique_visitors, after_pass.pageviews) == (4, 5)
+    assert after_pass.pages == [PageRow("/docs", 3, 3), PageRow("/", 2, 2)]
+    assert after_pass.referrers == [SourceRow("direct", 2), SourceRow("google.com", 1), SourceRow("x.com", 1)]
+    assert breakdown(winter_site, Dimension.PATH, level=5, start="2026-01-27") == {"/": (2, 2, 0), "/docs": (2, 2, 0)}
+    assert SummedBlock.objects.filter(site=winter_site, level=4, start=d("2026-02-12")).exists()
+
+
+def test_re_rolling_a_day_sums_the_blocks_holding_it_in_the_same_transaction(winter_site):
+    roll_up(now=NOW)
+    record_pageview(site=winter_site, timestamp=utc("2026-02-27T08:00"), visitor_id=13, path="/docs")
+
+    roll_up_day(site=winter_site, day=d("2026-02-27"))
+
+    # 02-27 ends blocks of 2 to 16 days that held no data until now: summed on the way up to the 32-day block.
+    assert breakdown(winter_site, Dimension.PATH, level=5, start="2026-01-27") == {"/": (2, 2, 0), "/docs": (2, 2, 0)}
+    assert breakdown(winter_site, Dimension.PATH, level=4, start="2026-02-12") == {"/docs": (1, 1, 0)}
+    assert breakdown(winter_site, Dimension.PATH, level=1, start="2026-02-26") == {"/docs": (1, 1, 0)}
+
+
+def test_lists_keep_their_top_n_with_ties_in_code_point_order_from_rollups():
+    site = SiteFactory()
+    moment = utc("2026-03-18T09:00")
+    for visitor in range(3):
+        record_pageview(site=site, timestamp=moment, visitor_id=1000 + visitor, path="/top", browser="Top")
+    for number in range(52):
+        record_pageview(
+            site=site, timestamp=moment, visitor_id=number, path=f"/p{number:02d}", browser=f"B{number:02d}"
+        )
+    for visitor, path in enumerate(["/b", "/B", "/é", "/_"]):
+        record_pageview(site=site, timestamp=utc("2026-03-17T09:00"), visitor_id=2000 + visitor, path=path)
+    roll_up(now=NOW)
+
+    stats = site_stats(site=site, period="7d", now=NOW)
+
+    assert stats.pages[0] == PageRow("/top", 3, 3)
+    assert [row.path for row in stats.pages[1:]] == ["/B", "/_", "/b", "/p00"] + [f"/p{n:02d}" for n in range(1, 46)]
+    assert len(stats.pages) == 50
+    assert [row.key for row in stats.browsers] == ["", "Top", *[f"B{n:02d}" for n in range(18)]]
+    assert stats.browsers[:2] == [CountRow("", 4), CountRow("Top", 3)]
+
+
+def test_a_rebuild_is_served_from_raw_rows_until_it_is_done(traffic_site):
+    roll_up(now=NOW)
+    RollupWatermark.objects.update(pageview_id=0)
+    Breakdown.objects.all().delete()
+
+    stats = site_stats(site=traffic_site, period="7d", now=NOW)
+
+    assert (stats.unique_visitors, stats.pageviews) == (4, 8)
+    assert stats.pages[0] == PageRow("/", 4, 3)
+
+
+def test_rollup_stats_command_reports_what_it_did(traffic_site, capsys):
+    call_command("rollup_stats")
+    call_command("rollup_stats")
+
+    out = capsys.readouterr().out.splitlines()
+    top = Pageview.objects.latest("id").pk
+    # The command runs at the real "now": every block holding 03-11 … 03-18 is over (4 + 3 + 2 + 2 + 1 + 1 + 1 + 1).
+    assert out[0].startswith("Rolled up 4 site-day(s) and summed 15 block(s) in ")
+    assert out[0].endswith(f"pageviews through id {top} are rolled up.")
+    assert out[1].startswith("Rolled up 0 site-day(s) and summed 0 block(s) in ")
+
+
+def test_rollup_stats_refuses_a_pause_that_is_not_positive():
+    with pytest.raises(CommandError, match="--every needs a positive number of seconds"):
+        call_command("rollup_stats", every=0)

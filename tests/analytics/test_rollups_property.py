@@ -1,0 +1,156 @@
+"""Property: for every period, stats served from rollups equal `raw_site_stats`, field for field.
+
+Hypothesis draws a site time zone (DST changes, half- and quarter-hour offsets, both
+ends of the date line), a "now" near a DST change, a month end or a year end, and
+visitor-days spread over more than a year. Traffic goes through `record_pageview`,
+the ingestion service, in a shuffled order (late arrivals included), in two batches:
+
+    batch 1 → roll up → batch 2 → compare (part rollups, part raw) → roll up → compare
+
+Invariants relied on, as real ingestion guarantees them (SPEC section 2): a visitor
+id belongs to one site-local day (its salt is the date's), so a session, a run of
+one visitor's pageviews, never crosses local midnight either; and no pageview is
+recorded after "now". The generator draws visitor ids per local day and times inside
+that day, and the test checks the first invariant's consequences on the reference.
+"""
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass, replace
+from unittest import mock
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from analytics import rollup_selectors, selectors
+from analytics.periods import PERIODS, local_midnight
+from analytics.rollups import roll_up
+from analytics.selectors import raw_site_stats, site_stats
+from analytics.services import record_pageview
+from tests.factories import SiteFactory
+
+pytestmark = pytest.mark.django_db
+
+TIMEZONES = [
+    "UTC",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/St_Johns",
+    "Asia/Kolkata",
+    "Australia/Lord_Howe",
+    "Pacific/Chatham",
+    "Pacific/Kiritimati",
+    "Pacific/Pago_Pago",
+]
+# DST changes of 2026 (America 03-08 and 11-01, Europe 03-29 and 10-25, Lord Howe and
+# Chatham 04-05), month ends and a year end.
+ANCHORS = ["2026-03-08", "2026-03-29", "2026-04-05", "2026-10-25", "2026-11-01", "2026-02-28", "2026-12-31"]
+PATHS = ["/", "/a", "/B", "/b", "/é", "/_", "/pricing"]
+SOURCES = ["direct", "google.com", "x.com", "Z.example"]
+DEVICES = ["desktop", "mobile", "tablet"]
+BROWSERS = ["Chrome", "Safari", "", "Édge"]
+COUNTRIES = ["US", "GB", "", "DE"]
+GAPS = [0, 1, 59, 1799, 1800, 1801, 5400]  # seconds; the session timeout is 1800
+DAY_STARTS = [0, 1, 1799, 1800, 82799, 84599, 86399, 89999]  # seconds after local midnight, near both ends
+
+
+@dataclass(frozen=True)
+class Event:
+    visitor_id: int
+    timestamp: dt.datetime
+    path: str
+    source: str
+    device_type: str
+    browser: str
+    country: str
+    second_batch: bool
+
+
+@dataclass(frozen=True)
+class Traffic:
+    timezone: str
+    now: dt.datetime
+    events: list[Event]
+
+
+@st.composite
+def traffic(draw: st.DrawFn) -> Traffic:
+    name = draw(st.sampled_from(TIMEZONES))
+    tz = zoneinfo.ZoneInfo(name)
+    anchor = dt.datetime.fromisoformat(draw(st.sampled_from(ANCHORS))).replace(tzinfo=dt.UTC)
+    now = anchor + dt.timedelta(minutes=draw(st.integers(-36 * 60, 36 * 60)))
+    today = now.astimezone(tz).date()
+    events: list[Event] = []
+    for visitor_id in range(1, draw(st.integers(1, 10)) + 1):
+        back = draw(st.one_of(st.integers(0, 2), st.integers(0, 400)))
+        day = today - dt.timedelta(days=back)
+        day_start, day_end = local_midnight(day, tz), local_midnight(day + dt.timedelta(days=1), tz)
+        limit = min(day_end, now)
+        # Device, browser and country come from the user agent and IP the id is hashed from.
+        device = draw(st.sampled_from(DEVICES))
+        browser = draw(st.sampled_from(BROWSERS))
+        country = draw(st.sampled_from(COUNTRIES))
+        offset = draw(st.one_of(st.sampled_from(DAY_STARTS), st.integers(0, 90000)))
+        pageviews = st.tuples(st.sampled_from(GAPS), st.sampled_from(PATHS), st.sampled_from(SOURCES), st.booleans())
+        for gap, path, source, second in draw(st.lists(pageviews, min_size=1, max_size=6)):
+            offset += gap
+            moment = day_start + dt.timedelta(seconds=offset)
+            if moment >= limit:
+                break
+            events.append(Event(visitor_id, moment, path, source, device, browser, country, second))
+    order = draw(st.permutations(range(len(events))))
+    return Traffic(timezone=name, now=now, events=[events[index] for index in order])
+
+
+def record(site, events: list[Event]) -> None:
+    for event in events:
+        record_pageview(
+            site=site,
+            timestamp=event.timestamp,
+            visitor_id=event.visitor_id,
+            path=event.path,
+            source=event.source,
+            device_type=event.device_type,
+            browser=event.browser,
+            country=event.country,
+        )
+
+
+def assert_rollups_match_raw(site, now: dt.datetime) -> None:
+    for period in PERIODS:
+        expected = raw_site_stats(site=site, period=period, now=now)
+        if period != "24h":
+            assert sum(day.unique_visitors for day in expected.daily) == expected.unique_visitors
+            assert sum(row.count for row in expected.devices) == expected.unique_visitors
+        assert site_stats(site=site, period=period, now=now) == expected, period
+
+
+@pytest.fixture
+def small_lists():
+    """Lists cut at 3, 2 and 2 entries, so a few dozen pageviews exercise the top-N cuts and their ties."""
+    with (
+        mock.patch.object(selectors, "PAGES_LIMIT", 3),
+        mock.patch.object(selectors, "REFERRERS_LIMIT", 2),
+        mock.patch.object(selectors, "BROWSERS_LIMIT", 2),
+        mock.patch.object(rollup_selectors, "PAGES", replace(rollup_selectors.PAGES, limit=3)),
+        mock.patch.object(rollup_selectors, "REFERRERS", replace(rollup_selectors.REFERRERS, limit=2)),
+        mock.patch.object(rollup_selectors, "BROWSERS", replace(rollup_selectors.BROWSERS, limit=2)),
+    ):
+        yield
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(drawn=traffic())
+def test_rollups_equal_the_raw_computation_for_every_period(small_lists, drawn: Traffic):
+    with transaction.atomic():
+        site = SiteFactory(timezone=drawn.timezone)
+        record(site, [event for event in drawn.events if not event.second_batch])
+        roll_up(now=drawn.now)
+        record(site, [event for event in drawn.events if event.second_batch])
+
+        assert_rollups_match_raw(site, drawn.now)
+        roll_up(now=drawn.now)
+        assert_rollups_match_raw(site, drawn.now)
+        transaction.set_rollback(True)
