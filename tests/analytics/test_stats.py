@@ -2,6 +2,7 @@ import datetime as dt
 
 import pytest
 
+from analytics.rollups import roll_up
 from analytics.selectors import raw_site_stats, site_stats
 from analytics.services import record_pageview
 from analytics.stats import CountRow, CountryRow, DayRow, PageRow, SourceRow
@@ -24,8 +25,13 @@ def traffic_site():
     return site
 
 
-def test_seven_days_counts_every_metric_by_hand(traffic_site):
-    stats = site_stats(site=traffic_site, period="7d", now=NOW)
+@pytest.mark.parametrize("source", ["raw rows", "rollups"])
+def test_seven_days_counts_every_metric_by_hand(traffic_site, source):
+    if source == "rollups":
+        roll_up(now=NOW)
+        stats = site_stats(site=traffic_site, period="7d", now=NOW)
+    else:
+        stats = raw_site_stats(site=traffic_site, period="7d", now=NOW)
 
     assert stats.period == "7d"
     assert stats.unique_visitors == 4
