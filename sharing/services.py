@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from analytics.models import Site
@@ -74,8 +74,9 @@ def rotate_share_token(
         created_by=created_by,
     )
     revoke_at = now + grace
-    ShareToken.objects.filter(pk=share_token.pk).filter(revoked_at__isnull=True).update(revoked_at=revoke_at)
-    ShareToken.objects.filter(pk=share_token.pk, revoked_at__gt=revoke_at).update(revoked_at=revoke_at)
+    ShareToken.objects.filter(Q(revoked_at__isnull=True) | Q(revoked_at__gt=revoke_at), pk=share_token.pk).update(
+        revoked_at=revoke_at
+    )
     share_token.refresh_from_db(fields=["revoked_at"])
     return issued
 

@@ -74,8 +74,14 @@ def flush_token_usage(*, token_ids: Iterable[int] | None = None, now: dt.datetim
 
 
 def _increment(key: str) -> int | None:
-    """The counter's new value, or None when the cache cannot count (unreachable)."""
-    cache.add(key, 0, timeout=None)
+    """The counter's new value, or None when the cache cannot count (unreachable).
+
+    One round trip in the usual case: the counter is created only when `incr` finds none.
+    """
+    try:
+        return cache.incr(key)
+    except ValueError:
+        cache.add(key, 0, timeout=None)
     try:
         return cache.incr(key)
     except ValueError:
