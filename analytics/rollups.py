@@ -15,17 +15,18 @@ from dataclasses import dataclass
 from functools import reduce
 
 from django.db import connection, transaction
-from django.db.models import Max, Min, Q, QuerySet, Sum
+from django.db.models import Case, F, Max, Min, Q, QuerySet, Sum, When
 
 from analytics.blocks import MAX_LEVEL, Block, block_last_day, block_start, blocks_containing, halves
 from analytics.models import Breakdown, DailyRollup, Dimension, Pageview, RollupWatermark, Site, SummedBlock
-from analytics.periods import dates_between
+from analytics.periods import Window, dates_between
 from analytics.raw_counts import counts_per_date, days_window, dimension_counts, session_totals
 from analytics.rollup_selectors import current_watermark, days_with_pageviews
 
 ROLLUP_LOCK = 0x676C696D  # "glim": the advisory-lock namespace of roll-ups
 HORIZON_LOCK_TIMEOUT = "5s"
 ROLLUP_MODELS = (DailyRollup, Breakdown, SummedBlock)
+STAGING_LEVEL = 1000  # a re-rolled day's fresh rows, compared with the stored ones; never committed
 
 
 @dataclass(frozen=True)
@@ -78,12 +79,11 @@ def insert_breakdown(constants: list, counts: QuerySet) -> None:
 def roll_up_day(*, site: Site, day: dt.date) -> None:
     """Recompute one site-local day from its raw rows, replacing what was there.
 
-    The summed blocks holding the day are summed again, smallest first, in the same
-    transaction: a reader sees the day and its blocks either all before or all after.
+    The summed blocks holding the day get the day's change added in the same
+    transaction, so a reader sees the day and its blocks either all before or all after.
     """
     lock_site(site)
     DailyRollup.objects.filter(site=site, day=day).delete()
-    Breakdown.objects.filter(site=site, level=0, start=day).delete()
     windows = [days_window(day, day, site=site)]
     pageviews, visitors = counts_per_date(windows, site=site).get(day, (0, 0))
     sessions, bounces, duration = session_totals(windows, site=site)
@@ -97,13 +97,91 @@ def roll_up_day(*, site: Site, day: dt.date) -> None:
             bounces=bounces,
             duration=duration,
         )
-        constants = [site.pk, 0, connection.ops.adapt_datefield_value(day)]
-        for dimension in Dimension:
-            insert_breakdown([*constants, dimension.value], dimension_counts(dimension, windows, site=site))
-
     holding_day = reduce(operator.or_, (Q(level=level, start=start) for level, start in blocks_containing(day)))
-    for block in sorted(SummedBlock.objects.filter(holding_day, site=site).values_list("level", "start")):
-        sum_block(site=site, block=block)
+    blocks = sorted(SummedBlock.objects.filter(holding_day, site=site).values_list("level", "start"))
+    if not blocks:
+        Breakdown.objects.filter(site=site, level=0, start=day).delete()
+        if pageviews or sessions:
+            insert_day_breakdown(site=site, window=windows[0], level=0)
+        return
+    if pageviews or sessions:
+        insert_day_breakdown(site=site, window=windows[0], level=STAGING_LEVEL)
+    changes = list(day_changes(site=site, day=day))
+    for target in [(0, day), *blocks]:
+        add_changes(site=site, block=target, changes=changes)
+    Breakdown.objects.filter(site=site, level=STAGING_LEVEL, start=day).delete()
+
+
+def insert_day_breakdown(*, site: Site, window: Window, level: int) -> None:
+    """The per-value rows of a one-day window, counted from the raw rows, stored under `level` (0, or staging)."""
+    constants = [site.pk, level, connection.ops.adapt_datefield_value(window.dates[0])]
+    for dimension in Dimension:
+        insert_breakdown([*constants, dimension.value], dimension_counts(dimension, [window], site=site))
+
+
+def day_changes(*, site: Site, day: dt.date) -> QuerySet:
+    """Per value, what the freshly counted day (staging) adds to the stored one (level 0); unchanged values left out."""
+
+    def change(field: str) -> Sum:
+        return Sum(Case(When(level=STAGING_LEVEL, then=F(field)), default=-F(field)))
+
+    return (
+        Breakdown.objects.filter(site=site, start=day, level__in=[0, STAGING_LEVEL])
+        .values("dimension", "value")
+        .annotate(
+            pageviews_change=change("pageviews"), visitors_change=change("visitors"), visits_change=change("visits")
+        )
+        .exclude(pageviews_change=0, visitors_change=0, visits_change=0)
+        .order_by()
+    )
+
+
+def add_changes(*, site: Site, block: Block, changes: list[dict]) -> None:
+    """Add a day's changes to the rows of a block (or of the day itself) holding it.
+
+    Only the values that changed are touched: their rows are read, replaced by the
+    sums, and dropped where every count falls to zero, as a sum from scratch would
+    have no row for them.
+    """
+    if not changes:
+        return
+    level, start = block
+    values_by_dimension: dict[int, list[str]] = {}
+    for change in changes:
+        values_by_dimension.setdefault(change["dimension"], []).append(change["value"])
+    touched = reduce(
+        operator.or_, (Q(dimension=dimension, value__in=values) for dimension, values in values_by_dimension.items())
+    )
+    rows = Breakdown.objects.filter(touched, site=site, level=level, start=start)
+    current = {
+        (dimension, value): (row_id, pageviews, visitors, visits)
+        for row_id, dimension, value, pageviews, visitors, visits in rows.values_list(
+            "id", "dimension", "value", "pageviews", "visitors", "visits"
+        )
+    }
+    sums = []
+    for change in changes:
+        _, pageviews, visitors, visits = current.get((change["dimension"], change["value"]), (None, 0, 0, 0))
+        counts = (
+            pageviews + change["pageviews_change"],
+            visitors + change["visitors_change"],
+            visits + change["visits_change"],
+        )
+        if any(counts):
+            sums.append(
+                Breakdown(
+                    site=site,
+                    level=level,
+                    start=start,
+                    dimension=change["dimension"],
+                    value=change["value"],
+                    pageviews=counts[0],
+                    visitors=counts[1],
+                    visits=counts[2],
+                )
+            )
+    Breakdown.objects.filter(id__in=[row_id for row_id, *_ in current.values()]).delete()
+    Breakdown.objects.bulk_create(sums)
 
 
 def unsummed_with_data(*, site: Site, block: Block) -> bool:

@@ -79,6 +79,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    # Lets the per-request token lookup be a prepared statement (see sharing.token_lookup);
+    # empty switches preparing off, as a transaction-pooling PgBouncer before 1.21 needs.
+    prepare_threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="5")
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        int(prepare_threshold) if prepare_threshold else None
+    )
 
 # --- Cache -------------------------------------------------------------------
 # Redis when REDIS_URL is set. An unreachable Redis means "no cache", not errors:

@@ -3,6 +3,7 @@
 import datetime as dt
 
 from sharing.models import ShareToken
+from sharing.token_lookup import run_active_token_lookup
 from sharing.tokens import token_digest
 
 
@@ -12,4 +13,4 @@ def find_active_token(raw_token: str, *, now: dt.datetime) -> ShareToken | None:
     Unknown, revoked and expired tokens all come back as None, so callers answer
     them identically and a caller cannot learn which tokens once existed.
     """
-    return ShareToken.objects.active(now).select_related("site").filter(digest=token_digest(raw_token)).first()
+    return run_active_token_lookup(digest=token_digest(raw_token), now=now)

@@ -56,8 +56,8 @@ def run_wrk(url: str, *, connections: int, seconds: int) -> Load:
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: .*", output)
     return Load(
         requests_per_second=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-        p50_ms=milliseconds(re.search(r"50%\s+(\S+)", output).group(1)),
-        p99_ms=milliseconds(re.search(r"99%\s+(\S+)", output).group(1)),
+        p50_ms=milliseconds(re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE).group(1)),
+        p99_ms=milliseconds(re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE).group(1)),
         errors=errors.group(0) if errors else "",
     )
 

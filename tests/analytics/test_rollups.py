@@ -15,6 +15,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from analytics.blocks import blocks_containing
 from analytics.models import Breakdown, DailyRollup, Dimension, Pageview, RollupWatermark, SummedBlock
 from analytics.rollups import rebuild_rollups, roll_up, roll_up_day
 from analytics.selectors import raw_site_stats, site_stats
@@ -244,16 +245,44 @@ def test_a_late_pageview_counts_at_once_and_its_blocks_are_summed_again(winter_s
     assert SummedBlock.objects.filter(site=winter_site, level=4, start=d("2026-02-12")).exists()
 
 
-def test_re_rolling_a_day_sums_the_blocks_holding_it_in_the_same_transaction(winter_site):
+def test_re_rolling_a_day_adds_its_change_to_the_summed_blocks_holding_it(winter_site):
     roll_up(now=NOW)
     record_pageview(site=winter_site, timestamp=utc("2026-02-27T08:00"), visitor_id=13, path="/docs")
 
     roll_up_day(site=winter_site, day=d("2026-02-27"))
 
-    # 02-27 ends blocks of 2 to 16 days that held no data until now: summed on the way up to the 32-day block.
+    assert breakdown(winter_site, Dimension.PATH, start="2026-02-27") == {"/docs": (1, 1, 0)}
     assert breakdown(winter_site, Dimension.PATH, level=5, start="2026-01-27") == {"/": (2, 2, 0), "/docs": (2, 2, 0)}
-    assert breakdown(winter_site, Dimension.PATH, level=4, start="2026-02-12") == {"/docs": (1, 1, 0)}
-    assert breakdown(winter_site, Dimension.PATH, level=1, start="2026-02-26") == {"/docs": (1, 1, 0)}
+    assert breakdown(winter_site, Dimension.SOURCE, level=5, start="2026-01-27") == {
+        "direct": (0, 0, 2),
+        "google.com": (0, 0, 1),
+    }
+    assert breakdown(winter_site, Dimension.DEVICE_TYPE, level=5, start="2026-01-27") == {
+        "tablet": (0, 1, 0),
+        "desktop": (0, 2, 0),
+    }
+    # Blocks of 2 to 16 days ending on 02-27 held no data until now, so none was summed; the next pass sums them.
+    summed = set(SummedBlock.objects.filter(site=winter_site).values_list("level", "start"))
+    assert summed & set(blocks_containing(d("2026-02-27"))) == {(5, d("2026-01-27"))}
+    assert not Breakdown.objects.filter(site=winter_site, level__gt=8).exists()
+    served = site_stats(site=winter_site, period="90d", now=NOW)
+    assert served == raw_site_stats(site=winter_site, period="90d", now=NOW)
+
+
+def test_a_value_a_day_no_longer_has_leaves_the_blocks_holding_it(winter_site):
+    roll_up(now=NOW)
+    Pageview.objects.filter(site=winter_site, visitor_id=11).delete()
+    winter_site.sessions.filter(visitor_id=11).delete()
+
+    roll_up_day(site=winter_site, day=d("2026-02-03"))
+
+    assert breakdown(winter_site, Dimension.PATH, start="2026-02-03") == {}
+    assert breakdown(winter_site, Dimension.PATH, level=1, start="2026-02-02") == {}
+    for level, start in [(2, "2026-01-31"), (3, "2026-01-27"), (5, "2026-01-27")]:
+        assert breakdown(winter_site, Dimension.PATH, level=level, start=start) == {"/": (1, 1, 0)}
+        assert breakdown(winter_site, Dimension.SOURCE, level=level, start=start) == {"direct": (0, 0, 1)}
+        assert breakdown(winter_site, Dimension.COUNTRY, level=level, start=start) == {"DE": (0, 1, 0)}
+    assert not DailyRollup.objects.filter(site=winter_site, day=d("2026-02-03")).exists()
 
 
 def test_lists_keep_their_top_n_with_ties_in_code_point_order_from_rollups():

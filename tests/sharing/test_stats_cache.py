@@ -1,0 +1,76 @@
+"""Each process keeps copies of the shared stats entries it reads, never past the shared entry's own expiry."""
+
+import datetime as dt
+
+import pytest
+from django.core.cache import cache
+
+from analytics.services import record_pageview
+from sharing import stats_cache
+from sharing.stats_cache import cached_stats, stats_cache_key
+
+NOW = dt.datetime(2026, 3, 18, 15, 30, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def cache_reads(monkeypatch):
+    """The keys read from the shared cache, in order."""
+    reads: list[str] = []
+    real_get = cache.get
+
+    def counting_get(key, *args, **kwargs):
+        reads.append(key)
+        return real_get(key, *args, **kwargs)
+
+    monkeypatch.setattr(stats_cache.cache, "get", counting_get)
+    return reads
+
+
+@pytest.fixture
+def visited_site(site):
+    record_pageview(site=site, timestamp=NOW - dt.timedelta(hours=1), visitor_id=1, path="/")
+    return site
+
+
+def test_a_second_read_uses_this_process_copy_without_a_cache_round_trip(visited_site, cache_reads):
+    first = cached_stats(site=visited_site, period="7d", now=NOW)
+    second = cached_stats(site=visited_site, period="7d", now=NOW + dt.timedelta(seconds=299))
+
+    assert second is first
+    assert cache_reads == [stats_cache_key(site=visited_site, period="7d", now=NOW)]
+    assert b'"pageviews":1,' in first.body
+
+
+def test_the_copy_is_not_used_once_the_shared_entry_has_expired(visited_site, cache_reads, settings):
+    settings.STATS_CACHE_SECONDS = 300
+    cached_stats(site=visited_site, period="7d", now=NOW)
+    record_pageview(site=visited_site, timestamp=NOW + dt.timedelta(minutes=1), visitor_id=2, path="/new")
+    cache.clear()
+
+    later = cached_stats(site=visited_site, period="7d", now=NOW + dt.timedelta(seconds=300))
+
+    assert len(cache_reads) == 2
+    assert later.computed_at == NOW + dt.timedelta(seconds=300)
+    assert b'"pageviews":2,' in later.body
+
+
+def test_a_copy_made_from_the_shared_entry_expires_with_it(visited_site, cache_reads):
+    cached_stats(site=visited_site, period="7d", now=NOW)
+    stats_cache.forget_local_copies()
+
+    from_shared = cached_stats(site=visited_site, period="7d", now=NOW + dt.timedelta(seconds=200))
+    again = cached_stats(site=visited_site, period="7d", now=NOW + dt.timedelta(seconds=299))
+    expired = cached_stats(site=visited_site, period="7d", now=NOW + dt.timedelta(seconds=300))
+
+    assert from_shared.computed_at == again.computed_at == NOW
+    assert len(cache_reads) == 3
+    assert expired.computed_at == NOW  # still the shared entry: its real-time lifetime has not run out here
+
+
+def test_copies_start_afresh_when_the_limit_is_reached(visited_site, monkeypatch):
+    monkeypatch.setattr(stats_cache, "LOCAL_COPIES_LIMIT", 2)
+
+    for period in ["7d", "30d", "90d"]:
+        cached_stats(site=visited_site, period=period, now=NOW)
+
+    assert list(stats_cache._local_copies) == [stats_cache_key(site=visited_site, period="90d", now=NOW)]
