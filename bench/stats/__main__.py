@@ -41,6 +41,40 @@ def median_ms(function: Callable[[], object], *, runs: int, budget_ms: float = f
     return statistics.median(samples), len(samples)
 
 
+def late_pageview_roll_ups(*, site, day: dt.date, runs: int) -> tuple[float, int]:
+    """Median time to roll `day` up again after one late pageview (a new visitor) arrived on it, committed each time.
+
+    The late pageviews are deleted and the day rolled up once more afterwards, so the data set is left as it was.
+    """
+    from analytics.blocks import blocks_containing
+    from analytics.models import Pageview, Session, SummedBlock
+    from analytics.rollups import roll_up_day
+    from analytics.services import record_pageview
+
+    late_visitor = 1 << 62
+    noon = dt.datetime.combine(day, dt.time(12), tzinfo=site.tzinfo)
+    samples = []
+    try:
+        for run in range(runs):
+            record_pageview(
+                site=site,
+                timestamp=noon + dt.timedelta(minutes=run),
+                visitor_id=late_visitor + run,
+                path="/late-arrival",
+                source="late.example",
+                browser="Late Browser",
+                country="AQ",
+            )
+            elapsed, _ = timed(lambda: roll_up_day(site=site, day=day))
+            samples.append(elapsed)
+    finally:
+        Pageview.objects.filter(site=site, visitor_id__gte=late_visitor).delete()
+        Session.objects.filter(site=site, visitor_id__gte=late_visitor).delete()
+        roll_up_day(site=site, day=day)
+    summed = set(SummedBlock.objects.filter(site=site).values_list("level", "start"))
+    return statistics.median(samples), len(summed & set(blocks_containing(day)))
+
+
 def plans(function: Callable[[], object]) -> list[tuple[str, list[str]]]:
     """(SQL, plan lines) of every query `function` runs: EXPLAIN on PostgreSQL, EXPLAIN QUERY PLAN on SQLite."""
     from django.db import connection
@@ -85,8 +119,8 @@ def main() -> None:
     from django.db import connection, transaction
     from django.db.models import Max
 
-    from analytics.blocks import MAX_LEVEL, block_start, blocks_containing
-    from analytics.models import Breakdown, Pageview, Site, SummedBlock
+    from analytics.blocks import MAX_LEVEL, block_start
+    from analytics.models import Breakdown, Pageview, Site
     from analytics.periods import PERIODS
     from analytics.rollups import rebuild_rollups, roll_up, roll_up_day, sum_block
     from analytics.selectors import raw_site_stats, site_stats
@@ -112,16 +146,20 @@ def main() -> None:
         roll_up(now=now)
     yesterday = today - dt.timedelta(days=1)
     daily = {row.date: row.pageviews for row in site_stats(site=site, period="7d", now=now).daily}
-    summed = set(SummedBlock.objects.filter(site=site).values_list("level", "start"))
-    for day in (today, yesterday):
-        day_ms, runs = median_ms(lambda day=day: roll_up_day(site=site, day=day), runs=5)
-        rows = Breakdown.objects.filter(site=site, level=0, start=day).count()
-        blocks = len(summed & set(blocks_containing(day)))
-        print(
-            f"  one site-day ({day}, {daily[day]:,} pageviews → {rows:,} rows; {blocks} finished blocks hold it "
-            f"and are summed again): {day_ms:.0f} ms, median of {runs}"
-        )
+    rows = Breakdown.objects.filter(site=site, level=0, start=today).count()
+    day_ms, runs = median_ms(lambda: roll_up_day(site=site, day=today), runs=5)
+    print(
+        f"  today ({today}, {daily[today]:,} pageviews so far → {rows:,} rows), what each worker pass does: "
+        f"{day_ms:.0f} ms, median of {runs}"
+    )
     biggest = (MAX_LEVEL, block_start(today - dt.timedelta(days=1 << MAX_LEVEL), MAX_LEVEL))
+    for name, day in [("yesterday", yesterday), ("an old day", biggest[1])]:
+        late_ms, blocks = late_pageview_roll_ups(site=site, day=day, runs=5)
+        rows = Breakdown.objects.filter(site=site, level=0, start=day).count()
+        print(
+            f"  {name} ({day}, {rows:,} rows) after a late pageview, its change added to the {blocks} summed "
+            f"blocks holding it: {late_ms:.0f} ms, median of 5"
+        )
     block_ms, runs = median_ms(lambda: sum_block(site=site, block=biggest), runs=3)
     block_rows = Breakdown.objects.filter(site=site, level=biggest[0], start=biggest[1]).count()
     print(

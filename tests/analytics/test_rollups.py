@@ -229,6 +229,28 @@ def test_ninety_days_read_summed_blocks_rather_than_days(winter_site):
     ]
 
 
+def test_every_breakdown_read_matches_the_whole_block_index_without_planner_statistics(winter_site):
+    """SQLite's planner has no statistics until an ANALYZE, which the worker never runs."""
+    if connection.vendor != "sqlite":
+        pytest.skip("the plan check is for SQLite, whose planner works without statistics here")
+    roll_up(now=NOW)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS sqlite_stat1")
+
+    with CaptureQueriesContext(connection) as queries:
+        site_stats(site=winter_site, period="365d", now=NOW)
+
+    plans = []
+    with connection.cursor() as cursor:
+        for query in queries.captured_queries:
+            if "analytics_breakdown" in query["sql"]:
+                cursor.execute("EXPLAIN QUERY PLAN " + query["sql"])
+                plans += [row[-1] for row in cursor.fetchall() if "analytics_breakdown" in row[-1]]
+    assert plans
+    full_match = "USING INDEX breakdown_block (site_id=? AND level=? AND start=? AND dimension=?)"
+    assert [plan for plan in plans if full_match not in plan] == []
+
+
 def test_a_late_pageview_counts_at_once_and_its_blocks_are_summed_again(winter_site):
     roll_up(now=NOW)
     record_pageview(site=winter_site, timestamp=utc("2026-02-27T08:00"), visitor_id=13, path="/docs", source="x.com")
