@@ -4,25 +4,19 @@ from django.http import HttpResponse
 from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from analytics.periods import DEFAULT_PERIOD
 from sharing.payloads import site_fields
 from sharing.selectors import find_active_token
 from sharing.stats_cache import cached_stats, render_json
+from sharing.throttling import PublicStatsThrottle
 from sharing.usage import record_token_use
 
 TOKEN_REQUIRED = "Share token required"
 INVALID_TOKEN = "Invalid or expired share link"
 PERIOD_NOT_ALLOWED = "Period not allowed for this share"
 SUCCESS_CACHE_CONTROL = "public, max-age=300"
-
-
-class PublicStatsThrottle(AnonRateThrottle):
-    """Per-client rate limit; it also counts failed lookups, which slows token guessing."""
-
-    scope = "public_stats"
 
 
 class PublicApiView(APIView):

@@ -5,11 +5,12 @@
 
 Starts gunicorn (2 sync workers) on 127.0.0.1, loads it with `wrk` (Debian package)
 for a bounded time, and prints requests per second and p50/p99 latency for:
-  (a) a cached /api/public/stats hit (token checked in the database, stats bytes from the cache,
-      usage counted), throttle off (PUBLIC_STATS_RATE empty);
+  (a) a cached /api/public/stats hit (token checked in the database, stats bytes from the
+      cache, usage counted), throttle off (PUBLIC_STATS_RATE empty);
   (b) a DRF APIView in the same process rendering a constant dict of the same size
       (bench-only URLconf `bench.http.urls`);
-  (c) (a) again with the throttle on at a rate it never reaches, to show what it costs.
+  (c) (a) again with the default throttle on, at a rate it never reaches, to show its cost.
+It runs several rounds, (a) and (b) taking turns to go first, and reports medians.
 wrk shares the machine's cores with the server, so the figures are conservative.
 """
 
@@ -102,21 +103,35 @@ def stop(server: subprocess.Popen) -> None:
     server.wait(timeout=30)
 
 
-def measure(url: str, *, environment: dict[str, str], connections: int, seconds: int) -> Load:
+def measure(urls: list[str], *, environment: dict[str, str], connections: int, seconds: int) -> list[Load]:
+    """Load each URL in turn on one gunicorn, each after a 3 s warm-up."""
     server = start_gunicorn(environment)
     try:
-        run_wrk(url, connections=connections, seconds=3)
-        return run_wrk(url, connections=connections, seconds=seconds)
+        loads = []
+        for url in urls:
+            run_wrk(url, connections=connections, seconds=3)
+            loads.append(run_wrk(url, connections=connections, seconds=seconds))
+        return loads
     finally:
         stop(server)
+
+
+def median_load(loads: list[Load]) -> Load:
+    return Load(
+        requests_per_second=statistics.median(load.requests_per_second for load in loads),
+        p50_ms=statistics.median(load.p50_ms for load in loads),
+        p99_ms=statistics.median(load.p99_ms for load in loads),
+        errors=" ".join(load.errors for load in loads if load.errors),
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--domain", default="bench.example")
     parser.add_argument("--period", default="30d")
-    parser.add_argument("--seconds", type=int, default=15, help="wrk duration per measurement (default 15)")
+    parser.add_argument("--seconds", type=int, default=10, help="wrk duration per measurement (default 10)")
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of (a), (b), (c); medians reported (default 3)")
     options = parser.parse_args()
 
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.http.settings"
@@ -174,25 +189,46 @@ def main() -> None:
     environment = {**os.environ}
     throttled = {**environment, "PUBLIC_STATS_RATE": "100000000/min"}
     base = f"http://127.0.0.1:{PORT}"
+    cached_url, constant_url = base + api, base + "/bench/constant"
+    load = {"connections": options.connections, "seconds": options.seconds}
+    cached: list[Load] = []
+    constant: list[Load] = []
+    throttle: list[Load] = []
+    for round_number in range(options.rounds):
+        # (a) and (b) alternate which goes first, so a drift in the machine's load favours neither.
+        if round_number % 2 == 0:
+            a, b = measure([cached_url, constant_url], environment=environment, **load)
+        else:
+            b, a = measure([constant_url, cached_url], environment=environment, **load)
+        (c,) = measure([cached_url], environment=throttled, **load)
+        cached.append(a)
+        constant.append(b)
+        throttle.append(c)
+        ratio = a.requests_per_second / b.requests_per_second
+        print(
+            f"  round {round_number + 1}: (a) {a.requests_per_second:,.0f}  (b) {b.requests_per_second:,.0f}  "
+            f"(c) {c.requests_per_second:,.0f} req/s; (a) / (b) = {ratio:.0%}"
+        )
+
     runs = {
-        "(a) /api/public/stats, cached": measure(
-            base + api, environment=environment, connections=options.connections, seconds=options.seconds
-        ),
-        "(b) DRF constant view": measure(
-            base + "/bench/constant", environment=environment, connections=options.connections, seconds=options.seconds
-        ),
-        "(c) (a) with the throttle on": measure(
-            base + api, environment=throttled, connections=options.connections, seconds=options.seconds
-        ),
+        "(a) /api/public/stats, cached": median_load(cached),
+        "(b) DRF constant view": median_load(constant),
+        "(c) (a) with the throttle on": median_load(throttle),
     }
-    print(f"\nwrk -t2 -c{options.connections} -d{options.seconds}s --latency (after a 3 s warm-up)")
-    print(f"  {'':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}")
-    for name, load in runs.items():
-        print(f"  {name:<34}{load.requests_per_second:>9,.0f}{load.p50_ms:>9.2f}{load.p99_ms:>9.2f}  {load.errors}")
-    cached, constant, throttle = runs.values()
-    print(f"\n  (a) / (b) = {cached.requests_per_second / constant.requests_per_second:.0%}")
     print(
-        f"  throttle cost: {1000 / throttle.requests_per_second - 1000 / cached.requests_per_second:.2f} ms per request"
+        f"\nwrk -t2 -c{options.connections} -d{options.seconds}s --latency after a 3 s warm-up; "
+        f"medians of {options.rounds} rounds"
+    )
+    print(f"  {'':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}")
+    for name, median in runs.items():
+        figures = f"{median.requests_per_second:>9,.0f}{median.p50_ms:>9.2f}{median.p99_ms:>9.2f}"
+        print(f"  {name:<34}{figures}  {median.errors}")
+    ratios = [a.requests_per_second / b.requests_per_second for a, b in zip(cached, constant, strict=True)]
+    throttled_ratios = [c.requests_per_second / b.requests_per_second for c, b in zip(throttle, constant, strict=True)]
+    print(f"\n  (a) / (b) = {statistics.median(ratios):.0%} (rounds: {', '.join(f'{r:.0%}' for r in ratios)})")
+    print(
+        f"  (c) / (b) = {statistics.median(throttled_ratios):.0%} "
+        f"(rounds: {', '.join(f'{r:.0%}' for r in throttled_ratios)})"
     )
 
 

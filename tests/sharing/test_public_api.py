@@ -8,9 +8,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from analytics.services import record_pageview
-from sharing.api import PublicStatsThrottle
 from sharing.models import ShareToken
 from sharing.services import revoke_share_token
+from sharing.throttling import PublicStatsThrottle
 from tests.analytics.traffic import record_visits, utc
 from tests.factories import ShareTokenFactory, SiteFactory
 
