@@ -44,32 +44,37 @@ def median_ms(function: Callable[[], object], *, runs: int, budget_ms: float = f
 def late_pageview_roll_ups(*, site, day: dt.date, runs: int) -> tuple[float, int]:
     """Median time to roll `day` up again after one late pageview (a new visitor) arrived on it, committed each time.
 
-    The late pageviews are deleted and the day rolled up once more afterwards, so the data set is left as it was.
+    Each late pageview is a visitor id the site has never seen; they and their sessions are deleted by primary key
+    and the day is rolled up once more afterwards, so the data set is left as it was.
     """
     from analytics.blocks import blocks_containing
     from analytics.models import Pageview, Session, SummedBlock
     from analytics.rollups import roll_up_day
     from analytics.services import record_pageview
 
-    late_visitor = 1 << 62
     noon = dt.datetime.combine(day, dt.time(12), tzinfo=site.tzinfo)
+    sessions = Session.objects.filter(site=site)
+    unused = (visitor for visitor in range(1, 10**6) if not sessions.filter(visitor_id=visitor).exists())
+    late: list[Pageview] = []
     samples = []
     try:
         for run in range(runs):
-            record_pageview(
-                site=site,
-                timestamp=noon + dt.timedelta(minutes=run),
-                visitor_id=late_visitor + run,
-                path="/late-arrival",
-                source="late.example",
-                browser="Late Browser",
-                country="AQ",
+            late.append(
+                record_pageview(
+                    site=site,
+                    timestamp=noon + dt.timedelta(minutes=run),
+                    visitor_id=next(unused),
+                    path="/late-arrival",
+                    source="late.example",
+                    browser="Late Browser",
+                    country="AQ",
+                )
             )
             elapsed, _ = timed(lambda: roll_up_day(site=site, day=day))
             samples.append(elapsed)
     finally:
-        Pageview.objects.filter(site=site, visitor_id__gte=late_visitor).delete()
-        Session.objects.filter(site=site, visitor_id__gte=late_visitor).delete()
+        Pageview.objects.filter(pk__in=[pageview.pk for pageview in late]).delete()
+        Session.objects.filter(pk__in=[pageview.session_id for pageview in late]).delete()
         roll_up_day(site=site, day=day)
     summed = set(SummedBlock.objects.filter(site=site).values_list("level", "start"))
     return statistics.median(samples), len(summed & set(blocks_containing(day)))
