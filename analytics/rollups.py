@@ -26,6 +26,7 @@ from analytics.rollup_selectors import current_watermark, days_with_pageviews
 ROLLUP_LOCK = 0x676C696D  # "glim": the advisory-lock namespace of roll-ups
 HORIZON_LOCK_TIMEOUT = "5s"
 ROLLUP_MODELS = (DailyRollup, Breakdown, SummedBlock)
+CHANGES_PER_QUERY = 500
 STAGING_LEVEL = 1000  # a re-rolled day's fresh rows, compared with the stored ones; never committed
 
 
@@ -141,10 +142,14 @@ def add_changes(*, site: Site, block: Block, changes: list[dict]) -> None:
 
     Only the values that changed are touched: their rows are read, replaced by the
     sums, and dropped where every count falls to zero, as a sum from scratch would
-    have no row for them.
+    have no row for them. Changes go in batches, so no query outgrows the databases'
+    limits on parameters however many values a day has.
     """
-    if not changes:
-        return
+    for first in range(0, len(changes), CHANGES_PER_QUERY):
+        add_change_batch(site=site, block=block, changes=changes[first : first + CHANGES_PER_QUERY])
+
+
+def add_change_batch(*, site: Site, block: Block, changes: list[dict]) -> None:
     level, start = block
     values_by_dimension: dict[int, list[str]] = {}
     for change in changes:

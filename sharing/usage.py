@@ -99,8 +99,10 @@ atexit.register(_hand_over_at_exit)
 
 
 def _count_in_cache(noted: dict[int, NotedUse], *, now: dt.datetime) -> dict[int, bool | None]:
-    """Add noted uses to the cache's pending counts. Per token: whether this is its first hand-over this minute,
-    or None when the cache could not count it."""
+    """Add the noted uses to the cache's pending counts.
+
+    Returns, per token, whether this is its first hand-over this minute, or None when the cache could not count it.
+    """
     backend = caches[DEFAULT_CACHE_ALIAS]
     if isinstance(backend, RedisCache):
         return _count_in_redis(backend, noted, now=now)

@@ -267,7 +267,9 @@ def test_a_late_pageview_counts_at_once_and_its_blocks_are_summed_again(winter_s
     assert SummedBlock.objects.filter(site=winter_site, level=4, start=d("2026-02-12")).exists()
 
 
-def test_re_rolling_a_day_adds_its_change_to_the_summed_blocks_holding_it(winter_site):
+@pytest.mark.parametrize("batch", [500, 1])
+def test_re_rolling_a_day_adds_its_change_to_the_summed_blocks_holding_it(winter_site, batch, monkeypatch):
+    monkeypatch.setattr("analytics.rollups.CHANGES_PER_QUERY", batch)
     roll_up(now=NOW)
     record_pageview(site=winter_site, timestamp=utc("2026-02-27T08:00"), visitor_id=13, path="/docs")
 
