@@ -251,7 +251,7 @@ def test_every_breakdown_read_matches_the_whole_block_index_without_planner_stat
     assert [plan for plan in plans if full_match not in plan] == []
 
 
-def test_a_late_pageview_counts_at_once_and_its_blocks_are_summed_again(winter_site):
+def test_a_late_pageview_counts_at_once_and_every_block_holding_it_follows(winter_site):
     roll_up(now=NOW)
     record_pageview(site=winter_site, timestamp=utc("2026-02-27T08:00"), visitor_id=13, path="/docs", source="x.com")
 
