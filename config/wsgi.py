@@ -8,4 +8,4 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 application = get_wsgi_application()
 get_resolver().url_patterns  # noqa: B018 - import every view now rather than on the first request
-gc.freeze()
+gc.freeze()  # the loaded app is never garbage: the collector's full passes need not walk it on every request
