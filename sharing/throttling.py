@@ -9,12 +9,12 @@ enough to slow token guessing down. If the cache is unreachable, requests are le
 
 import logging
 
-from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
-from django_redis.cache import RedisCache
 from redis.exceptions import RedisError
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
+
+from sharing.cache_counters import increment, redis_pipeline
 
 logger = logging.getLogger("glimpse.cache")
 
@@ -39,19 +39,14 @@ class PublicStatsThrottle(SimpleRateThrottle):
 
 def count_in_window(key: str, *, seconds: int) -> int | None:
     """Add one to the counter `key`, which the cache drops after its window; None when the cache cannot count."""
-    backend = caches[DEFAULT_CACHE_ALIAS]
-    if isinstance(backend, RedisCache):
-        cache_key = backend.client.make_key(key)
-        try:
-            pipeline = backend.client.get_client(write=True).pipeline(transaction=False)
-            pipeline.set(cache_key, 0, ex=seconds * 2, nx=True)
-            pipeline.incr(cache_key)
-            return pipeline.execute()[1]
-        except RedisError:
-            logger.warning("Cache unreachable: the public API rate limit is not applied", exc_info=True)
-            return None
-    cache.add(key, 0, timeout=seconds * 2)
+    pipelined = redis_pipeline()
+    if pipelined is None:
+        return increment(key, timeout=seconds * 2)
+    pipeline, cache_key = pipelined
+    pipeline.set(cache_key(key), 0, ex=seconds * 2, nx=True)
+    pipeline.incr(cache_key(key))
     try:
-        return cache.incr(key)
-    except ValueError:
+        return pipeline.execute()[1]
+    except RedisError:
+        logger.warning("Cache unreachable: the public API rate limit is not applied", exc_info=True)
         return None

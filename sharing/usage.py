@@ -18,14 +18,14 @@ import logging
 from collections.abc import Iterable
 from itertools import islice
 
-from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache import cache
 from django.db import DatabaseError, connections
 from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
-from django_redis.cache import RedisCache
 from redis.exceptions import RedisError
 
+from sharing.cache_counters import increment, redis_pipeline
 from sharing.local_uses import NotedUse, local_uses
 from sharing.models import ShareToken
 
@@ -102,29 +102,24 @@ def _count_in_cache(noted: dict[int, NotedUse], *, now: dt.datetime) -> dict[int
     """Add the noted uses to the cache's pending counts.
 
     Returns, per token, whether this is its first hand-over this minute, or None when the cache could not count it.
+    On Redis every write goes in one pipelined round trip.
     """
-    backend = caches[DEFAULT_CACHE_ALIAS]
-    if isinstance(backend, RedisCache):
-        return _count_in_redis(backend, noted, now=now)
-    first_this_minute: dict[int, bool | None] = {}
-    for token_id, use in noted.items():
-        cache.set(last_used_key(token_id), microseconds(use.last_used_at), timeout=LAST_USED_SECONDS)
-        if _increment(pending_key(token_id), use.count) is None:
-            first_this_minute[token_id] = None
-        else:
-            first_this_minute[token_id] = cache.add(flush_mark_key(token_id, now), 1, timeout=FLUSH_MARK_SECONDS)
-    return first_this_minute
-
-
-def _count_in_redis(backend: RedisCache, noted: dict[int, NotedUse], *, now: dt.datetime) -> dict[int, bool | None]:
-    """The same writes in one round trip. Integers are stored as plain numbers, as django-redis reads them."""
-    key = backend.client.make_key
-    try:
-        pipeline = backend.client.get_client(write=True).pipeline(transaction=False)
+    pipelined = redis_pipeline()
+    if pipelined is None:
+        first_this_minute: dict[int, bool | None] = {}
         for token_id, use in noted.items():
-            pipeline.set(key(last_used_key(token_id)), microseconds(use.last_used_at), ex=LAST_USED_SECONDS)
-            pipeline.incrby(key(pending_key(token_id)), use.count)
-            pipeline.set(key(flush_mark_key(token_id, now)), 1, nx=True, ex=FLUSH_MARK_SECONDS)
+            cache.set(last_used_key(token_id), microseconds(use.last_used_at), timeout=LAST_USED_SECONDS)
+            if increment(pending_key(token_id), use.count) is None:
+                first_this_minute[token_id] = None
+            else:
+                first_this_minute[token_id] = cache.add(flush_mark_key(token_id, now), 1, timeout=FLUSH_MARK_SECONDS)
+        return first_this_minute
+    pipeline, key = pipelined
+    for token_id, use in noted.items():
+        pipeline.set(key(last_used_key(token_id)), microseconds(use.last_used_at), ex=LAST_USED_SECONDS)
+        pipeline.incrby(key(pending_key(token_id)), use.count)
+        pipeline.set(key(flush_mark_key(token_id, now)), 1, nx=True, ex=FLUSH_MARK_SECONDS)
+    try:
         results = pipeline.execute()
     except RedisError:
         logger.warning("Cache unreachable: writing uses of share tokens %s straight to the database", sorted(noted))
@@ -162,21 +157,6 @@ def _write_pending(token_ids: Iterable[int], *, now: dt.datetime) -> int:
 def microseconds(moment: dt.datetime) -> int:
     """A time as whole microseconds since 1970: an integer the cache can store and compare exactly."""
     return (moment - EPOCH) // MICROSECOND
-
-
-def _increment(key: str, delta: int) -> int | None:
-    """The counter's new value, or None when the cache cannot count (unreachable).
-
-    One round trip in the usual case: the counter is created only when `incr` finds none.
-    """
-    try:
-        return cache.incr(key, delta)
-    except ValueError:
-        cache.add(key, 0, timeout=None)
-    try:
-        return cache.incr(key, delta)
-    except ValueError:
-        return None
 
 
 def _claim(key: str, seen: int) -> int:

@@ -1,0 +1,34 @@
+"""Counters in the default cache, and Redis pipelines for writes that must cost one round trip."""
+
+from collections.abc import Callable
+
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django_redis.cache import RedisCache
+from redis.client import Pipeline
+
+
+def redis_pipeline() -> tuple[Pipeline, Callable[[str], str]] | None:
+    """A pipeline on the default cache and the function making its keys, or None when that cache is not Redis.
+
+    Commands queued on it reach Redis when `execute()` runs, which raises `RedisError` if Redis is unreachable.
+    Integers written through it are stored as plain numbers, which django-redis reads back as ints.
+    """
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if not isinstance(backend, RedisCache):
+        return None
+    return backend.client.get_client(write=True).pipeline(transaction=False), backend.client.make_key
+
+
+def increment(key: str, delta: int = 1, *, timeout: float | None = None) -> int | None:
+    """The counter's new value, or None when the cache cannot count (unreachable).
+
+    One call in the usual case: the counter is created, with `timeout`, only when `incr` finds none.
+    """
+    try:
+        return cache.incr(key, delta)
+    except ValueError:
+        cache.add(key, 0, timeout=timeout)
+    try:
+        return cache.incr(key, delta)
+    except ValueError:
+        return None
