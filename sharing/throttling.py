@@ -7,16 +7,11 @@ the limit in each window, so at most twice the limit across a window boundary, w
 enough to slow token guessing down. If the cache is unreachable, requests are let through.
 """
 
-import logging
-
-from redis.exceptions import RedisError
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from sharing.cache_counters import increment, redis_pipeline
-
-logger = logging.getLogger("glimpse.cache")
+from analytics.cache_counters import count_in_window
 
 
 class PublicStatsThrottle(SimpleRateThrottle):
@@ -35,18 +30,3 @@ class PublicStatsThrottle(SimpleRateThrottle):
 
     def wait(self) -> float:
         return self.seconds_left
-
-
-def count_in_window(key: str, *, seconds: int) -> int | None:
-    """Add one to the counter `key`, which the cache drops after its window; None when the cache cannot count."""
-    pipelined = redis_pipeline()
-    if pipelined is None:
-        return increment(key, timeout=seconds * 2)
-    pipeline, cache_key = pipelined
-    pipeline.set(cache_key(key), 0, ex=seconds * 2, nx=True)
-    pipeline.incr(cache_key(key))
-    try:
-        return pipeline.execute()[1]
-    except RedisError:
-        logger.warning("Cache unreachable: the public API rate limit is not applied", exc_info=True)
-        return None

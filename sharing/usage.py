@@ -25,7 +25,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from sharing.cache_counters import increment, redis_pipeline
+from analytics.cache_counters import increment, redis_pipeline
 from sharing.local_uses import NotedUse, local_uses
 from sharing.models import ShareToken
 

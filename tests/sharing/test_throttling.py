@@ -67,4 +67,4 @@ def test_requests_go_through_when_the_cache_cannot_count(client, site, two_a_min
     statuses = [ask(client, token).status_code for _ in range(3)]
 
     assert statuses == [200, 200, 200]
-    assert any(record.filename == "throttling.py" and record.levelname == "WARNING" for record in caplog.records)
+    assert any(record.filename == "cache_counters.py" and record.levelname == "WARNING" for record in caplog.records)

@@ -1,10 +1,14 @@
-"""Counters in the default cache, and Redis pipelines for writes that must cost one round trip."""
+"""Counters in the default cache (use counts, rate limits), and Redis pipelines costing one round trip."""
 
+import logging
 from collections.abc import Callable
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django_redis.cache import RedisCache
 from redis.client import Pipeline
+from redis.exceptions import RedisError
+
+logger = logging.getLogger("glimpse.cache")
 
 
 def redis_pipeline() -> tuple[Pipeline, Callable[[str], str]] | None:
@@ -31,4 +35,19 @@ def increment(key: str, delta: int = 1, *, timeout: float | None = None) -> int 
     try:
         return cache.incr(key, delta)
     except ValueError:
+        return None
+
+
+def count_in_window(key: str, *, seconds: int) -> int | None:
+    """Add one to the counter `key`, which the cache drops after its window; None when the cache cannot count."""
+    pipelined = redis_pipeline()
+    if pipelined is None:
+        return increment(key, timeout=seconds * 2)
+    pipeline, cache_key = pipelined
+    pipeline.set(cache_key(key), 0, ex=seconds * 2, nx=True)
+    pipeline.incr(cache_key(key))
+    try:
+        return pipeline.execute()[1]
+    except RedisError:
+        logger.warning("Cache unreachable: rate limits are not applied", exc_info=True)
         return None
