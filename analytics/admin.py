@@ -4,16 +4,13 @@ from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from analytics.admin_scoping import OwnerScopedAdmin
 from analytics.domains import normalize_domain
-from analytics.models import Site
+from analytics.models import TIMEZONE_LOCKED, Site
 from analytics.snippets import install_snippet_html
-from sharing.admin_scoping import OwnerScopedAdmin
-from sharing.models import ShareToken
 
 TIMEZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
@@ -35,16 +32,22 @@ class SiteForm(forms.ModelForm):
         return domain
 
 
+def timezone_locked(site: Site | None) -> bool:
+    return site is not None and site.has_pageviews()
+
+
 @admin.register(Site)
 class SiteAdmin(OwnerScopedAdmin):
+    """Sites, scoped to their owner. Other apps extend it (sharing adds its share-link columns)."""
+
     form = SiteForm
-    list_display = ["domain", "nickname", "timezone", "active_share_links", "share_links"]
+    list_display = ["domain", "nickname", "timezone"]
+    detail_fields = ["install_snippet", "created_at"]
     search_fields = ["domain", "nickname"]
-    readonly_fields = ["share_links", "install_snippet", "created_at"]
+    readonly_fields = ["locked_timezone", "install_snippet", "created_at"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        active = ShareToken.objects.active(timezone.now()).count_per_site()
-        return super().get_queryset(request).select_related("owner").annotate(active_share_link_count=active)
+        return super().get_queryset(request).select_related("owner")
 
     def get_list_display(self, request: HttpRequest) -> list[str]:
         return [*self.list_display, "owner"] if request.user.is_superuser else self.list_display
@@ -52,11 +55,16 @@ class SiteAdmin(OwnerScopedAdmin):
     def get_list_filter(self, request: HttpRequest) -> list[str]:
         return ["owner"] if request.user.is_superuser else []
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Site | None = None) -> list[str]:
+        """The time zone field leaves the form once data exists; `locked_timezone` shows it with the reason."""
+        readonly = list(super().get_readonly_fields(request, obj))
+        return [*readonly, "timezone"] if timezone_locked(obj) else readonly
+
     def get_fields(self, request: HttpRequest, obj: Site | None = None) -> list[str]:
-        fields = ["domain", "nickname", "timezone"]
+        fields = ["domain", "nickname", "locked_timezone" if timezone_locked(obj) else "timezone"]
         if request.user.is_superuser:
             fields.append("owner")
-        return fields if obj is None else [*fields, "share_links", "install_snippet", "created_at"]
+        return fields if obj is None else [*fields, *self.detail_fields]
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict:
         return {"owner": request.user.pk, **super().get_changeform_initial_data(request)}
@@ -66,27 +74,9 @@ class SiteAdmin(OwnerScopedAdmin):
             obj.owner = request.user
         super().save_model(request, obj, form, change)
 
-    def get_deleted_objects(self, objs: QuerySet, request: HttpRequest) -> tuple:
-        """Share links cannot be deleted one by one (they are revoked), but they do go with their site."""
-        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
-        perms_needed.discard(ShareToken._meta.verbose_name)
-        return deleted, model_count, perms_needed, protected
-
-    @admin.display(description="Active share links", ordering="active_share_link_count")
-    def active_share_links(self, obj: Site) -> int:
-        return obj.active_share_link_count
-
-    @admin.display(description="Share links")
-    def share_links(self, obj: Site) -> SafeString:
-        tokens = reverse("admin:sharing_sharetoken_changelist")
-        add = reverse("admin:sharing_sharetoken_add")
-        return format_html(
-            '<a href="{}?site__id__exact={}">View share links</a> · <a href="{}?site={}">Create one</a>',
-            tokens,
-            obj.pk,
-            add,
-            obj.pk,
-        )
+    @admin.display(description="Timezone")
+    def locked_timezone(self, obj: Site) -> SafeString:
+        return format_html('{}<div class="help">{}</div>', obj.timezone, TIMEZONE_LOCKED)
 
     @admin.display(description="Install snippet")
     def install_snippet(self, obj: Site) -> SafeString:

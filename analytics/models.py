@@ -7,6 +7,7 @@ No cookie, IP address or raw user agent is stored anywhere: a visitor is only a
 import zoneinfo
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -26,6 +27,18 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"{value!r} is not an IANA time zone name (for example Europe/Berlin).")
 
 
+class SiteQuerySet(models.QuerySet):
+    def visible_to(self, user: AbstractBaseUser) -> "SiteQuerySet":
+        """The sites `user` may see and manage: a superuser every site, anyone else the sites they own."""
+        return self if user.is_superuser else self.filter(owner=user)
+
+
+TIMEZONE_LOCKED = (
+    "The time zone cannot change once the site has pageviews: its days, rollups and visitor counts are "
+    "built on it. To count in another time zone, add a new site."
+)
+
+
 class Site(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sites")
     domain = models.CharField(
@@ -42,6 +55,8 @@ class Site(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = SiteQuerySet.as_manager()
+
     class Meta:
         ordering = ["domain"]
 
@@ -50,7 +65,26 @@ class Site(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         self.domain = normalize_domain(self.domain)
+        self.refuse_timezone_change()
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        super().clean()
+        self.refuse_timezone_change()
+
+    def has_pageviews(self) -> bool:
+        return self.pk is not None and Pageview.objects.filter(site_id=self.pk).exists()
+
+    def refuse_timezone_change(self) -> None:
+        """A site's local day must never move once data exists (docs/definitions.md, "Sites").
+
+        Visitor ids, sessions and rollups are cut at the site's local midnight; under another
+        time zone a stored visitor id would span two days and the daily series would shift.
+        """
+        if self.pk is None or not Site.objects.filter(pk=self.pk).exclude(timezone=self.timezone).exists():
+            return
+        if self.has_pageviews():
+            raise ValidationError({"timezone": TIMEZONE_LOCKED})
 
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:

@@ -1,34 +1,49 @@
-"""The periods a client may ask for, and the time window each one covers."""
+"""The periods a client may ask for, and the time window each one covers (docs/definitions.md, "Periods")."""
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-PERIODS: tuple[str, ...] = ("24h", "7d", "30d", "90d", "365d")
-DEFAULT_PERIOD = "7d"
-PERIOD_LABELS: dict[str, str] = {
-    "24h": "Last 24 hours",
-    "7d": "Last 7 days",
-    "30d": "Last 30 days",
-    "90d": "Last 90 days",
-    "365d": "Last 365 days",
-}
-DAY_PERIODS: dict[str, int] = {"7d": 7, "30d": 30, "90d": 90, "365d": 365}
+from django.db import models
+
+
+class Period(models.TextChoices):
+    """The five periods, declared in their canonical order, each with its label and length."""
+
+    HOURS_24 = "24h", "Last 24 hours"
+    DAYS_7 = "7d", "Last 7 days"
+    DAYS_30 = "30d", "Last 30 days"
+    DAYS_90 = "90d", "Last 90 days"
+    DAYS_365 = "365d", "Last 365 days"
+
+    @property
+    def days(self) -> int | None:
+        """How many calendar days a day period covers; None for the rolling 24 hours."""
+        return None if self is Period.HOURS_24 else int(self.value.removesuffix("d"))
+
+    @classmethod
+    def parse(cls, text: str) -> "Period | None":
+        """The period named `text` exactly, or None for anything else (wrong case, spaces, unknown)."""
+        return cls._value2member_map_.get(text)
+
+    @classmethod
+    def in_order(cls, periods: Iterable[str]) -> list["Period"]:
+        """The known periods among `periods`, once each, in canonical order."""
+        chosen = set(periods)
+        return [period for period in cls if period.value in chosen]
+
+
+DEFAULT_PERIOD = Period.DAYS_7
 
 
 @dataclass(frozen=True)
 class Window:
     """A half-open time range [start, end) in UTC, plus the site-local dates it touches."""
 
-    period: str
     start: dt.datetime
     end: dt.datetime
     dates: tuple[dt.date, ...]
-
-
-def in_canonical_order(periods: list[str] | tuple[str, ...]) -> list[str]:
-    chosen = set(periods)
-    return [period for period in PERIODS if period in chosen]
 
 
 def local_midnight(day: dt.date, tz: zoneinfo.ZoneInfo) -> dt.datetime:
@@ -39,26 +54,24 @@ def dates_between(first: dt.date, last: dt.date) -> tuple[dt.date, ...]:
     return tuple(first + dt.timedelta(days=offset) for offset in range((last - first).days + 1))
 
 
-def window_for(period: str, *, now: dt.datetime, tz: zoneinfo.ZoneInfo) -> Window:
+def days_window(first: dt.date, last: dt.date, *, tz: zoneinfo.ZoneInfo) -> Window:
+    """The whole local days from `first` to `last`."""
+    return Window(
+        local_midnight(first, tz), local_midnight(last + dt.timedelta(days=1), tz), dates_between(first, last)
+    )
+
+
+def window_for(period: Period, *, now: dt.datetime, tz: zoneinfo.ZoneInfo) -> Window:
     """`24h` is the 24 hours ending now; `Nd` is N whole calendar days in `tz`, ending with today.
 
     The day periods end at the coming local midnight rather than at `now`, so a window
     is fully determined by the local date: that is what lets cached stats and daily
     rollups be shared by every request made on the same day.
     """
-    if period == "24h":
+    if period.days is None:
         end = now.astimezone(dt.UTC)
         start = end - dt.timedelta(hours=24)
         last_instant = end - dt.timedelta(microseconds=1)
-        return Window(
-            period, start, end, dates_between(start.astimezone(tz).date(), last_instant.astimezone(tz).date())
-        )
-    days = DAY_PERIODS[period]
+        return Window(start, end, dates_between(start.astimezone(tz).date(), last_instant.astimezone(tz).date()))
     today = now.astimezone(tz).date()
-    first = today - dt.timedelta(days=days - 1)
-    return Window(
-        period,
-        local_midnight(first, tz),
-        local_midnight(today + dt.timedelta(days=1), tz),
-        dates_between(first, today),
-    )
+    return days_window(today - dt.timedelta(days=period.days - 1), today, tz=tz)

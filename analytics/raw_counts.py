@@ -1,7 +1,8 @@
 """Counting the raw rows of a few time windows (whole local days, or the last 24 hours) quickly.
 
-These give the numbers `analytics.selectors.raw_site_stats` defines, with two
-shortcuts that rest on how sessions are built (SPEC section 2):
+These are the counting primitives of the fast path. They give the numbers
+`analytics.reference_stats` defines, with two shortcuts that rest on how sessions are
+built (docs/definitions.md, "Visitors and sessions"):
 
 - A visitor id lives within one local day, so a session — one visitor's pageviews,
   each less than 30 minutes after the last — starts and ends on that day; and its
@@ -17,20 +18,22 @@ import datetime as dt
 import operator
 from functools import reduce
 
-from django.db.models import Case, Count, DateField, F, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, DateField, F, Q, QuerySet, Value, When
 
+from analytics.metrics import PAGEVIEW_COUNT, VISIT_COUNT, VISITOR_COUNT, SessionTotals, session_totals_of
 from analytics.models import Dimension, Pageview, Session, Site
-from analytics.periods import Window, dates_between, local_midnight
-from analytics.selectors import pageviews_in, sessions_started_in
+from analytics.periods import Window, local_midnight
 
 SESSION_FIELDS = {Dimension.DEVICE_TYPE: "device_type", Dimension.BROWSER: "browser", Dimension.COUNTRY: "country"}
 
 
-def days_window(first: dt.date, last: dt.date, *, site: Site) -> Window:
-    """The whole local days from `first` to `last`, as a window the raw selectors accept."""
-    tz = site.tzinfo
-    end = local_midnight(last + dt.timedelta(days=1), tz)
-    return Window("days", local_midnight(first, tz), end, dates_between(first, last))
+def pageviews_in(*, site: Site, window: Window) -> QuerySet[Pageview]:
+    return Pageview.objects.filter(site=site, timestamp__gte=window.start, timestamp__lt=window.end)
+
+
+def sessions_started_in(*, site: Site, window: Window) -> QuerySet[Session]:
+    """Sessions belong to the window in which they start."""
+    return Session.objects.filter(site=site, started_at__gte=window.start, started_at__lt=window.end)
 
 
 def pageviews_within(windows: list[Window], *, site: Site) -> QuerySet[Pageview]:
@@ -73,33 +76,31 @@ def counts_per_date(windows: list[Window], *, site: Site) -> dict[dt.date, tuple
     return {row["day"]: (row["pageviews"], row["visitors"]) for row in rows}
 
 
-def session_totals(windows: list[Window], *, site: Site) -> tuple[int, int, int]:
-    """(sessions, bounces, total duration) of the sessions started in the windows."""
-    totals = sessions_started_within(windows, site=site).aggregate(
-        sessions=Count("id"), bounces=Count("id", filter=Q(pageviews=1)), duration=Sum("duration")
-    )
-    return totals["sessions"], totals["bounces"], totals["duration"] or 0
+def session_totals(windows: list[Window], *, site: Site) -> SessionTotals:
+    return session_totals_of(sessions_started_within(windows, site=site))
 
 
 def dimension_counts(dimension: Dimension, windows: list[Window], *, site: Site) -> QuerySet:
-    """Per-value counts of one dimension in the windows: columns key, pageview_count, visitor_count, visit_count."""
+    """Per-value counts of one dimension in the windows: columns key and `analytics.metrics.COUNT_COLUMNS`."""
     zero = Value(0)
     if dimension == Dimension.PATH:
         counts = (
             pageviews_within(windows, site=site)
             .values(key=F("path"))
-            .annotate(pageview_count=Count("id"), visitor_count=Count("visitor_id", distinct=True), visit_count=zero)
+            .annotate(
+                **{PAGEVIEW_COUNT: Count("id"), VISITOR_COUNT: Count("visitor_id", distinct=True), VISIT_COUNT: zero}
+            )
         )
     elif dimension == Dimension.SOURCE:
         counts = (
             sessions_started_within(windows, site=site)
             .values(key=F("source"))
-            .annotate(pageview_count=zero, visitor_count=zero, visit_count=Count("id"))
+            .annotate(**{PAGEVIEW_COUNT: zero, VISITOR_COUNT: zero, VISIT_COUNT: Count("id")})
         )
     else:
         counts = (
             sessions_seen_within(windows, site=site)
             .values(key=F(SESSION_FIELDS[dimension]))
-            .annotate(pageview_count=zero, visitor_count=Count("visitor_id", distinct=True), visit_count=zero)
+            .annotate(**{PAGEVIEW_COUNT: zero, VISITOR_COUNT: Count("visitor_id", distinct=True), VISIT_COUNT: zero})
         )
     return counts.order_by()

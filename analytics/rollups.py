@@ -19,8 +19,8 @@ from django.db.models import Case, F, Max, Min, Q, QuerySet, Sum, When
 
 from analytics.blocks import MAX_LEVEL, Block, block_last_day, block_start, blocks_containing, halves
 from analytics.models import Breakdown, DailyRollup, Dimension, Pageview, RollupWatermark, Site, SummedBlock
-from analytics.periods import Window, dates_between
-from analytics.raw_counts import counts_per_date, days_window, dimension_counts, session_totals
+from analytics.periods import Window, dates_between, days_window
+from analytics.raw_counts import counts_per_date, dimension_counts, session_totals
 from analytics.rollup_selectors import current_watermark, days_with_pageviews
 
 ROLLUP_LOCK = 0x676C696D  # "glim": the advisory-lock namespace of roll-ups
@@ -85,27 +85,27 @@ def roll_up_day(*, site: Site, day: dt.date) -> None:
     """
     lock_site(site)
     DailyRollup.objects.filter(site=site, day=day).delete()
-    windows = [days_window(day, day, site=site)]
+    windows = [days_window(day, day, tz=site.tzinfo)]
     pageviews, visitors = counts_per_date(windows, site=site).get(day, (0, 0))
-    sessions, bounces, duration = session_totals(windows, site=site)
-    if pageviews or sessions:
+    sessions = session_totals(windows, site=site)
+    if pageviews or sessions.sessions:
         DailyRollup.objects.create(
             site=site,
             day=day,
             pageviews=pageviews,
             visitors=visitors,
-            sessions=sessions,
-            bounces=bounces,
-            duration=duration,
+            sessions=sessions.sessions,
+            bounces=sessions.bounces,
+            duration=sessions.duration,
         )
     holding_day = reduce(operator.or_, (Q(level=level, start=start) for level, start in blocks_containing(day)))
     blocks = sorted(SummedBlock.objects.filter(holding_day, site=site).values_list("level", "start"))
     if not blocks:
         Breakdown.objects.filter(site=site, level=0, start=day).delete()
-        if pageviews or sessions:
+        if pageviews or sessions.sessions:
             insert_day_breakdown(site=site, window=windows[0], level=0)
         return
-    if pageviews or sessions:
+    if pageviews or sessions.sessions:
         insert_day_breakdown(site=site, window=windows[0], level=STAGING_LEVEL)
     changes = list(day_changes(site=site, day=day))
     for target in [(0, day), *blocks]:

@@ -125,6 +125,8 @@ NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 # Trust a country header set by a known proxy (e.g. CF-IPCountry). Spoofable otherwise.
 TRUSTED_COUNTRY_HEADER = env.str("TRUSTED_COUNTRY_HEADER", default="")
 PUBLIC_STATS_RATE = env.str("PUBLIC_STATS_RATE", default="120/min")
+# Off: plain ORM token lookups and no per-process copies of cached stats (debugging, Django upgrades).
+GLIMPSE_FAST_PATHS = env.bool("GLIMPSE_FAST_PATHS", default=True)
 
 # --- Django REST Framework ------------------------------------------------------
 REST_FRAMEWORK = {

@@ -8,9 +8,9 @@ admin history or the database.
 import datetime as dt
 from collections.abc import Callable
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Field, QuerySet
 from django.db.models.fields.related import ForeignKey
 from django.forms import Field as FormField
@@ -24,7 +24,9 @@ from django.utils.safestring import SafeString
 from django.utils.text import capfirst
 from django.utils.timesince import timesince
 
+from analytics.admin_scoping import OwnerScopedAdmin
 from analytics.models import Site
+from sharing import admin_sites  # noqa: F401 - registers the Site admin with its share-link columns
 from sharing.admin_display import (
     api_url,
     periods_text,
@@ -36,9 +38,9 @@ from sharing.admin_display import (
 )
 from sharing.admin_filters import StatusFilter
 from sharing.admin_forms import RotateForm, ShareTokenForm
-from sharing.admin_scoping import OwnerScopedAdmin
 from sharing.models import ShareToken
 from sharing.services import (
+    NOT_ROTATABLE,
     IssuedToken,
     create_share_token,
     extend_share_token_expiry,
@@ -60,7 +62,6 @@ def plural(count: int, word: str) -> str:
 
 @admin.register(ShareToken)
 class ShareTokenAdmin(OwnerScopedAdmin):
-    owner_lookup = "site__owner"
     form = ShareTokenForm
     list_display = ["name", "site", "status", "periods", "expires", "last_used", "uses", "created_on"]
     list_display_links = ["name"]
@@ -71,9 +72,6 @@ class ShareTokenAdmin(OwnerScopedAdmin):
     ordering = ["-created_at", "-id"]
     autocomplete_fields = ["site"]
     actions = ["revoke_selected", "extend_expiry"]
-
-    def owner_id_of(self, obj: ShareToken) -> int:
-        return obj.site.owner_id
 
     # --- Pages -------------------------------------------------------------------------
     def get_fieldsets(self, request: HttpRequest, obj: ShareToken | None = None) -> list:
@@ -95,7 +93,7 @@ class ShareTokenAdmin(OwnerScopedAdmin):
         return readonly
 
     def can_edit_access(self, request: HttpRequest, obj: ShareToken) -> bool:
-        return self.has_change_permission(request, obj) and obj.can_change_access()
+        return self.has_change_permission(request, obj) and is_changeable(obj, now=timezone.now())
 
     def formfield_for_dbfield(self, db_field: Field, request: HttpRequest, **kwargs) -> FormField | None:
         """No add/edit/view-site icons beside the site: choosing is all the form is for."""
@@ -111,13 +109,12 @@ class ShareTokenAdmin(OwnerScopedAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def selectable_sites(self, request: HttpRequest) -> QuerySet:
-        sites = Site.objects.all()
-        return sites if request.user.is_superuser else sites.filter(owner=request.user)
+        return Site.objects.visible_to(request.user)
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict:
         initial = super().get_changeform_initial_data(request)
         if "site" not in initial:
-            own_sites = list(Site.objects.filter(owner=request.user).values_list("pk", flat=True)[:2])
+            own_sites = list(self.selectable_sites(request).values_list("pk", flat=True)[:2])
             if len(own_sites) == 1:
                 initial["site"] = own_sites[0]
         return initial
@@ -156,7 +153,7 @@ class ShareTokenAdmin(OwnerScopedAdmin):
             "lifecycle": {
                 "badge": status_badge(obj, now=now),
                 "sentence": status_sentence(obj, now=now),
-                "can_rotate": can_change and self.has_add_permission(request) and obj.can_change_access(now),
+                "can_rotate": can_change and self.has_add_permission(request) and is_changeable(obj, now=now),
                 "can_revoke": can_change and obj.status(now) != "revoked",
                 "rotate_url": reverse("admin:sharing_sharetoken_rotate", args=[obj.pk]),
                 "revoke_url": reverse("admin:sharing_sharetoken_revoke", args=[obj.pk]),
@@ -167,6 +164,16 @@ class ShareTokenAdmin(OwnerScopedAdmin):
         )
 
     # --- Saving --------------------------------------------------------------------------
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        """A service's refusal (it raises `ValidationError`) rolls the save back and shows as a message."""
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as refused:
+            self.message_user(request, " ".join(refused.messages), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
     def save_model(self, request: HttpRequest, obj: ShareToken, form: ShareTokenForm, change: bool) -> None:
         if change:
             update_share_token(
@@ -175,6 +182,7 @@ class ShareTokenAdmin(OwnerScopedAdmin):
             return
         issued = create_share_token(
             site=obj.site,
+            now=form.now,
             label=obj.label,
             allowed_periods=obj.allowed_periods,
             expires_at=obj.expires_at,
@@ -265,6 +273,7 @@ class ShareTokenAdmin(OwnerScopedAdmin):
     @admin.action(description="Extend expiry by 30 days", permissions=["change"])
     def extend_expiry(self, request: HttpRequest, queryset: QuerySet) -> None:
         now = timezone.now()
+        changeable = set(queryset.changeable(now).values_list("pk", flat=True))
         extended, never, skipped = 0, 0, 0
         for token in queryset.select_related("site"):
             before = token.expires_at
@@ -276,7 +285,7 @@ class ShareTokenAdmin(OwnerScopedAdmin):
                     f"Expiry extended by 30 days, from {site_time(before, token.site)} "
                     f"to {site_time(token.expires_at, token.site)}.",
                 )
-            elif before is None and token.can_change_access(now):
+            elif before is None and token.pk in changeable:
                 never += 1
             else:
                 skipped += 1
@@ -320,14 +329,16 @@ class ShareTokenAdmin(OwnerScopedAdmin):
         if not (self.has_change_permission(request, share_token) and self.has_add_permission(request)):
             raise PermissionDenied
         now = timezone.now()
-        if not share_token.can_change_access(now):
-            self.message_user(
-                request, "Only a working share link that is not already being replaced can be rotated.", "warning"
-            )
+        if not is_changeable(share_token, now=now):
+            self.message_user(request, NOT_ROTATABLE, messages.WARNING)
             return self.back_to(share_token)
         form = RotateForm(request.POST if request.method == "POST" else None)
         if form.is_valid():
-            issued = rotate_share_token(share_token, grace=form.grace_period(), created_by=request.user, now=now)
+            try:
+                issued = rotate_share_token(share_token, grace=form.grace_period(), created_by=request.user, now=now)
+            except ValidationError as refused:
+                self.message_user(request, " ".join(refused.messages), messages.WARNING)
+                return self.back_to(share_token)
             until = "stopped working immediately"
             if share_token.revoked_at > now:
                 until = f"keeps working until {site_time(share_token.revoked_at, share_token.site)}"
@@ -378,6 +389,10 @@ class ShareTokenAdmin(OwnerScopedAdmin):
 
     def back_to(self, share_token: ShareToken) -> HttpResponseRedirect:
         return HttpResponseRedirect(reverse("admin:sharing_sharetoken_change", args=[share_token.pk]))
+
+
+def is_changeable(share_token: ShareToken, *, now: dt.datetime) -> bool:
+    return ShareToken.objects.changeable(now).filter(pk=share_token.pk).exists()
 
 
 def in_site_timezone(site: Site | None, view: Callable[[], HttpResponse]) -> HttpResponse:

@@ -7,11 +7,11 @@ from django.contrib.admin import widgets
 from django.utils import timezone
 
 from analytics.models import Site
-from analytics.periods import PERIOD_LABELS, PERIODS, in_canonical_order
+from analytics.periods import Period
 from sharing.admin_display import periods_text, site_time
 from sharing.models import ShareToken
 
-PERIOD_CHOICES = [(period, f"{PERIOD_LABELS[period]} ({period})") for period in PERIODS]
+PERIOD_CHOICES = [(period.value, f"{period.label} ({period.value})") for period in Period]
 MAX_ZONES_LISTED = 5
 GRACE_CHOICES = [
     ("0", "No grace period: the old link stops working now"),
@@ -86,7 +86,7 @@ class ShareTokenForm(forms.ModelForm):
         return f"the chosen site's time zone ({listed}{', …' if len(sites) > MAX_ZONES_LISTED else ''})"
 
     def clean_allowed_periods(self) -> list[str]:
-        return in_canonical_order(self.cleaned_data["allowed_periods"])
+        return [period.value for period in Period.in_order(self.cleaned_data["allowed_periods"])]
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -4,3 +4,14 @@ from django.apps import AppConfig
 class SharingConfig(AppConfig):
     name = "sharing"
     verbose_name = "Sharing"
+
+    def ready(self) -> None:
+        """Every per-process structure of share links, reset by `analytics.process_state.reset_process_state`."""
+        from analytics.process_state import register_reset
+        from sharing.local_uses import local_uses
+        from sharing.stats_cache import forget_local_copies
+        from sharing.token_lookup import compiled_lookup
+
+        register_reset("share-link stats copies", forget_local_copies)
+        register_reset("share-link uses noted in this process", local_uses.forget)
+        register_reset("compiled share-token lookup", compiled_lookup.cache_clear)

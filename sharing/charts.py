@@ -10,6 +10,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
+from analytics.stats import DayRow
 from sharing.formatting import format_compact, format_count, format_date_range, format_day
 
 Y_INTERVALS = 4
@@ -100,11 +101,11 @@ def x_tick(*, index: int, column: float, label: str, minor: bool) -> AxisTick:
     return AxisTick(position=pct(centre), label=label, minor=minor)
 
 
-def daily_chart(daily: list[dict]) -> DailyChart:
+def daily_chart(daily: list[DayRow]) -> DailyChart:
     """Pageviews as bars, unique visitors as a line, on one shared axis (visitors never exceed pageviews)."""
     count = len(daily)
-    dates = [dt.date.fromisoformat(row["date"]) for row in daily]
-    peak = max((max(row["pageviews"], row["uniqueVisitors"]) for row in daily), default=0)
+    dates = [row.date for row in daily]
+    peak = max((max(row.pageviews, row.unique_visitors) for row in daily), default=0)
     step = nice_step(peak)
     top = step * Y_INTERVALS
     column = 100 / count if count else 100
@@ -118,16 +119,16 @@ def daily_chart(daily: list[dict]) -> DailyChart:
         ChartDay(
             date=day,
             label=format_day(day),
-            pageviews=format_count(row["pageviews"]),
-            visitors=format_count(row["uniqueVisitors"]),
+            pageviews=format_count(row.pageviews),
+            visitors=format_count(row.unique_visitors),
             column_x=pct(index * column),
             column_width=pct(column),
             bar_x=pct((index + (1 - bar_share) / 2) * column),
             bar_width=pct(bar_share * column),
-            bar_y=pct(100 - height(row["pageviews"])),
-            bar_height=pct(height(row["pageviews"])),
+            bar_y=pct(100 - height(row.pageviews)),
+            bar_height=pct(height(row.pageviews)),
             dot_x=pct((index + 0.5) * column),
-            dot_y=pct(100 - height(row["uniqueVisitors"])),
+            dot_y=pct(100 - height(row.unique_visitors)),
         )
         for index, (day, row) in enumerate(zip(dates, daily, strict=True))
     ]
@@ -149,7 +150,7 @@ def daily_chart(daily: list[dict]) -> DailyChart:
         ],
         line_view_box=f"0 0 {max(count, 1)} 100",
         line_points=" ".join(
-            f"{index + 0.5},{pct(100 - height(row['uniqueVisitors']))}" for index, row in enumerate(daily)
+            f"{index + 0.5},{pct(100 - height(row.unique_visitors))}" for index, row in enumerate(daily)
         ),
         show_dots=count <= MAX_DAYS_WITH_DOTS,
         many_days=count > 14,
@@ -158,17 +159,17 @@ def daily_chart(daily: list[dict]) -> DailyChart:
     )
 
 
-def chart_summary(daily: list[dict], dates: list[dt.date]) -> str:
+def chart_summary(daily: list[DayRow], dates: list[dt.date]) -> str:
     """One sentence a screen reader can give instead of the picture."""
     if not daily:
         return "No data for this period."
     span = format_date_range(dates[0], dates[-1])
-    busiest_index = max(range(len(daily)), key=lambda index: (daily[index]["pageviews"], index))
+    busiest_index = max(range(len(daily)), key=lambda index: (daily[index].pageviews, index))
     busiest = daily[busiest_index]
-    if busiest["pageviews"] == 0:
+    if busiest.pageviews == 0:
         return f"Daily pageviews and unique visitors, {span}: no visits in this period."
     return (
         f"Daily pageviews and unique visitors, {span}. Busiest day: {format_day(dates[busiest_index])}, "
-        f"with {format_count(busiest['pageviews'])} pageviews and "
-        f"{format_count(busiest['uniqueVisitors'])} unique visitors."
+        f"with {format_count(busiest.pageviews)} pageviews and "
+        f"{format_count(busiest.unique_visitors)} unique visitors."
     )

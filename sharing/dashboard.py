@@ -1,16 +1,18 @@
-"""What the share page shows, built from the same metric fields the public API returns.
+"""What the share page shows, built from the same cached statistics the public API serializes.
 
-The page reads the API's cached JSON shape rather than recomputing anything, so a
-reader of the page and a client of the API always see the same numbers.
+The page reads the very `SiteStats` of the API's cache entry rather than recomputing
+anything, so a reader of the page and a client of the API always see the same numbers.
 """
 
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils import timezone
 
-from analytics.periods import PERIOD_LABELS
+from analytics.periods import Period
+from analytics.stats import SiteStats
 from sharing.charts import DailyChart, daily_chart, pct
 from sharing.formatting import (
     format_count,
@@ -23,7 +25,7 @@ from sharing.models import ShareToken
 
 SOURCE_LABELS = {"direct": "Direct / none"}
 
-RowText = Callable[[dict], str]
+RowText = Callable[[Any], str]
 
 
 @dataclass(frozen=True)
@@ -82,63 +84,66 @@ class Dashboard:
     period_links: list[PeriodLink]
 
 
-def period_links(*, share_token: ShareToken, current: str | None, embed: bool) -> list[PeriodLink]:
+def period_links(*, share_token: ShareToken, current: Period | None, embed: bool) -> list[PeriodLink]:
     """Plain relative links (`?period=30d`), so switching works without JavaScript and keeps embed mode."""
     suffix = "&embed=1" if embed else ""
     return [
         PeriodLink(
-            period=period, label=PERIOD_LABELS[period], url=f"?period={period}{suffix}", current=period == current
+            period=period.value, label=period.label, url=f"?period={period.value}{suffix}", current=period == current
         )
         for period in share_token.periods
     ]
 
 
-def headlines(stats: dict) -> list[Headline]:
+def headlines(stats: SiteStats) -> list[Headline]:
     return [
-        Headline("visitors", "Unique visitors", format_count(stats["uniqueVisitors"]), "Different people who visited"),
-        Headline("pageviews", "Pageviews", format_count(stats["pageviews"]), "Pages opened in total"),
-        Headline("bounce", "Bounce rate", format_percent(stats["bounceRate"]), "Visits that saw only one page"),
+        Headline("visitors", "Unique visitors", format_count(stats.unique_visitors), "Different people who visited"),
+        Headline("pageviews", "Pageviews", format_count(stats.pageviews), "Pages opened in total"),
+        Headline("bounce", "Bounce rate", format_percent(stats.bounce_rate), "Visits that saw only one page"),
         Headline(
-            "duration", "Visit duration", format_duration(stats["avgSessionDuration"]), "Average time spent per visit"
+            "duration", "Visit duration", format_duration(stats.avg_session_duration), "Average time spent per visit"
         ),
     ]
 
 
 def share_rows(
-    rows: list[dict], *, count: str, whole: int, label: RowText, title: RowText, second: RowText | None = None
+    rows: list[Any], *, count: str, whole: int, label: RowText, title: RowText, second: RowText | None = None
 ) -> list[BreakdownRow]:
     """Rows whose second number is their share of `whole` (unless `second` gives another).
 
     Bars are drawn relative to the largest row, so the top row fills its cell and every
     bar stays proportional to its row's share, which the share column states exactly.
     """
-    peak = max((row[count] for row in rows), default=0)
+    peak = max((getattr(row, count) for row in rows), default=0)
     return [
         BreakdownRow(
             label=label(row),
             title=title(row),
-            numbers=(format_count(row[count]), second(row) if second else format_share(row[count], whole)),
-            bar_width=pct(100 * row[count] / peak if peak else 0),
+            numbers=(
+                format_count(getattr(row, count)),
+                second(row) if second else format_share(getattr(row, count), whole),
+            ),
+            bar_width=pct(100 * getattr(row, count) / peak if peak else 0),
         )
         for row in rows
     ]
 
 
-def breakdowns(stats: dict) -> list[Breakdown]:
-    visitors = stats["uniqueVisitors"]
-    visits = sum(row["visits"] for row in stats["referrers"])
+def breakdowns(stats: SiteStats) -> list[Breakdown]:
+    visitors = stats.unique_visitors
+    visits = sum(row.visits for row in stats.referrers)
     return [
         Breakdown(
             "pages",
             "Top pages",
             ("Page", "Pageviews", "Visitors"),
             share_rows(
-                stats["pages"],
+                stats.pages,
                 count="pageviews",
-                whole=stats["pageviews"],
-                label=lambda row: row["path"],
-                title=lambda row: row["path"],
-                second=lambda row: format_count(row["uniqueVisitors"]),
+                whole=stats.pageviews,
+                label=lambda row: row.path,
+                title=lambda row: row.path,
+                second=lambda row: format_count(row.unique_visitors),
             ),
         ),
         Breakdown(
@@ -146,11 +151,11 @@ def breakdowns(stats: dict) -> list[Breakdown]:
             "Top sources",
             ("Source", "Visits", "Share"),
             share_rows(
-                stats["referrers"],
+                stats.referrers,
                 count="visits",
                 whole=visits,
-                label=lambda row: SOURCE_LABELS.get(row["source"], row["source"]),
-                title=lambda row: row["source"],
+                label=lambda row: SOURCE_LABELS.get(row.source, row.source),
+                title=lambda row: row.source,
             ),
         ),
         Breakdown(
@@ -158,11 +163,11 @@ def breakdowns(stats: dict) -> list[Breakdown]:
             "Devices",
             ("Device", "Visitors", "Share"),
             share_rows(
-                stats["devices"],
+                stats.devices,
                 count="count",
                 whole=visitors,
-                label=lambda row: row["type"].capitalize(),
-                title=lambda row: row["type"],
+                label=lambda row: row.key.capitalize(),
+                title=lambda row: row.key,
             ),
         ),
         Breakdown(
@@ -170,11 +175,11 @@ def breakdowns(stats: dict) -> list[Breakdown]:
             "Browsers",
             ("Browser", "Visitors", "Share"),
             share_rows(
-                stats["browsers"],
+                stats.browsers,
                 count="count",
                 whole=visitors,
-                label=lambda row: row["name"] or "Unknown",
-                title=lambda row: row["name"] or "Unknown",
+                label=lambda row: row.key or "Unknown",
+                title=lambda row: row.key or "Unknown",
             ),
         ),
         Breakdown(
@@ -182,31 +187,30 @@ def breakdowns(stats: dict) -> list[Breakdown]:
             "Countries",
             ("Country", "Visitors", "Share"),
             share_rows(
-                stats["countries"],
+                stats.countries,
                 count="count",
                 whole=visitors,
-                label=lambda row: row["name"],
-                title=lambda row: f"{row['name']} ({row['code']})",
+                label=lambda row: row.name,
+                title=lambda row: f"{row.name} ({row.code})",
             ),
         ),
     ]
 
 
 def build_dashboard(
-    *, share_token: ShareToken, period: str, stats: dict, computed_at: dt.datetime, embed: bool
+    *, share_token: ShareToken, period: Period, stats: SiteStats, computed_at: dt.datetime, embed: bool
 ) -> Dashboard:
     site = share_token.site
-    first, last = stats["daily"][0]["date"], stats["daily"][-1]["date"]
     computed_local = timezone.localtime(computed_at, site.tzinfo)
     return Dashboard(
         site_name=site.display_name,
         domain=site.domain,
-        period_label=PERIOD_LABELS[period],
-        date_range=format_date_range(dt.date.fromisoformat(first), dt.date.fromisoformat(last)),
+        period_label=period.label,
+        date_range=format_date_range(stats.daily[0].date, stats.daily[-1].date),
         computed_at_iso=computed_local.isoformat(timespec="seconds"),
         computed_at_text=f"{computed_local.day} {computed_local:%b %Y, %H:%M} {computed_local.tzname()}",
         headlines=headlines(stats),
-        chart=daily_chart(stats["daily"]),
+        chart=daily_chart(stats.daily),
         breakdowns=breakdowns(stats),
         period_links=period_links(share_token=share_token, current=period, embed=embed),
     )

@@ -3,34 +3,45 @@
 import datetime as dt
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from analytics.models import Site
-from analytics.periods import PERIODS, in_canonical_order
+from analytics.periods import Period
 
 
 class ShareTokenQuerySet(models.QuerySet):
-    def active(self, now: dt.datetime | None = None) -> "ShareTokenQuerySet":
+    """The states of a token, each defined once (docs/definitions.md, "Share tokens")."""
+
+    def active(self, now: dt.datetime) -> "ShareTokenQuerySet":
         """Tokens that grant access at `now`: not revoked (yet) and not expired.
 
         This is the one definition of a usable token; every lookup goes through it.
         `revoked_at` may lie in the future while a rotated token's grace period runs.
         """
-        now = now or timezone.now()
         return self.filter(
             Q(revoked_at__isnull=True) | Q(revoked_at__gt=now),
             Q(expires_at__isnull=True) | Q(expires_at__gt=now),
         )
 
-    def revoked(self, now: dt.datetime | None = None) -> "ShareTokenQuerySet":
-        return self.filter(revoked_at__lte=now or timezone.now())
+    def changeable(self, now: dt.datetime) -> "ShareTokenQuerySet":
+        """Active tokens whose periods and expiry may still change: not being replaced by a rotation.
 
-    def expired(self, now: dt.datetime | None = None) -> "ShareTokenQuerySet":
-        now = now or timezone.now()
+        An expired or revoked token is never changeable: a new expiry would bring it back to life.
+        """
+        return self.active(now).filter(revoked_at__isnull=True)
+
+    def revoked(self, now: dt.datetime) -> "ShareTokenQuerySet":
+        return self.filter(revoked_at__lte=now)
+
+    def expired(self, now: dt.datetime) -> "ShareTokenQuerySet":
         return self.filter(expires_at__lte=now).exclude(revoked_at__lte=now)
+
+    def visible_to(self, user: AbstractBaseUser) -> "ShareTokenQuerySet":
+        """The tokens of the sites `user` may see (`Site.objects.visible_to`)."""
+        return self.filter(site__in=Site.objects.visible_to(user))
 
     def count_per_site(self) -> Coalesce:
         """An expression counting these tokens for the outer `Site` row, to annotate a site list in one query."""
@@ -63,26 +74,18 @@ class ShareToken(models.Model):
         return f"{self.label or 'Share link'} ({self.display_prefix}…)"
 
     @property
-    def periods(self) -> list[str]:
-        """The periods this token may query, in canonical order."""
-        return in_canonical_order(self.allowed_periods) if self.allowed_periods else list(PERIODS)
+    def periods(self) -> list[Period]:
+        """The periods this token may query, in canonical order; no restriction means all of them."""
+        return Period.in_order(self.allowed_periods) if self.allowed_periods else list(Period)
 
     def allows(self, period: str) -> bool:
         return period in self.periods
 
-    def is_being_replaced(self, now: dt.datetime | None = None) -> bool:
+    def is_being_replaced(self, now: dt.datetime) -> bool:
         """Rotated with a grace period: still works, but only until `revoked_at`."""
-        return self.revoked_at is not None and self.revoked_at > (now or timezone.now())
+        return self.revoked_at is not None and self.revoked_at > now
 
-    def can_change_access(self, now: dt.datetime | None = None) -> bool:
-        """Whether periods and expiry may still change: only for a working token that is not being replaced.
-
-        Editing an expired or revoked token's expiry would bring it back to life, which must never happen.
-        """
-        return self.revoked_at is None and self.status(now) == "active"
-
-    def status(self, now: dt.datetime | None = None) -> str:
-        now = now or timezone.now()
+    def status(self, now: dt.datetime) -> str:
         if self.revoked_at is not None and self.revoked_at <= now:
             return "revoked"
         if self.expires_at is not None and self.expires_at <= now:

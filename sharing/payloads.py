@@ -1,7 +1,14 @@
-"""The public JSON shape of statistics (seed document `public-stats-api.md`)."""
+"""The public JSON body of `GET /api/public/stats`, field for field as the API documentation shows it."""
+
+import json
 
 from analytics.models import Site
 from analytics.stats import SiteStats
+from sharing.models import ShareToken
+
+
+def render_json(data: object) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def site_fields(site: Site) -> dict:
@@ -27,3 +34,15 @@ def stats_fields(stats: SiteStats) -> dict:
             for row in stats.daily
         ],
     }
+
+
+def public_stats_body(*, share_token: ShareToken, period: str, rendered_stats: bytes) -> bytes:
+    """The whole response: the link's own fields first, then the cached metric fields (already JSON).
+
+    The metric fields are shared by every token of the site and rendered once per cache entry, so only
+    the small head is rendered per request and the two JSON objects are joined as bytes.
+    """
+    head = render_json(
+        {"site": site_fields(share_token.site), "period": str(period), "allowedPeriods": share_token.periods}
+    )
+    return head[:-1] + b"," + rendered_stats[1:]

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from analytics.process_state import fast_paths_enabled
 from sharing.models import ShareToken
 from sharing.token_lookup import run_active_token_lookup
 from sharing.tokens import token_digest
@@ -11,6 +12,10 @@ def find_active_token(raw_token: str, *, now: dt.datetime) -> ShareToken | None:
     """The usable token matching `raw_token`, with its site, in one indexed query.
 
     Unknown, revoked and expired tokens all come back as None, so callers answer
-    them identically and a caller cannot learn which tokens once existed.
+    them identically and a caller cannot learn which tokens once existed. The fast
+    path runs the same query precompiled (`sharing.token_lookup`).
     """
-    return run_active_token_lookup(digest=token_digest(raw_token), now=now)
+    digest = token_digest(raw_token)
+    if fast_paths_enabled():
+        return run_active_token_lookup(digest=digest, now=now)
+    return ShareToken.objects.active(now).select_related("site").filter(digest=digest).first()

@@ -1,7 +1,6 @@
 """The share page: /share/<token>/?period=… — the public API's numbers, as HTML for people."""
 
 import functools
-import json
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
@@ -11,11 +10,9 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from analytics.periods import DEFAULT_PERIOD, PERIOD_LABELS
+from analytics.periods import Period
 from sharing.dashboard import build_dashboard, period_links
-from sharing.selectors import find_active_token
-from sharing.stats_cache import cached_stats
-from sharing.usage import record_token_use
+from sharing.share_requests import PeriodNotAllowed, ShareRequestError, resolve_share_request
 
 # Everything comes from this origin; only framing is open, because embedding is what share pages are for.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -50,24 +47,24 @@ def share_page_headers(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
 @share_page_headers
 @require_safe
 def share_page(request: HttpRequest, token: str) -> HttpResponse:
-    now = timezone.now()
     embed = request.GET.get("embed") == "1"
-    share_token = find_active_token(token, now=now)
-    if share_token is None:
-        return render(request, "sharing/link_not_found.html", {"embed": embed}, status=404)
-    period = request.GET.get("period") or DEFAULT_PERIOD
-    if not share_token.allows(period):
+    try:
+        resolved = resolve_share_request(raw_token=token, period=request.GET.get("period"), now=timezone.now())
+    except PeriodNotAllowed as refused:
         context = {
             "embed": embed,
-            "site_name": share_token.site.display_name,
-            "requested_label": PERIOD_LABELS.get(period),
-            "period_links": period_links(share_token=share_token, current=None, embed=embed),
+            "site_name": refused.share_token.site.display_name,
+            "requested_label": period.label if (period := Period.parse(refused.requested)) else None,
+            "period_links": period_links(share_token=refused.share_token, current=None, embed=embed),
         }
-        return render(request, "sharing/period_not_allowed.html", context, status=403)
-
-    record_token_use(share_token, now=now)
-    stats = cached_stats(site=share_token.site, period=period, now=now)
+        return render(request, "sharing/period_not_allowed.html", context, status=refused.status)
+    except ShareRequestError as refused:
+        return render(request, "sharing/link_not_found.html", {"embed": embed}, status=refused.status)
     dashboard = build_dashboard(
-        share_token=share_token, period=period, stats=json.loads(stats.body), computed_at=stats.computed_at, embed=embed
+        share_token=resolved.share_token,
+        period=resolved.period,
+        stats=resolved.stats.stats,
+        computed_at=resolved.stats.computed_at,
+        embed=embed,
     )
     return render(request, "sharing/share_page.html", {"dashboard": dashboard, "embed": embed})

@@ -7,9 +7,9 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import override_settings
 
+from analytics.process_state import reset_process_state
 from sharing.local_uses import local_uses
 from sharing.owners import create_site_owner
-from sharing.stats_cache import forget_local_copies
 from tests.factories import ShareTokenFactory, SiteFactory, UserFactory
 
 CHROMIUM = "/usr/bin/chromium"
@@ -39,13 +39,11 @@ def empty_cache():
     """Each test starts with an empty cache and nothing held in this process, and no hand-over thread touches the
     database behind its back (the tests of `sharing.local_uses` switch those on where they test them)."""
     cache.clear()
-    forget_local_copies()
-    local_uses.forget()
+    reset_process_state()
     local_uses.hand_over_in_background = False
     yield
     cache.clear()
-    forget_local_copies()
-    local_uses.forget()
+    reset_process_state()
     local_uses.hand_over_in_background = True
 
 

@@ -47,16 +47,16 @@ class ShareTokenFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, revoked_at=None, **kwargs):
+        """Made by the service, then given any past expiry or revocation directly (the service refuses those)."""
         issued = create_share_token(
             site=kwargs["site"],
+            now=timezone.now(),
             label=kwargs.get("label", ""),
             allowed_periods=kwargs.get("allowed_periods", []),
-            expires_at=kwargs.get("expires_at"),
             created_by=kwargs.get("created_by"),
         )
         share_token = issued.share_token
-        if revoked_at is not None:
-            ShareToken.objects.filter(pk=share_token.pk).update(revoked_at=revoked_at)
-            share_token.refresh_from_db()
+        ShareToken.objects.filter(pk=share_token.pk).update(revoked_at=revoked_at, expires_at=kwargs.get("expires_at"))
+        share_token.refresh_from_db()
         share_token.raw_token = issued.raw_token
         return share_token

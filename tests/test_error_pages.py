@@ -16,7 +16,7 @@ def test_unexpected_share_page_failure_is_a_friendly_html_500(monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("stats store unavailable")
 
-    monkeypatch.setattr("sharing.views.find_active_token", explode)
+    monkeypatch.setattr("sharing.share_requests.find_active_token", explode)
     client = Client(raise_request_exception=False)
 
     response = client.get("/share/glimpse_anything/")

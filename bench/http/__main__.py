@@ -163,7 +163,7 @@ def main() -> None:
         print("Note: REDIS_URL is not set, so each gunicorn worker has its own in-process cache.")
     site = Site.objects.get(domain=options.domain)
     roll_up(now=timezone.now())
-    token = create_share_token(site=site, label="bench.http").raw_token
+    token = create_share_token(site=site, now=timezone.now(), label="bench.http").raw_token
     api = f"/api/public/stats?token={token}&period={options.period}"
     response = Client().get(api)
     if response.status_code != 200:

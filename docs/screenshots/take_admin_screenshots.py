@@ -44,7 +44,9 @@ def prepare_data() -> int:
     now = timezone.now()
 
     def token(label: str, age_days: int, uses: int, **kwargs) -> ShareToken:
-        share_token = create_share_token(site=site, label=label, created_by=owner, **kwargs).share_token
+        share_token = create_share_token(
+            site=site, now=timezone.now(), label=label, created_by=owner, **kwargs
+        ).share_token
         last_used = now - dt.timedelta(hours=age_days * 3) if uses else None
         ShareToken.objects.filter(pk=share_token.pk).update(
             created_at=now - dt.timedelta(days=age_days), use_count=uses, last_used_at=last_used
@@ -52,12 +54,12 @@ def prepare_data() -> int:
         share_token.refresh_from_db()
         return share_token
 
-    revoke_share_token(token("Old agency login", 200, 310, allowed_periods=["30d", "90d"]))
+    revoke_share_token(token("Old agency login", 200, 310, allowed_periods=["30d", "90d"]), now=timezone.now())
     expired = token("Q1 investor update", 120, 57, allowed_periods=["90d"], expires_at=now + dt.timedelta(days=1))
     ShareToken.objects.filter(pk=expired.pk).update(expires_at=now - dt.timedelta(days=30))
     embed = token("Homepage widget", 60, 9_412, allowed_periods=["24h", "7d"])
     token("Newsletter sponsors", 14, 126, allowed_periods=["7d", "30d"], expires_at=now + dt.timedelta(days=45))
-    rotated = rotate_share_token(embed, grace=dt.timedelta(hours=24), created_by=owner).share_token
+    rotated = rotate_share_token(embed, now=timezone.now(), grace=dt.timedelta(hours=24), created_by=owner).share_token
     ShareToken.objects.filter(pk=rotated.pk).update(created_at=now - dt.timedelta(minutes=20))
     return site.pk
 

@@ -2,8 +2,9 @@ import datetime as dt
 
 import pytest
 
+from analytics.reference_stats import reference_site_stats
 from analytics.rollups import roll_up
-from analytics.selectors import raw_site_stats, site_stats
+from analytics.selectors import site_stats
 from analytics.services import record_pageview
 from analytics.stats import CountRow, CountryRow, DayRow, PageRow, SourceRow
 from tests.analytics.traffic import record_visits, utc
@@ -31,7 +32,7 @@ def test_seven_days_counts_every_metric_by_hand(traffic_site, source):
         roll_up(now=NOW)
         stats = site_stats(site=traffic_site, period="7d", now=NOW)
     else:
-        stats = raw_site_stats(site=traffic_site, period="7d", now=NOW)
+        stats = reference_site_stats(site=traffic_site, period="7d", now=NOW)
 
     assert stats.period == "7d"
     assert stats.unique_visitors == 4
@@ -180,7 +181,7 @@ def test_lists_keep_their_top_n_with_ties_broken_by_key():
             browser=f"B{number:02d}",
         )
 
-    stats = raw_site_stats(site=site, period="7d", now=NOW)
+    stats = reference_site_stats(site=site, period="7d", now=NOW)
 
     assert [row.path for row in stats.pages] == ["/top"] + [f"/p{n:02d}" for n in range(49)]
     assert [row.source for row in stats.referrers] == ["top.example"] + [f"s{n:02d}.example" for n in range(49)]
@@ -195,7 +196,7 @@ def test_ties_sort_by_code_point_on_every_database():
     for visitor, path in enumerate(["/b", "/B", "/a", "/_", "/Z"]):
         record_pageview(site=site, timestamp=utc("2026-03-18T09:00"), visitor_id=visitor, path=path)
 
-    stats = raw_site_stats(site=site, period="7d", now=NOW)
+    stats = reference_site_stats(site=site, period="7d", now=NOW)
 
     assert [row.path for row in stats.pages] == ["/B", "/Z", "/_", "/a", "/b"]
 

@@ -245,7 +245,7 @@ def test_expired_and_revoked_tokens_are_read_only_except_label(owner_client, own
     share_token.refresh_from_db()
     assert share_token.label == "Renamed"
     assert ShareToken.objects.values("expires_at", "revoked_at", "allowed_periods").get(pk=share_token.pk) == before
-    assert share_token.status() == trait
+    assert share_token.status(timezone.now()) == trait
 
 
 def test_active_change_page_has_revoke_and_rotate_buttons(owner_client, owned_site):

@@ -25,6 +25,8 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
+from analytics.periods import Period
+from analytics.stats import DayRow, PageRow, SiteStats
 from sharing.services import revoke_share_token
 from sharing.stats_cache import CachedStats, stats_cache_key
 from tests.analytics.traffic import record_visits
@@ -241,13 +243,22 @@ def test_tables_show_counts_shares_and_bars_relative_to_the_top_row(client, toke
 
 
 def test_numbers_come_from_the_shared_stats_cache_formatted_for_reading(client, token, site):
-    cached_body = (
-        b'{"uniqueVisitors":1250,"pageviews":3480,"bounceRate":42.5,"avgSessionDuration":185.3,'
-        b'"pages":[{"path":"/","pageviews":850,"uniqueVisitors":620}],"referrers":[],"devices":[],'
-        b'"browsers":[],"countries":[],"daily":[{"date":"2026-03-18","pageviews":3480,"uniqueVisitors":1250}]}'
+    cached = SiteStats(
+        period="7d",
+        unique_visitors=1250,
+        pageviews=3480,
+        bounce_rate=42.5,
+        avg_session_duration=185.3,
+        pages=[PageRow("/", 850, 620)],
+        referrers=[],
+        devices=[],
+        browsers=[],
+        countries=[],
+        daily=[DayRow(dt.date(2026, 3, 18), 3480, 1250)],
     )
     computed_at = NOW - dt.timedelta(minutes=4)
-    cache.set(stats_cache_key(site=site, period="7d", now=NOW), CachedStats(body=cached_body, computed_at=computed_at))
+    entry = CachedStats(stats=cached, body=b"{}", computed_at=computed_at)
+    cache.set(stats_cache_key(site=site, period=Period.DAYS_7, now=NOW), entry)
 
     html = parse(client.get(page_url(token)))
 
@@ -310,9 +321,9 @@ def test_an_unusable_link_is_the_same_friendly_404(client, site, kind):
 
 def test_a_revoked_link_is_404_on_the_next_load_although_its_stats_are_cached(client, token, site):
     assert client.get(page_url(token)).status_code == 200
-    assert cache.get(stats_cache_key(site=site, period="7d", now=NOW)) is not None
+    assert cache.get(stats_cache_key(site=site, period=Period.DAYS_7, now=NOW)) is not None
 
-    revoke_share_token(share_token=token)
+    revoke_share_token(token, now=timezone.now())
     response = client.get(page_url(token))
 
     assert response.status_code == 404

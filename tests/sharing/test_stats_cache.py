@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.core.cache import cache
 
+from analytics.periods import Period
 from analytics.services import record_pageview
 from sharing import stats_cache
 from sharing.stats_cache import cached_stats, stats_cache_key
@@ -33,21 +34,21 @@ def visited_site(site):
 
 
 def test_a_second_read_uses_this_process_copy_without_a_cache_round_trip(visited_site, cache_reads):
-    first = cached_stats(site=visited_site, period="7d", now=NOW)
-    second = cached_stats(site=visited_site, period="7d", now=NOW + dt.timedelta(seconds=299))
+    first = cached_stats(site=visited_site, period=Period.DAYS_7, now=NOW)
+    second = cached_stats(site=visited_site, period=Period.DAYS_7, now=NOW + dt.timedelta(seconds=299))
 
     assert second is first
-    assert cache_reads == [stats_cache_key(site=visited_site, period="7d", now=NOW)]
+    assert cache_reads == [stats_cache_key(site=visited_site, period=Period.DAYS_7, now=NOW)]
     assert b'"pageviews":1,' in first.body
 
 
 def test_the_copy_is_not_used_once_the_shared_entry_has_expired(visited_site, cache_reads, settings):
     settings.STATS_CACHE_SECONDS = 300
-    cached_stats(site=visited_site, period="7d", now=NOW)
+    cached_stats(site=visited_site, period=Period.DAYS_7, now=NOW)
     record_pageview(site=visited_site, timestamp=NOW + dt.timedelta(minutes=1), visitor_id=2, path="/new")
     cache.clear()
 
-    later = cached_stats(site=visited_site, period="7d", now=NOW + dt.timedelta(seconds=300))
+    later = cached_stats(site=visited_site, period=Period.DAYS_7, now=NOW + dt.timedelta(seconds=300))
 
     assert len(cache_reads) == 2
     assert later.computed_at == NOW + dt.timedelta(seconds=300)
@@ -55,12 +56,12 @@ def test_the_copy_is_not_used_once_the_shared_entry_has_expired(visited_site, ca
 
 
 def test_a_copy_made_from_the_shared_entry_expires_with_it(visited_site, cache_reads):
-    cached_stats(site=visited_site, period="7d", now=NOW)
+    cached_stats(site=visited_site, period=Period.DAYS_7, now=NOW)
     stats_cache.forget_local_copies()
 
-    from_shared = cached_stats(site=visited_site, period="7d", now=NOW + dt.timedelta(seconds=200))
-    again = cached_stats(site=visited_site, period="7d", now=NOW + dt.timedelta(seconds=299))
-    expired = cached_stats(site=visited_site, period="7d", now=NOW + dt.timedelta(seconds=300))
+    from_shared = cached_stats(site=visited_site, period=Period.DAYS_7, now=NOW + dt.timedelta(seconds=200))
+    again = cached_stats(site=visited_site, period=Period.DAYS_7, now=NOW + dt.timedelta(seconds=299))
+    expired = cached_stats(site=visited_site, period=Period.DAYS_7, now=NOW + dt.timedelta(seconds=300))
 
     assert from_shared.computed_at == again.computed_at == NOW
     assert len(cache_reads) == 3
@@ -70,7 +71,7 @@ def test_a_copy_made_from_the_shared_entry_expires_with_it(visited_site, cache_r
 def test_copies_start_afresh_when_the_limit_is_reached(visited_site, monkeypatch):
     monkeypatch.setattr(stats_cache, "LOCAL_COPIES_LIMIT", 2)
 
-    for period in ["7d", "30d", "90d"]:
+    for period in [Period.DAYS_7, Period.DAYS_30, Period.DAYS_90]:
         cached_stats(site=visited_site, period=period, now=NOW)
 
-    assert list(stats_cache._local_copies) == [stats_cache_key(site=visited_site, period="90d", now=NOW)]
+    assert list(stats_cache._local_copies) == [stats_cache_key(site=visited_site, period=Period.DAYS_90, now=NOW)]

@@ -1,11 +1,12 @@
 import datetime as dt
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from analytics.domains import normalize_domain
 from analytics.models import Site
-from analytics.periods import PERIODS
+from analytics.periods import Period
 from sharing.services import create_share_token
 
 
@@ -15,7 +16,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--site", required=True, help="The site's domain, e.g. example.com")
         parser.add_argument("--label", default="", help="A name to recognise the token by")
-        parser.add_argument("--periods", default="", help=f"Comma-separated subset of {','.join(PERIODS)}; default all")
+        parser.add_argument(
+            "--periods", default="", help=f"Comma-separated subset of {','.join(Period.values)}; default all"
+        )
         parser.add_argument("--expires-in-days", type=int, default=None, help="Expire after this many days")
 
     def handle(self, *args, **options) -> None:
@@ -27,13 +30,14 @@ class Command(BaseCommand):
         days = options["expires_in_days"]
         if days is not None and days <= 0:
             raise CommandError("--expires-in-days must be a positive number of days.")
-        expires_at = timezone.now() + dt.timedelta(days=days) if days else None
+        now = timezone.now()
+        expires_at = now + dt.timedelta(days=days) if days else None
         try:
             issued = create_share_token(
-                site=site, label=options["label"], allowed_periods=periods, expires_at=expires_at
+                site=site, now=now, label=options["label"], allowed_periods=periods, expires_at=expires_at
             )
-        except ValueError as exc:
-            raise CommandError(str(exc)) from exc
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from exc
         token = issued.share_token
         self.stdout.write(
             f"Created share token {token.display_prefix}… for {site.domain} "

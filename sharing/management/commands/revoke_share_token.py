@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from sharing.models import ShareToken
 from sharing.services import revoke_share_token
@@ -21,7 +22,7 @@ class Command(BaseCommand):
         if len(matches) > 1:
             raise CommandError(f"{len(matches)} tokens share that prefix; pass the whole token instead.")
         share_token = matches[0]
-        if revoke_share_token(share_token):
+        if revoke_share_token(share_token, now=timezone.now()):
             self.stdout.write(f"Revoked {share_token}. It stops working immediately.")
         else:
             self.stdout.write(f"{share_token} was already revoked.")

@@ -56,7 +56,9 @@ class Command(BaseCommand):
             raw_token = DEMO_TOKEN_FILE.read_text().strip()
             if find_active_token(raw_token, now=timezone.now()) is not None:
                 return raw_token
-        issued = create_share_token(site=Site.objects.get(domain=DEMO_DOMAIN), label="Demo share link")
+        issued = create_share_token(
+            site=Site.objects.get(domain=DEMO_DOMAIN), now=timezone.now(), label="Demo share link"
+        )
         DEMO_TOKEN_FILE.parent.mkdir(exist_ok=True)
         DEMO_TOKEN_FILE.write_text(issued.raw_token + "\n")
         return issued.raw_token

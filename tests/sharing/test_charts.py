@@ -2,13 +2,13 @@ import datetime as dt
 
 import pytest
 
+from analytics.stats import DayRow
 from sharing.charts import daily_chart, nice_step
 
 
-def days(*counts: tuple[int, int], first: dt.date = dt.date(2026, 3, 12)) -> list[dict]:
+def days(*counts: tuple[int, int], first: dt.date = dt.date(2026, 3, 12)) -> list[DayRow]:
     return [
-        {"date": (first + dt.timedelta(days=offset)).isoformat(), "pageviews": views, "uniqueVisitors": visitors}
-        for offset, (views, visitors) in enumerate(counts)
+        DayRow(first + dt.timedelta(days=offset), views, visitors) for offset, (views, visitors) in enumerate(counts)
     ]
 
 

@@ -8,18 +8,14 @@ from django.http import Http404, HttpRequest
 class OwnerScopedAdmin(admin.ModelAdmin):
     """Limits lists, search, filters, autocomplete, change and history pages and actions to the user's objects.
 
-    Everything reads through `get_queryset`, so scoping it covers all of them. An object outside the
-    user's scope answers 404 exactly like a missing one (Django's default is a redirect with a message),
-    so nobody learns which ids belong to someone else.
+    The model's queryset defines who sees what (`visible_to(user)`, e.g. `Site.objects.visible_to`),
+    and everything here reads through it. An object outside the user's scope answers 404 exactly
+    like a missing one (Django's default is a redirect with a message), so nobody learns which ids
+    belong to someone else.
     """
 
-    owner_lookup = "owner"
-
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(**{self.owner_lookup: request.user})
+        return super().get_queryset(request).visible_to(request.user)
 
     def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Model:
         obj = super().get_object(request, object_id, from_field)
@@ -27,17 +23,16 @@ class OwnerScopedAdmin(admin.ModelAdmin):
             raise Http404(f"No {self.opts.verbose_name} here.")
         return obj
 
-    def owner_id_of(self, obj: Model) -> int:
-        return obj.owner_id
-
-    def owns(self, request: HttpRequest, obj: Model | None) -> bool:
-        return obj is None or request.user.is_superuser or self.owner_id_of(obj) == request.user.pk
+    def visible(self, request: HttpRequest, obj: Model | None) -> bool:
+        if obj is None:
+            return True
+        return self.model._default_manager.visible_to(request.user).filter(pk=obj.pk).exists()
 
     def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return super().has_view_permission(request, obj) and self.owns(request, obj)
+        return super().has_view_permission(request, obj) and self.visible(request, obj)
 
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return super().has_change_permission(request, obj) and self.owns(request, obj)
+        return super().has_change_permission(request, obj) and self.visible(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return super().has_delete_permission(request, obj) and self.owns(request, obj)
+        return super().has_delete_permission(request, obj) and self.visible(request, obj)
