@@ -3,8 +3,8 @@ import os
 import shutil
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
 from django.test import override_settings
 
 from analytics.process_state import reset_process_state
@@ -17,13 +17,20 @@ REQUIRE_SERVICES = os.environ.get("GLIMPSE_REQUIRE_SERVICES") == "1"
 
 
 def pytest_collection_modifyitems(config, items):
-    """Skip browser and PostgreSQL tests with a clear reason where those are missing (never in CI's service run)."""
+    """Skip browser tests (`@pytest.mark.browser`) and PostgreSQL-only tests (`@pytest.mark.postgres`) with a clear
+    reason where those are missing; CI's service run (GLIMPSE_REQUIRE_SERVICES=1) refuses to skip them."""
     chromium_missing = shutil.which(CHROMIUM) is None
+    on_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     for item in items:
         if "browser" in item.keywords and chromium_missing:
             if REQUIRE_SERVICES:
                 raise pytest.UsageError(f"{CHROMIUM} is required here but missing")
             reason = f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)"
+            item.add_marker(pytest.mark.skip(reason=reason))
+        if "postgres" in item.keywords and not on_postgres:
+            if REQUIRE_SERVICES:
+                raise pytest.UsageError("PostgreSQL is required in this run but DATABASE_URL does not point at it")
+            reason = "needs PostgreSQL: set DATABASE_URL=postgres://… (CI's second run does)"
             item.add_marker(pytest.mark.skip(reason=reason))
 
 
@@ -45,14 +52,6 @@ def empty_cache():
     cache.clear()
     reset_process_state()
     local_uses.hand_over_in_background = True
-
-
-@pytest.fixture
-def postgres_only(db):
-    if connection.vendor != "postgresql":
-        if REQUIRE_SERVICES:
-            pytest.fail("PostgreSQL is required in this run but DATABASE_URL does not point at it")
-        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://… (CI's second run does)")
 
 
 @pytest.fixture

@@ -44,7 +44,8 @@ def event(path):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_simultaneous_pageviews_of_a_new_visitor_make_exactly_one_session(postgres_only):
+@pytest.mark.postgres
+def test_simultaneous_pageviews_of_a_new_visitor_make_exactly_one_session():
     SiteFactory(domain="example.com")
 
     statuses = post_simultaneously([(event(f"/page-{n}"), "81.2.69.142") for n in range(WORKERS)])
@@ -57,7 +58,8 @@ def test_simultaneous_pageviews_of_a_new_visitor_make_exactly_one_session(postgr
 
 
 @pytest.mark.django_db(transaction=True)
-def test_simultaneous_pageviews_of_different_visitors_are_all_kept(postgres_only):
+@pytest.mark.postgres
+def test_simultaneous_pageviews_of_different_visitors_are_all_kept():
     SiteFactory(domain="example.com")
 
     statuses = post_simultaneously([(event("/"), f"81.2.69.{n}") for n in range(WORKERS)])

@@ -7,7 +7,7 @@ the ingestion service, in a shuffled order (late arrivals included), in two batc
 
     batch 1 → roll up → batch 2 → compare (part rollups, part raw) → roll up → compare
 
-Invariants relied on, as real ingestion guarantees them (SPEC section 2): a visitor
+Invariants relied on, as real ingestion guarantees them (docs/definitions.md, "Visitors and sessions"): a visitor
 id belongs to one site-local day (its salt is the date's), so a session, a run of
 one visitor's pageviews, never crosses local midnight either; and no pageview is
 recorded after "now". The generator draws visitor ids per local day and times inside

@@ -1,49 +1,12 @@
-"""The site admin: own sites only, owner set automatically, active share-link counts without N+1 queries."""
+"""The site admin: own sites only, owner set automatically, a time zone that cannot move once data exists."""
 
-import datetime as dt
-
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from analytics.models import Site
+from analytics.services import record_pageview
 from tests.factories import ShareTokenFactory, SiteFactory
 
 CHANGELIST = "/admin/analytics/site/"
-
-
-def test_site_list_shows_domain_nickname_timezone_active_links_and_a_link_to_them(owner_client, owner):
-    site = SiteFactory(owner=owner, domain="olivia.example", nickname="Olivia's blog", timezone="Europe/Berlin")
-    ShareTokenFactory(site=site)
-    ShareTokenFactory(site=site, expires_at=timezone.now() + dt.timedelta(days=1))
-    ShareTokenFactory(site=site, revoked_at=timezone.now() + dt.timedelta(hours=1))
-    ShareTokenFactory(site=site, expired=True)
-    ShareTokenFactory(site=site, revoked=True)
-
-    response = owner_client.get(CHANGELIST)
-
-    assert response.status_code == 200
-    body = response.content.decode()
-    assert "olivia.example" in body
-    assert "Olivia&#x27;s blog" in body
-    assert "Europe/Berlin" in body
-    assert '<td class="field-active_share_links">3</td>' in body
-    assert f'href="/admin/sharing/sharetoken/?site__id__exact={site.pk}"' in body
-    assert "field-owner" not in body
-
-
-def test_site_list_runs_the_same_queries_for_one_site_or_many(owner_client, owner):
-    def list_queries() -> int:
-        with CaptureQueriesContext(connection) as queries:
-            assert owner_client.get(CHANGELIST).status_code == 200
-        return len(queries)
-
-    ShareTokenFactory(site=SiteFactory(owner=owner))
-    with_one = list_queries()
-    for _ in range(4):
-        ShareTokenFactory(site=SiteFactory(owner=owner))
-
-    assert list_queries() == with_one
 
 
 def test_owner_adds_a_site_and_becomes_its_owner_with_a_normalised_domain(owner_client, owner):
@@ -74,17 +37,6 @@ def test_unknown_timezone_is_refused(owner_client):
     assert not Site.objects.exists()
 
 
-def test_site_change_page_links_to_its_share_links(owner_client, owner):
-    site = SiteFactory(owner=owner)
-
-    response = owner_client.get(f"/admin/analytics/site/{site.pk}/change/")
-
-    assert response.status_code == 200
-    body = response.content.decode()
-    assert f'href="/admin/sharing/sharetoken/?site__id__exact={site.pk}"' in body
-    assert f'href="/admin/sharing/sharetoken/add/?site={site.pk}"' in body
-
-
 def test_site_owners_cannot_delete_sites(owner_client, owner):
     site = SiteFactory(owner=owner)
 
@@ -103,3 +55,33 @@ def test_superuser_picks_any_owner_and_can_delete_a_site_with_its_share_links(ad
     assert 'name="owner"' in page
     assert response.status_code == 302
     assert not Site.objects.filter(pk=site.pk).exists()
+
+
+def change_site(client, site, **changes):
+    data = {"domain": site.domain, "nickname": site.nickname, "timezone": site.timezone, **changes}
+    return client.post(f"/admin/analytics/site/{site.pk}/change/", data)
+
+
+def test_time_zone_of_a_site_without_pageviews_can_change(owner_client, owner):
+    site = SiteFactory(owner=owner, timezone="UTC")
+
+    response = change_site(owner_client, site, timezone="Europe/Berlin")
+
+    assert response.status_code == 302
+    site.refresh_from_db()
+    assert site.timezone == "Europe/Berlin"
+
+
+def test_time_zone_of_a_site_with_pageviews_is_read_only_with_the_reason(owner_client, owner):
+    site = SiteFactory(owner=owner, timezone="Europe/Berlin")
+    record_pageview(site=site, timestamp=timezone.now(), visitor_id=1, path="/")
+
+    page = owner_client.get(f"/admin/analytics/site/{site.pk}/change/").content.decode()
+    response = change_site(owner_client, site, timezone="America/New_York", nickname="Renamed")
+
+    assert 'name="timezone"' not in page
+    assert "Europe/Berlin" in page
+    assert "To count in another time zone, add a new site." in page
+    assert response.status_code == 302
+    site.refresh_from_db()
+    assert (site.timezone, site.nickname) == ("Europe/Berlin", "Renamed")

@@ -16,6 +16,14 @@ from tests.factories import ShareTokenFactory, SiteFactory
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True, params=[True, False], ids=["fast-paths", "plain-orm"])
+def fast_paths(request, settings):
+    """Every API test runs twice: with the fast paths (compiled lookup, local copies) and with plain ORM reads."""
+    settings.GLIMPSE_FAST_PATHS = request.param
+    return request.param
+
+
 URL = "/api/public/stats"
 ORIGIN = {"HTTP_ORIGIN": "https://client.example"}
 

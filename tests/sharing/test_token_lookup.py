@@ -83,7 +83,8 @@ def test_statement_is_compiled_from_the_active_queryset_with_now_and_digest_as_p
     assert "revoked_at" in lookup.sql and "expires_at" in lookup.sql and "digest" in lookup.sql
 
 
-def test_on_postgresql_the_lookup_becomes_a_prepared_statement(postgres_only, tokens):
+@pytest.mark.postgres
+def test_on_postgresql_the_lookup_becomes_a_prepared_statement(tokens):
     _, raw = tokens["plain"]
     threshold = connection.settings_dict["OPTIONS"]["prepare_threshold"]
 
@@ -96,7 +97,9 @@ def test_on_postgresql_the_lookup_becomes_a_prepared_statement(postgres_only, to
     assert [statement for statement in statements if '"sharing_sharetoken"."digest" = $3' in statement]
 
 
-def test_with_preparing_switched_off_the_lookup_uses_django_s_own_cursor(postgres_only, monkeypatch):
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_with_preparing_switched_off_the_lookup_uses_django_s_own_cursor(monkeypatch):
     monkeypatch.setitem(connection.settings_dict["OPTIONS"], "prepare_threshold", None)
 
     with preparable_cursor(connection) as cursor:
