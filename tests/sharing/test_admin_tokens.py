@@ -302,3 +302,22 @@ def test_date_picker_on_forms_runs_on_the_site_clock(owner_client, owned_site):
 
     assert f'data-admin-utc-offset="{offset}"' in change_page
     assert f'data-admin-utc-offset="{offset}"' in add_page
+
+
+def test_a_service_refusal_during_save_is_a_message_and_changes_nothing(owner_client, owned_site, monkeypatch):
+    """The token is revoked between the form check and the save: the service refuses, the admin says so."""
+    share_token = ShareTokenFactory(site=owned_site, label="Report", allowed_periods=["7d"])
+    ShareToken.objects.filter(pk=share_token.pk).update(revoked_at=timezone.now() - dt.timedelta(seconds=1))
+    monkeypatch.setattr("sharing.admin.is_changeable", lambda share_token, now: True)
+
+    response = owner_client.post(
+        change_url(share_token),
+        {"label": "Report", "allowed_periods": ["7d", "90d"], "expires_at_0": "2099-03-01", "expires_at_1": "08:00"},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "Only the label of an expired, revoked or replaced share link can change." in response.content.decode()
+    share_token.refresh_from_db()
+    assert (share_token.allowed_periods, share_token.expires_at) == (["7d"], None)
+    assert not LogEntry.objects.filter(action_flag=CHANGE).exists()
