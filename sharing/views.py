@@ -1,6 +1,7 @@
 """The share page: /share/<token>/?period=… — the public API's numbers, as HTML for people."""
 
 import functools
+import math
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
@@ -13,6 +14,7 @@ from django.views.decorators.http import require_safe
 from analytics.periods import Period
 from sharing.dashboard import build_dashboard, period_links
 from sharing.share_requests import PeriodNotAllowed, ShareRequestError, resolve_share_request
+from sharing.throttling import PublicStatsThrottle
 
 # Everything comes from this origin; only framing is open, because embedding is what share pages are for.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -47,7 +49,16 @@ def share_page_headers(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
 @share_page_headers
 @require_safe
 def share_page(request: HttpRequest, token: str) -> HttpResponse:
+    """Counted against the same per-client limit as the public API, so neither door guesses tokens faster."""
     embed = request.GET.get("embed") == "1"
+    throttle = PublicStatsThrottle()
+    if not throttle.allow_request(request, None):
+        retry_after = math.ceil(throttle.wait())
+        response = render(
+            request, "sharing/too_many_requests.html", {"embed": embed, "retry_after": retry_after}, status=429
+        )
+        response["Retry-After"] = str(retry_after)
+        return response
     try:
         resolved = resolve_share_request(raw_token=token, period=request.GET.get("period"), now=timezone.now())
     except PeriodNotAllowed as refused:

@@ -34,6 +34,7 @@ def test_revoke_page_asks_first_then_revokes_at_once(owner_client, owned_site, c
     confirm = owner_client.get(url)
     assert confirm.status_code == 200
     assert "can never work again" in confirm.content.decode()
+    assert "may still be shown for up to 5 minutes" in confirm.content.decode()
     assert ShareToken.objects.get(pk=share_token.pk).revoked_at is None
 
     response = owner_client.post(url)

@@ -68,3 +68,35 @@ def test_requests_go_through_when_the_cache_cannot_count(client, site, two_a_min
 
     assert statuses == [200, 200, 200]
     assert any(record.filename == "cache_counters.py" and record.levelname == "WARNING" for record in caplog.records)
+
+
+def look(client, token: str, address: str = "203.0.113.7"):
+    return client.get(f"/share/{token}/", REMOTE_ADDR=address)
+
+
+def test_the_share_page_shares_the_api_limit_and_answers_a_friendly_html_429(client, site, two_a_minute):
+    token = ShareTokenFactory(site=site).raw_token
+
+    api = ask(client, token)
+    page = look(client, token)
+    refused = look(client, token)
+    guessing = look(client, "glimpse_guessed-token")
+    elsewhere = look(client, token, address="198.51.100.1")
+
+    assert (api.status_code, page.status_code, elsewhere.status_code) == (200, 200, 200)
+    assert refused.status_code == 429
+    assert refused["Content-Type"].startswith("text/html")
+    assert refused["Retry-After"] == "55"
+    assert refused["Cache-Control"] == "no-store"
+    assert "Too many requests" in refused.content.decode()
+    assert guessing.status_code == 429
+    assert ask(client, token).status_code == 429
+
+
+def test_unknown_tokens_on_the_share_page_count_against_the_limit(client, site, two_a_minute):
+    token = ShareTokenFactory(site=site).raw_token
+
+    statuses = [look(client, f"glimpse_guess{attempt}").status_code for attempt in range(2)]
+
+    assert statuses == [404, 404]
+    assert look(client, token).status_code == 429
