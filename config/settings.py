@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "corsheaders",
     "rest_framework",
+    "drf_spectacular",
     "django_countries",
     "analytics",
     "sharing",
@@ -138,6 +139,20 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.api_errors.json_exception_handler",
     "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_THROTTLE_RATES": {"public_stats": PUBLIC_STATS_RATE or None},
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+# --- OpenAPI schema (/api/schema/) -------------------------------------------------
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Glimpse public API",
+    "DESCRIPTION": "Read a site's statistics with a share token; record pageviews from the tracking script.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {"PeriodEnum": "analytics.periods.Period"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "analytics.openapi.add_event_api",
+    ],
 }
 
 # --- CORS: the public API only ---------------------------------------------------

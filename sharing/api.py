@@ -6,6 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from sharing.openapi import public_stats_schema
 from sharing.payloads import public_stats_body
 from sharing.share_requests import ShareRequestError, resolve_share_request
 from sharing.throttling import PublicStatsThrottle
@@ -26,6 +27,7 @@ class PublicApiView(APIView):
 class PublicStatsApi(PublicApiView):
     throttle_classes = [PublicStatsThrottle]
 
+    @public_stats_schema
     def get(self, request: Request) -> HttpResponse:
         try:
             resolved = resolve_share_request(

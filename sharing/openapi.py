@@ -1,0 +1,95 @@
+"""The public stats API as OpenAPI describes it: these serializers document the response, they never run."""
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+
+from analytics.periods import Period
+
+
+class SiteSerializer(serializers.Serializer):
+    domain = serializers.CharField()
+    nickname = serializers.CharField(allow_null=True)
+
+
+class PageSerializer(serializers.Serializer):
+    path = serializers.CharField()
+    pageviews = serializers.IntegerField(min_value=0)
+    uniqueVisitors = serializers.IntegerField(min_value=0)
+
+
+class ReferrerSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    visits = serializers.IntegerField(min_value=0)
+
+
+class DeviceSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["desktop", "mobile", "tablet"])
+    count = serializers.IntegerField(min_value=0)
+
+
+class BrowserSerializer(serializers.Serializer):
+    name = serializers.CharField(allow_blank=True)
+    count = serializers.IntegerField(min_value=0)
+
+
+class CountrySerializer(serializers.Serializer):
+    code = serializers.CharField(min_length=2, max_length=2)
+    name = serializers.CharField()
+    count = serializers.IntegerField(min_value=0)
+
+
+class DaySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    pageviews = serializers.IntegerField(min_value=0)
+    uniqueVisitors = serializers.IntegerField(min_value=0)
+
+
+class PublicStatsSerializer(serializers.Serializer):
+    site = SiteSerializer()
+    period = serializers.ChoiceField(choices=Period.choices)
+    allowedPeriods = serializers.ListField(child=serializers.ChoiceField(choices=Period.choices))
+    uniqueVisitors = serializers.IntegerField(min_value=0)
+    pageviews = serializers.IntegerField(min_value=0)
+    bounceRate = serializers.FloatField(min_value=0, max_value=100)
+    avgSessionDuration = serializers.FloatField(min_value=0)
+    pages = PageSerializer(many=True)
+    referrers = ReferrerSerializer(many=True)
+    devices = DeviceSerializer(many=True)
+    browsers = BrowserSerializer(many=True)
+    countries = CountrySerializer(many=True)
+    daily = DaySerializer(many=True)
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = serializers.CharField()
+
+
+def error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description=description)
+
+
+public_stats_schema = extend_schema(
+    operation_id="public_stats",
+    summary="Statistics of one site, read with a share token",
+    auth=[],
+    parameters=[
+        OpenApiParameter(
+            "token", {"type": "string", "minLength": 1}, description="The share token (glimpse_…).", required=True
+        ),
+        OpenApiParameter(
+            "period",
+            str,
+            enum=Period.values,
+            description="Time period; 7d when absent or empty. A period the token does not allow is 403.",
+        ),
+    ],
+    responses={
+        200: PublicStatsSerializer,
+        400: error("Share token required"),
+        403: error("Period not allowed for this share"),
+        404: error("Invalid or expired share link"),
+        405: error("Method not allowed"),
+        429: error("Too many requests (see Retry-After)"),
+        500: error("Internal server error"),
+    },
+)
