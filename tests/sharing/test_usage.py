@@ -41,14 +41,14 @@ def stored(share_token: ShareToken) -> tuple[int, dt.datetime | None]:
 
 
 def statements(queries: CaptureQueriesContext) -> list[str]:
-    """The kind of each statement run, leaving out the savepoints a test's own transaction adds around writes."""
-    kinds = [query["sql"].split()[0] for query in queries.captured_queries]
+    """Each statement run, as UPDATE or its first word, leaving out the savepoints a test's transaction adds."""
+    kinds = ["UPDATE" if " UPDATE " in query["sql"] else query["sql"].split()[0] for query in queries.captured_queries]
     return [kind for kind in kinds if kind not in {"SAVEPOINT", "RELEASE"}]
 
 
 def fail_every_update(execute, sql, params, many, context):
     """Make each UPDATE fail in the database itself, which on PostgreSQL also aborts the transaction around it."""
-    if sql.startswith("UPDATE"):
+    if " UPDATE " in sql:
         return execute('SELECT * FROM "no such table"', None, many, context)
     return execute(sql, params, many, context)
 
