@@ -86,7 +86,7 @@ def _add_to_rows(noted: dict[int, NotedUse]) -> None:
     """Add each token's count to its row and move its last-used time forward (never back), in one UPDATE.
 
     Written as SQL rather than a `Case` per row: the ORM took 60 ms to build and run that for 100 tokens
-    (quadratic in the database too), this takes about 1 ms. PostgreSQL and SQLite (3.33 and later) both read it.
+    (quadratic in the database too), this takes about 2 ms. PostgreSQL and SQLite (3.33 and later) both read it.
     """
     table = connection.ops.quote_name(ShareToken._meta.db_table)
     greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
