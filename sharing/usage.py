@@ -1,7 +1,7 @@
 """How often and how recently each share token is used, without a database write per request.
 
 Every successful use is noted in the serving process, which hands its notes to the
-database about once a second (`sharing.local_uses`): one UPDATE adds every token's count
+database about once a second (`sharing.local_uses`): one UPDATE (per 250 tokens) adds each count
 and moves its last-used time forward, however many uses and tokens it carries. A hand-over
 that fails (database unreachable, a deadlock with another process) is given back and goes
 with the next one, so nothing is dropped on the way.
