@@ -1,11 +1,12 @@
-"""Uses of share tokens noted in this process, handed on to the cache at most about once a second.
+"""Uses of share tokens noted in this process, handed on to the database at most about once a second.
 
-Counting every use in Redis would cost a network round trip per request, as much as the
-token check itself. So each process notes uses in memory and hands them on in one
-batch: at the first use after a second has passed since its last hand-over, at the first
-use of a new minute, one second after a use that found no hand-over due (so the end of
-a burst does not wait for the next request), and when the process exits. A process
-killed without warning loses at most its last second of use counts.
+Writing every use to the token's row would cost a database write per request, more than
+the token check itself. So each process notes uses in memory and hands them on in one
+batch: at the first use after a second has passed since its last hand-over, one second
+after a use that found no hand-over due (so the end of a burst does not wait for the next
+request), and when the process exits. A hand-over that fails is given back and goes with
+the next one. A process killed without warning loses only what it noted since its last
+hand-over: about its last second of use counts.
 """
 
 import datetime as dt
@@ -22,10 +23,6 @@ class NotedUse:
     last_used_at: dt.datetime
 
 
-def same_minute(first: dt.datetime, second: dt.datetime) -> bool:
-    return int(first.timestamp()) // 60 == int(second.timestamp()) // 60
-
-
 class LocalUses:
     def __init__(self, *, hand_over_in_background: bool = True) -> None:
         self.hand_over_in_background = hand_over_in_background
@@ -37,14 +34,9 @@ class LocalUses:
     def note(self, token_id: int, *, now: dt.datetime) -> bool:
         """Note one use of `token_id` at `now`; True when a hand-over is due."""
         with self._lock:
-            use = self._noted.get(token_id)
-            if use is None:
-                self._noted[token_id] = NotedUse(count=1, last_used_at=now)
-            else:
-                use.count += 1
-                use.last_used_at = max(use.last_used_at, now)
+            self._add(token_id, NotedUse(count=1, last_used_at=now))
             last = self._handed_at
-            return last is None or not last <= now < last + HAND_OVER_EVERY or not same_minute(last, now)
+            return last is None or not last <= now < last + HAND_OVER_EVERY
 
     def take(self, *, now: dt.datetime) -> dict[int, NotedUse]:
         """Everything noted so far, which is forgotten here: the caller hands it on."""
@@ -55,6 +47,12 @@ class LocalUses:
                 self._timer.cancel()
                 self._timer = None
             return noted
+
+    def give_back(self, noted: dict[int, NotedUse]) -> None:
+        """Note again what a failed hand-over took, so the next hand-over carries it."""
+        with self._lock:
+            for token_id, use in noted.items():
+                self._add(token_id, NotedUse(count=use.count, last_used_at=use.last_used_at))
 
     def hand_over_later(self, hand_over: Callable[[], None]) -> None:
         """Run `hand_over` in a second from now unless a hand-over is already planned."""
@@ -70,6 +68,14 @@ class LocalUses:
             if self._timer is not None:
                 self._timer.cancel()
             self._noted, self._handed_at, self._timer = {}, None, None
+
+    def _add(self, token_id: int, use: NotedUse) -> None:
+        noted = self._noted.get(token_id)
+        if noted is None:
+            self._noted[token_id] = use
+        else:
+            noted.count += use.count
+            noted.last_used_at = max(noted.last_used_at, use.last_used_at)
 
 
 local_uses = LocalUses()

@@ -6,8 +6,9 @@ from sharing.usage import flush_token_usage
 
 class Command(BaseCommand):
     help = (
-        "Write share-link uses still counted in the cache to the database. Run it every minute (cron) "
-        "so links used in a short burst show exact numbers; busy links are written as they are used."
+        "Write share-link uses still pending to the database: counts that versions before the database "
+        "hand-over left in the cache. Run it once after upgrading; serving processes write their own counts "
+        "about once a second."
     )
 
     def handle(self, *args, **options) -> None:
