@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from analytics.domains import normalize_domain
+from analytics.hostnames import InvalidHostname, parse_allowed_hostnames
 from analytics.models import Site
 from analytics.snippets import install_snippet_html
 from sharing.admin_scoping import OwnerScopedAdmin
@@ -25,7 +26,8 @@ class SiteForm(forms.ModelForm):
 
     class Meta:
         model = Site
-        fields = ["domain", "nickname", "timezone", "owner"]
+        fields = ["domain", "nickname", "timezone", "allowed_hostnames", "owner"]
+        widgets = {"allowed_hostnames": forms.Textarea(attrs={"rows": 3})}
 
     def clean_domain(self) -> str:
         """Normalised before the uniqueness check, so `WWW.Example.com` collides with `example.com` politely."""
@@ -34,13 +36,23 @@ class SiteForm(forms.ModelForm):
             raise forms.ValidationError("Enter a domain such as example.com.")
         return domain
 
+    def clean_allowed_hostnames(self) -> str:
+        """Stored normalised, one per line, so the list reads the way events are matched against it."""
+        try:
+            entries = parse_allowed_hostnames(self.cleaned_data["allowed_hostnames"])
+        except InvalidHostname as problem:
+            raise forms.ValidationError(
+                f"{problem} is not a host name: write example.com, *.example.com or xn--… for international names."
+            ) from None
+        return "\n".join(entries)
+
 
 @admin.register(Site)
 class SiteAdmin(OwnerScopedAdmin):
     form = SiteForm
     list_display = ["domain", "nickname", "timezone", "active_share_links", "share_links"]
     search_fields = ["domain", "nickname"]
-    readonly_fields = ["share_links", "install_snippet", "created_at"]
+    readonly_fields = ["share_links", "install_snippet", "dropped_events", "last_dropped_at", "created_at"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         active = ShareToken.objects.active(timezone.now()).count_per_site()
@@ -53,10 +65,12 @@ class SiteAdmin(OwnerScopedAdmin):
         return ["owner"] if request.user.is_superuser else []
 
     def get_fields(self, request: HttpRequest, obj: Site | None = None) -> list[str]:
-        fields = ["domain", "nickname", "timezone"]
+        fields = ["domain", "nickname", "timezone", "allowed_hostnames"]
         if request.user.is_superuser:
             fields.append("owner")
-        return fields if obj is None else [*fields, "share_links", "install_snippet", "created_at"]
+        if obj is None:
+            return fields
+        return [*fields, "dropped_events", "last_dropped_at", "share_links", "install_snippet", "created_at"]
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict:
         return {"owner": request.user.pk, **super().get_changeform_initial_data(request)}

@@ -40,6 +40,20 @@ class Site(models.Model):
         validators=[validate_timezone],
         help_text="IANA name; the site's days and charts follow it.",
     )
+    # max_length only bounds the admin form: the list is parsed on every event.
+    allowed_hostnames = models.TextField(
+        blank=True,
+        max_length=2000,
+        help_text=(
+            "Hosts whose pages may report to this site, one per line or comma-separated; *.example.com allows every "
+            "subdomain. Empty: the domain and its subdomains. Events from other hosts are dropped and counted."
+        ),
+    )
+    # Written by one UPDATE per dropped event (`analytics.ingestion`), never read back and saved.
+    dropped_events = models.PositiveBigIntegerField(
+        default=0, editable=False, help_text="Events refused because their page was on a host not allowed."
+    )
+    last_dropped_at = models.DateTimeField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
