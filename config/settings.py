@@ -125,6 +125,8 @@ NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 # Trust a country header set by a known proxy (e.g. CF-IPCountry). Spoofable otherwise.
 TRUSTED_COUNTRY_HEADER = env.str("TRUSTED_COUNTRY_HEADER", default="")
 PUBLIC_STATS_RATE = env.str("PUBLIC_STATS_RATE", default="120/min")
+# Events per client IP on POST /api/event, sized for a busy office behind one NAT; empty switches the limit off.
+EVENT_RATE = env.str("EVENT_RATE", default="600/min")
 
 # --- Django REST Framework ------------------------------------------------------
 REST_FRAMEWORK = {
