@@ -32,4 +32,8 @@ def ip_address_or_none(text: str) -> str | None:
         address = ipaddress.ip_address(text.strip())
     except ValueError:
         return None
-    return None if getattr(address, "scope_id", None) else str(address)
+    if getattr(address, "scope_id", None):
+        return None
+    mapped = getattr(address, "ipv4_mapped", None)
+    # Spelled as dual-stack servers report it, on every Python (3.13 changed how `str` writes it).
+    return f"::ffff:{mapped}" if mapped else str(address)
