@@ -13,6 +13,8 @@ from django.db import models
 from analytics.domains import normalize_domain
 
 PATH_MAX_LENGTH = 2000
+# Written only by `analytics.ingestion.count_dropped_event`, as one UPDATE each.
+DROP_COUNTERS = ("dropped_events", "last_dropped_at")
 
 
 class DeviceType(models.TextChoices):
@@ -49,7 +51,7 @@ class Site(models.Model):
             "subdomain. Empty: the domain and its subdomains. Events from other hosts are dropped and counted."
         ),
     )
-    # Written by one UPDATE per dropped event (`analytics.ingestion`), never read back and saved.
+    # Counted by one UPDATE per dropped event, never read back and saved (see `save`).
     dropped_events = models.PositiveBigIntegerField(
         default=0, editable=False, help_text="Events refused because their page was on a host not allowed."
     )
@@ -63,7 +65,14 @@ class Site(models.Model):
         return self.domain
 
     def save(self, *args, **kwargs) -> None:
+        """Saving an existing site never writes its drop counters, so an admin edit cannot undo a concurrent count."""
         self.domain = normalize_domain(self.domain)
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in DROP_COUNTERS
+            ]
         super().save(*args, **kwargs)
 
     @property
