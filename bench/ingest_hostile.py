@@ -15,6 +15,7 @@ import argparse
 import itertools
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -87,6 +88,13 @@ def main() -> None:
     options = parser.parse_args()
 
     scratch = tempfile.mkdtemp(prefix="glimpse-bench-hostile-")
+    try:
+        run(scratch=scratch, options=options)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def run(*, scratch: str, options: argparse.Namespace) -> None:
     os.environ["DATABASE_URL"] = f"sqlite:///{scratch}/bench.sqlite3"
     os.environ.pop("REDIS_URL", None)
     os.environ["EVENT_RATE"] = "1000000/min"
