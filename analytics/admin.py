@@ -9,6 +9,7 @@ from django.utils.safestring import SafeString
 
 from analytics.admin_scoping import OwnerScopedAdmin
 from analytics.domains import normalize_domain
+from analytics.hostnames import InvalidHostname, parse_allowed_hostnames
 from analytics.models import TIMEZONE_LOCKED, Site
 from analytics.snippets import install_snippet_html
 
@@ -22,7 +23,8 @@ class SiteForm(forms.ModelForm):
 
     class Meta:
         model = Site
-        fields = ["domain", "nickname", "timezone", "owner"]
+        fields = ["domain", "nickname", "timezone", "allowed_hostnames", "owner"]
+        widgets = {"allowed_hostnames": forms.Textarea(attrs={"rows": 3})}
 
     def clean_domain(self) -> str:
         """Normalised before the uniqueness check, so `WWW.Example.com` collides with `example.com` politely."""
@@ -30,6 +32,16 @@ class SiteForm(forms.ModelForm):
         if not domain:
             raise forms.ValidationError("Enter a domain such as example.com.")
         return domain
+
+    def clean_allowed_hostnames(self) -> str:
+        """Stored normalised, one per line, so the list reads the way events are matched against it."""
+        try:
+            entries = parse_allowed_hostnames(self.cleaned_data["allowed_hostnames"])
+        except InvalidHostname as problem:
+            raise forms.ValidationError(
+                f"{problem} is not a host name: write example.com, *.example.com or xn--… for international names."
+            ) from None
+        return "\n".join(entries)
 
 
 def timezone_locked(site: Site | None) -> bool:
@@ -42,9 +54,9 @@ class SiteAdmin(OwnerScopedAdmin):
 
     form = SiteForm
     list_display = ["domain", "nickname", "timezone"]
-    detail_fields = ["install_snippet", "created_at"]
+    detail_fields = ["dropped_events", "last_dropped_at", "install_snippet", "created_at"]
     search_fields = ["domain", "nickname"]
-    readonly_fields = ["locked_timezone", "install_snippet", "created_at"]
+    readonly_fields = ["locked_timezone", "install_snippet", "dropped_events", "last_dropped_at", "created_at"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).select_related("owner")
@@ -61,7 +73,7 @@ class SiteAdmin(OwnerScopedAdmin):
         return [*readonly, "timezone"] if timezone_locked(obj) else readonly
 
     def get_fields(self, request: HttpRequest, obj: Site | None = None) -> list[str]:
-        fields = ["domain", "nickname", "locked_timezone" if timezone_locked(obj) else "timezone"]
+        fields = ["domain", "nickname", "locked_timezone" if timezone_locked(obj) else "timezone", "allowed_hostnames"]
         if request.user.is_superuser:
             fields.append("owner")
         return fields if obj is None else [*fields, *self.detail_fields]

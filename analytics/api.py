@@ -2,9 +2,11 @@
 
 Plain Django rather than DRF: it is the hottest path in the app and needs none of
 DRF's negotiation. It sets no cookie and takes no CSRF token (the script runs on
-other sites), and every error is JSON.
+other sites), and every error is JSON. It is open to the whole internet, so the
+cheapest refusal comes first: the per-client rate limit, before the body is read.
 """
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -15,13 +17,16 @@ from analytics.client_ip import client_ip
 from analytics.events import MAX_BODY_BYTES, InvalidEvent, parse_event
 from analytics.geo import trusted_country_header
 from analytics.ingestion import Client, UnknownSite, ingest_pageview
+from analytics.rate_limit import parse_rate, seconds_to_wait
+from analytics.request_body import read_capped_body
 
 UNKNOWN_SITE = "Unknown site: register this domain in Glimpse first"
+TOO_MANY_REQUESTS = "Too many requests"
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def error(status: int, message: str) -> JsonResponse:
-    return JsonResponse({"error": message}, status=status, headers=NO_STORE)
+def error(status: int, message: str, *, headers: dict[str, str] | None = None) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status, headers={**NO_STORE, **(headers or {})})
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -29,6 +34,12 @@ class EventApi(View):
     http_method_names = ["post", "options"]
 
     def post(self, request: HttpRequest) -> HttpResponse:
+        now = timezone.now()
+        ip = client_ip(request)
+        rate = parse_rate(settings.EVENT_RATE)
+        wait = seconds_to_wait(scope="event", client=ip, rate=rate, now=now.timestamp()) if rate else None
+        if wait is not None:
+            return error(429, TOO_MANY_REQUESTS, headers={"Retry-After": str(wait)})
         try:
             declared_length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -37,16 +48,18 @@ class EventApi(View):
             return error(400, f"Body too large: at most {MAX_BODY_BYTES} bytes")
         try:
             # Read one byte past the limit, never the whole stream, whatever the client claims.
-            event = parse_event(body=request.read(MAX_BODY_BYTES + 1), content_type=request.content_type or "")
+            event = parse_event(
+                body=read_capped_body(request, limit=MAX_BODY_BYTES), content_type=request.content_type or ""
+            )
         except InvalidEvent as problem:
             return error(400, str(problem))
         client = Client(
-            ip=client_ip(request),
+            ip=ip,
             user_agent=request.headers.get("User-Agent", ""),
             header_country=trusted_country_header(request),
         )
         try:
-            ingest_pageview(event=event, client=client, now=timezone.now())
+            ingest_pageview(event=event, client=client, now=now)
         except UnknownSite:
             return error(404, UNKNOWN_SITE)
         return HttpResponse(status=202, headers=NO_STORE)

@@ -4,6 +4,8 @@ import json
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from analytics.text import is_storable
+
 MAX_BODY_BYTES = 4096
 ACCEPTED_CONTENT_TYPES = ("application/json", "text/plain")
 FIELDS = {"domain", "url", "referrer", "width"}
@@ -57,6 +59,7 @@ def domain_field(value: object) -> str:
         raise InvalidEvent("domain is required: the site's domain as a string")
     if len(value) > DOMAIN_MAX_LENGTH:
         raise InvalidEvent(f"domain is too long: at most {DOMAIN_MAX_LENGTH} characters")
+    require_storable("domain", value)
     return value.strip()
 
 
@@ -65,6 +68,7 @@ def url_field(value: object) -> str:
         raise InvalidEvent("url is required: the page's absolute http(s) URL as a string")
     if not is_absolute_url(value, schemes=("http", "https")):
         raise InvalidEvent("url must be an absolute http or https URL")
+    require_storable("url", value)
     return value
 
 
@@ -76,7 +80,14 @@ def referrer_field(value: object) -> str:
         raise InvalidEvent("referrer must be a string")
     if not is_absolute_url(value):
         raise InvalidEvent("referrer must be an absolute URL or empty")
+    require_storable("referrer", value)
     return value
+
+
+def require_storable(name: str, value: str) -> None:
+    """Only a hostile client sends a NUL or half a surrogate pair (browsers encode both in URLs): refused."""
+    if not is_storable(value):
+        raise InvalidEvent(f"{name} contains a control character or an unpaired surrogate")
 
 
 def width_field(value: object) -> int | None:

@@ -8,6 +8,8 @@ from django.http import HttpRequest
 from django_countries import countries
 
 UNKNOWN = ""
+# A country code is two letters; Cloudflare's header has no spaces. Anything longer is not looked at.
+HEADER_MAX_LENGTH = 8
 
 
 def trusted_country_header(request: HttpRequest) -> str:
@@ -23,7 +25,7 @@ def trusted_country_header(request: HttpRequest) -> str:
 
 def country_code(*, ip: str, header_country: str = "") -> str:
     """An ISO 3166-1 alpha-2 code, or empty when unknown (private ranges, `XX`, Tor's `T1`, `EU`, …)."""
-    candidate = header_country.strip().upper()
+    candidate = header_country.strip().upper() if len(header_country) <= HEADER_MAX_LENGTH else ""
     if candidate in countries:
         return candidate
     found = iptocc.country_code(unmapped(ip)) if ip else None

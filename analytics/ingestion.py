@@ -2,12 +2,15 @@
 
 import datetime as dt
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+
+from django.db.models import F
 
 from analytics.domains import normalize_domain
 from analytics.events import PageviewEvent
 from analytics.geo import country_code
+from analytics.hostnames import host_is_allowed
 from analytics.models import Pageview, Site
+from analytics.paths import page_path
 from analytics.salts import salt_for
 from analytics.services import record_pageview
 from analytics.sources import session_source
@@ -29,14 +32,21 @@ class Client:
 
 
 def ingest_pageview(*, event: PageviewEvent, client: Client, now: dt.datetime) -> Pageview | None:
-    """Record one pageview for the event's site, or nothing for a bot (which still gets accepted).
+    """Record one pageview for the event's site, or nothing for a bot or a page on a host the site does not allow.
 
+    Both are still accepted, so a script on a copied page never errors. The host check
+    comes first, so the owner sees every event that named a foreign page, bot or not.
     The visitor id uses the salt of the site's *local* date, so it changes at the
     site's midnight and a visitor never spans two of its days.
     """
     site = Site.objects.filter(domain=normalize_domain(event.domain)).first()
     if site is None:
         raise UnknownSite(event.domain)
+    if not host_is_allowed(
+        host=normalize_domain(event.url), site_domain=site.domain, allowed_hostnames=site.allowed_hostnames
+    ):
+        count_dropped_event(site=site, now=now)
+        return None
     if is_bot(client.user_agent):
         return None
     salt = salt_for(day=now.astimezone(site.tzinfo).date(), now=now)
@@ -52,6 +62,6 @@ def ingest_pageview(*, event: PageviewEvent, client: Client, now: dt.datetime) -
     )
 
 
-def page_path(url: str) -> str:
-    """The URL's path only: query strings and fragments can carry personal data (emails, tokens)."""
-    return urlsplit(url).path or "/"
+def count_dropped_event(*, site: Site, now: dt.datetime) -> None:
+    """One UPDATE adding one in the database, so concurrent drops never overwrite each other's count."""
+    Site.objects.filter(pk=site.pk).update(dropped_events=F("dropped_events") + 1, last_dropped_at=now)

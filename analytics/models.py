@@ -14,6 +14,8 @@ from django.db import models
 from analytics.domains import normalize_domain
 
 PATH_MAX_LENGTH = 2000
+# Written only by `analytics.ingestion.count_dropped_event`, as one UPDATE each.
+DROP_COUNTERS = ("dropped_events", "last_dropped_at")
 
 
 class DeviceType(models.TextChoices):
@@ -53,6 +55,20 @@ class Site(models.Model):
         validators=[validate_timezone],
         help_text="IANA name; the site's days and charts follow it.",
     )
+    # max_length only bounds the admin form: the list is parsed on every event.
+    allowed_hostnames = models.TextField(
+        blank=True,
+        max_length=2000,
+        help_text=(
+            "Hosts whose pages may report to this site, one per line or comma-separated; *.example.com allows every "
+            "subdomain. Empty: the domain and its subdomains. Events from other hosts are dropped and counted."
+        ),
+    )
+    # Counted by one UPDATE per dropped event, never read back and saved (see `save`).
+    dropped_events = models.PositiveBigIntegerField(
+        default=0, editable=False, help_text="Events refused because their page was on a host not allowed."
+    )
+    last_dropped_at = models.DateTimeField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = SiteQuerySet.as_manager()
@@ -64,7 +80,14 @@ class Site(models.Model):
         return self.domain
 
     def save(self, *args, **kwargs) -> None:
+        """Saving an existing site never writes its drop counters, so an admin edit cannot undo a concurrent count."""
         self.domain = normalize_domain(self.domain)
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in DROP_COUNTERS
+            ]
         self.refuse_timezone_change()
         super().save(*args, **kwargs)
 

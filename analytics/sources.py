@@ -3,6 +3,7 @@
 from urllib.parse import parse_qs, urlsplit
 
 from analytics.domains import normalize_domain
+from analytics.text import printable
 
 DIRECT = "direct"
 SOURCE_MAX_LENGTH = 255
@@ -13,15 +14,16 @@ def session_source(*, url: str, referrer: str, site_domain: str) -> str:
 
     A referrer on the site itself (its registered domain or the host the page was
     served from) is an internal navigation, not a source, so it counts as `direct`.
+    `utm_source` is percent-decoded, so control characters (`%00`) are removed from it.
     """
     try:
         parts = urlsplit(url)
     except ValueError:
         return DIRECT
-    utm_source = parse_qs(parts.query).get("utm_source", [""])[0].strip()
+    utm_source = printable(parse_qs(parts.query).get("utm_source", [""])[0]).strip()
     if utm_source:
         return utm_source[:SOURCE_MAX_LENGTH]
-    referrer_host = normalize_domain(referrer) if referrer else ""
+    referrer_host = printable(normalize_domain(referrer)) if referrer else ""
     if not referrer_host or referrer_host in {site_domain, normalize_domain(url)}:
         return DIRECT
     return referrer_host[:SOURCE_MAX_LENGTH]

@@ -43,7 +43,8 @@ def open_page(context, origin, *, extra="data-allow-local", inline=""):
 
 
 def test_a_page_load_and_a_pushstate_navigation_are_two_pageviews_of_one_session(browser_context, live_server):
-    site = SiteFactory(domain="example.com")
+    # The page is served from the live server's host, so the site allows it, as a developer testing locally would.
+    site = SiteFactory(domain="example.com", allowed_hostnames="localhost\n127.0.0.1")
     share = ShareTokenFactory(site=site)
     page, events = open_page(browser_context, live_server.url)
 

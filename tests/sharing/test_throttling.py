@@ -100,3 +100,21 @@ def test_unknown_tokens_on_the_share_page_count_against_the_limit(client, site, 
 
     assert statuses == [404, 404]
     assert look(client, token).status_code == 429
+
+
+def test_forged_forwarded_values_share_the_peers_counter_instead_of_each_getting_a_fresh_one(
+    client, site, two_a_minute, settings
+):
+    """Behind one proxy, text that is not an address falls back to the peer address, so it cannot dodge the limit."""
+    settings.NUM_PROXIES = 1
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    token = ShareTokenFactory(site=site).raw_token
+
+    statuses = [
+        client.get(
+            "/api/public/stats", {"token": token}, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forged
+        ).status_code
+        for forged in ["unknown", "x" * 8192, "fe80::1%forged"]
+    ]
+
+    assert statuses == [200, 200, 429]

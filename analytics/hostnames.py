@@ -1,0 +1,57 @@
+"""Which hosts may report pageviews to a site: anyone can post an event naming any domain.
+
+A site's `allowed_hostnames` lists hosts, one per line or comma-separated, in the form
+`normalize_domain` gives them (lowercase, no `www.`, no port). `*.example.com` stands
+for every subdomain of example.com at any depth, but not example.com itself. An empty
+list means the site's domain and its subdomains. Hosts are compared as the page URL
+names them, so internationalised names are written in their `xn--` form, as browsers send them.
+"""
+
+import re
+
+from analytics.domains import normalize_domain
+
+WILDCARD = "*."
+SEPARATORS = re.compile(r"[\s,]+")
+HOSTNAME = re.compile(r"(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*")
+
+
+class InvalidHostname(ValueError):
+    """An entry of an allow-list that is not a host name."""
+
+
+def parse_allowed_hostnames(text: str) -> list[str]:
+    """The list's entries normalised, in order, without repeats; raises `InvalidHostname` naming a bad one."""
+    entries: list[str] = []
+    for raw in SEPARATORS.split(text.strip()):
+        if not raw:
+            continue
+        wildcard = raw.startswith(WILDCARD)
+        host = raw[len(WILDCARD) :] if wildcard else raw
+        # `normalize_domain` would turn `www.example.com` into `example.com`, but `*.www.example.com` stays literal.
+        host = normalize_domain(host) if not wildcard else host.strip().lower().rstrip(".")
+        if not HOSTNAME.fullmatch(host):
+            raise InvalidHostname(raw)
+        entry = WILDCARD + host if wildcard else host
+        if entry not in entries:
+            entries.append(entry)
+    return entries
+
+
+def host_is_allowed(*, host: str, site_domain: str, allowed_hostnames: str) -> bool:
+    """Whether a page on `host` (as `normalize_domain` gives it) may report to the site.
+
+    An allow-list that does not parse (edited outside the admin) counts as empty, the
+    default, rather than failing every event.
+    """
+    try:
+        entries = parse_allowed_hostnames(allowed_hostnames)
+    except InvalidHostname:
+        entries = []
+    for entry in entries or [site_domain, WILDCARD + site_domain]:
+        if entry.startswith(WILDCARD):
+            if host.endswith("." + entry[len(WILDCARD) :]):
+                return True
+        elif host == entry:
+            return True
+    return False
