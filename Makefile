@@ -14,9 +14,15 @@ $(INSTALLED): requirements.txt
 
 install: $(INSTALLED)
 
-demo: install
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py setup_demo
+# The demo's own SECRET_KEY: made once, kept in var/ (not in git), used unless SECRET_KEY is set.
+var/secret-key:
+	mkdir -p var
+	umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+
+demo: install var/secret-key
+	export SECRET_KEY="$${SECRET_KEY:-$$(cat var/secret-key)}" && \
+	$(BIN)/python manage.py migrate --noinput && \
+	$(BIN)/python manage.py setup_demo && \
 	$(BIN)/python manage.py runserver 127.0.0.1:8000 --noreload
 
 lint: install

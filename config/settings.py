@@ -5,10 +5,14 @@ so a newcomer needs nothing but Python. DATABASE_URL and REDIS_URL switch to
 PostgreSQL and Redis.
 """
 
+import datetime as dt
 import warnings
 from pathlib import Path
 
 import environ
+
+from config.log_repeats import DEFAULT_INTERVAL_SECONDS
+from config.secret_key import default_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -16,7 +20,8 @@ env = environ.Env()
 
 # --- Core -------------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="glimpse-insecure-development-key-set-SECRET_KEY-in-production")
+# No key is committed for production: see config.secret_key (`make demo` makes one in var/).
+SECRET_KEY = env.str("SECRET_KEY", default=default_secret_key(debug=DEBUG))
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 GLIMPSE_BASE_URL = env.str("GLIMPSE_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -29,24 +34,26 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    "corsheaders",
     "rest_framework",
     "drf_spectacular",
     "django_countries",
+    "axes",
     "analytics",
     "sharing",
 ]
 
 MIDDLEWARE = [
+    "config.head_requests.HeadWithoutBody",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "corsheaders.middleware.CorsMiddleware",
+    "config.public_api_headers.PublicApiHeaders",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -157,12 +164,7 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# --- CORS: the public API only ---------------------------------------------------
-CORS_URLS_REGEX = r"^/api/(public|event)(/|$)"
-CORS_ALLOW_ALL_ORIGINS = True
-CORS_ALLOW_CREDENTIALS = False
-CORS_ALLOW_METHODS = ["GET", "OPTIONS"]
-CORS_ALLOW_HEADERS = ["Content-Type"]
+# CORS: open on the public API only, set by config.public_api_headers.PublicApiHeaders.
 
 # English country names as people say them ("United States", as in the API documentation).
 COUNTRIES_OVERRIDE = {"US": "United States"}
@@ -171,6 +173,25 @@ COUNTRIES_OVERRIDE = {"US": "United States"}
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "config.admin_lockout.AxesBackendForWebLogins",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# --- Admin login lockout (django-axes; see config.admin_lockout) ------------------
+# After AXES_FAILURE_LIMIT wrong passwords for one username from one address, that pair
+# is locked for the cool-off, the right password included; other pairs are untouched.
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("ADMIN_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"  # shared by every worker, with or without Redis
+AXES_CLIENT_IP_CALLABLE = "analytics.client_ip.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+# Successful logins are not recorded with their address and browser; axes' log lines
+# mask usernames and addresses.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -208,12 +229,30 @@ if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Logging ---------------------------------------------------------------------
+# Everything goes through the one console handler, whose filters cut share tokens out of
+# every line and log a repeated warning or error once per LOG_REPEAT_INTERVAL seconds with
+# a count (0 logs every one). Django's own handlers are replaced so nothing bypasses them.
+LOG_REPEAT_INTERVAL = env.int("LOG_REPEAT_INTERVAL", default=DEFAULT_INTERVAL_SECONDS)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"cache_outage_as_warning": {"()": "config.logging_filters.CacheOutageAsWarning"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "loggers": {"glimpse.cache": {"filters": ["cache_outage_as_warning"]}},
+    "filters": {
+        "cache_outage_as_warning": {"()": "config.logging_filters.CacheOutageAsWarning"},
+        "collapse_repeats": {"()": "config.logging_filters.CollapseRepeats", "interval": LOG_REPEAT_INTERVAL},
+        "scrub_secrets": {"()": "config.logging_filters.ScrubSecrets"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["scrub_secrets", "collapse_repeats"],
+        }
+    },
+    "loggers": {
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": [], "propagate": True},
+        "glimpse.cache": {"filters": ["cache_outage_as_warning"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
