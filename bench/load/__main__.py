@@ -65,7 +65,9 @@ def main() -> None:
     parser.add_argument("--token", help="with --url: an active share token of that server")
     parser.add_argument("--domain", default=dataset.DEMO_DOMAIN, help="with --url: a registered site for events")
     parser.add_argument("--cold-token", action="append", default=[], help="with --url: tokens for uncached periods")
-    parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help=f"server to create the database on ({DEFAULT_POSTGRES})")
+    parser.add_argument(
+        "--postgres", default=DEFAULT_POSTGRES, help=f"server to create the database on ({DEFAULT_POSTGRES})"
+    )
     parser.add_argument("--database-name", default=dataset.default_database_name())
     parser.add_argument("--keep-database", action="store_true", help="do not drop the database at the end")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS)
@@ -132,7 +134,10 @@ def load(*, target: traffic.Target, options: argparse.Namespace, where: str) -> 
     print(f"\nLoad: {options.connections} connections for {options.seconds:g} s against {where}")
     started = time.monotonic()
     outcomes = traffic.run(
-        target=target, seconds=options.seconds, connections=options.connections, max_requests=options.max_requests,
+        target=target,
+        seconds=options.seconds,
+        connections=options.connections,
+        max_requests=options.max_requests,
         seed=options.seed,
     )
     elapsed = time.monotonic() - started

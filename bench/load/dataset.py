@@ -29,7 +29,9 @@ for domain, days, visitors in sites:
         days=days, visitors_per_day=visitors,
     )
 call_command("rollup_stats")
-tokens = {domain: create_share_token(site=Site.objects.get(domain=domain), label="bench").raw_token for domain, _, _ in sites}
+tokens = {
+    domain: create_share_token(site=Site.objects.get(domain=domain), label="bench").raw_token for domain, _, _ in sites
+}
 print("GLIMPSE_SEEDED " + json.dumps(tokens))
 """
 
@@ -65,7 +67,7 @@ def seed(*, environment: dict[str, str], days: int, visitors_per_day: int, cold_
         cold_tokens=tuple(tokens.values()),
     )
     print(
-        f"Seeded {DEMO_DOMAIN} ({days} days × {visitors_per_day} visitors) and {cold_sites} cold sites "
+        f"Seeded {DEMO_DOMAIN} ({days} days, {visitors_per_day} visitors a day) and {cold_sites} cold sites "
         f"in {time.monotonic() - started:.0f} s"
     )
     return seeded

@@ -71,14 +71,18 @@ def write_nginx_config(*, prefix: Path, port: int, upstream_port: int) -> Path:
     for name in TEMP_PATHS:
         (prefix / "temp" / name).mkdir(parents=True, exist_ok=True)
     site = (NGINX_DIRECTORY / "glimpse.conf").read_text()
-    site = replace_line(site, "server 127.0.0.1:8000 fail_timeout=0;", f"server 127.0.0.1:{upstream_port} fail_timeout=0;")
+    site = replace_line(
+        site, "server 127.0.0.1:8000 fail_timeout=0;", f"server 127.0.0.1:{upstream_port} fail_timeout=0;"
+    )
     site = replace_line(site, "listen 80 default_server;", f"listen 127.0.0.1:{port} default_server;")
     site = replace_line(site, "listen [::]:80 default_server;", "")
     site = replace_line(
         site, "access_log /var/log/nginx/glimpse-access.log glimpse;", f"access_log {prefix}/access.log glimpse;"
     )
     # Locally, the error log (in the throwaway prefix) keeps upstream failures: the drills read it.
-    site = replace_line(site, "error_log /var/log/nginx/glimpse-error.log crit;", f"error_log {prefix}/error.log error;")
+    site = replace_line(
+        site, "error_log /var/log/nginx/glimpse-error.log crit;", f"error_log {prefix}/error.log error;"
+    )
     (prefix / "glimpse.conf").write_text(site)
 
     main = (NGINX_DIRECTORY / "nginx.conf").read_text()

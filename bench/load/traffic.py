@@ -257,7 +257,9 @@ def summarise(outcomes: list[Outcome], *, seconds: float) -> list[Summary]:
 def print_summaries(summaries: list[Summary]) -> None:
     print(f"  {'kind':<16}{'requests':>9}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}  unexpected statuses")
     for summary in summaries:
-        unexpected = ", ".join(f"{status or 'no answer'} ×{count}" for status, count in sorted(summary.unexpected.items()))
+        unexpected = ", ".join(
+            f"{status or 'no answer'}: {count}" for status, count in sorted(summary.unexpected.items())
+        )
         print(
             f"  {summary.kind:<16}{summary.requests:>9,}{summary.per_second:>8,.0f}{summary.p50_ms:>8.1f}"
             f"{summary.p99_ms:>8.1f}  {unexpected or 'none'}"
