@@ -70,6 +70,8 @@ def write_nginx_config(*, prefix: Path, port: int, upstream_port: int) -> Path:
     """deploy/nginx's two files, rewritten to run unprivileged from `prefix` on 127.0.0.1:`port`; returns nginx.conf."""
     for name in TEMP_PATHS:
         (prefix / "temp" / name).mkdir(parents=True, exist_ok=True)
+    # Run as root, nginx's workers run as an unprivileged user: they must reach the temporary files.
+    prefix.chmod(0o755)
     site = (NGINX_DIRECTORY / "glimpse.conf").read_text()
     site = replace_line(
         site, "server 127.0.0.1:8000 fail_timeout=0;", f"server 127.0.0.1:{upstream_port} fail_timeout=0;"

@@ -178,17 +178,19 @@ def run(
     kinds: dict[str, int] | None = None,
     expected: Callable[[str, int], bool] | None = None,
     timeout: float = 10,
+    began: float | None = None,
 ) -> list[Outcome]:
     """Send the mix from `connections` threads for `seconds` (and at most `max_requests` in all); every outcome.
 
     `expected(kind, status)` decides which answers keep only their status; the others keep a detail too.
+    Times are counted from `began` (a `time.monotonic()` reading; default: now).
     """
     is_expected = expected or (lambda kind, status: status in EXPECTED[kind])
     mix = Mix(target=target, seconds=seconds, kinds=kinds)
     outcomes: list[list[Outcome]] = [[] for _ in range(connections)]
     budget = iter(range(max_requests))
     budget_lock = threading.Lock()
-    began = time.monotonic()
+    began = time.monotonic() if began is None else began
 
     def client(index: int) -> None:
         rng = random.Random(seed * 1000 + index)
@@ -202,7 +204,7 @@ def run(
             started = time.monotonic()
             try:
                 status, content_type, body = send(connection, request)
-                detail = "" if is_expected(request.kind, status) else f"{content_type} {body[:300]!r}"
+                detail = "" if is_expected(request.kind, status) else f"{content_type} {body[:600]!r}"
             except (OSError, http.client.HTTPException) as error:
                 connection.close()
                 status, detail = 0, f"{type(error).__name__}: {error}"
