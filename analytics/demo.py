@@ -15,6 +15,7 @@ from django.db.models import Max
 
 from analytics.models import Pageview, Session, Site
 from analytics.periods import local_midnight
+from analytics.rollups import rebuild_site_rollups
 
 PATHS = [
     "/",
@@ -240,7 +241,8 @@ def reset_id_sequences() -> None:
 def seed_demo_traffic(
     *, site: Site, now: dt.datetime, days: int = 365, visitors_per_day: int = 1000, seed: int = 1
 ) -> tuple[int, int]:
-    """Fill `site` with `days` days of traffic ending now. Returns (sessions, pageviews) written."""
+    """Fill `site` with `days` days of traffic ending now, then rebuild its rollups (the bulk insert goes around
+    `record_pageviews`, which would keep them current). Returns (sessions, pageviews) written."""
     rng = random.Random(f"glimpse-demo:{seed}:{site.domain}")
     first_day = now.astimezone(site.tzinfo).date() - dt.timedelta(days=days - 1)
     with transaction.atomic():
@@ -254,4 +256,5 @@ def seed_demo_traffic(
             generate_day(site=site, day=day, visitors=visitors, now=now, rng=rng, rows=rows)
             insert_rows(rows)
         reset_id_sequences()
+    rebuild_site_rollups(site=site, now=now)
     return rows.next_session_id - first_session_id, rows.next_pageview_id - first_pageview_id

@@ -151,9 +151,14 @@ class Pageview(models.Model):
     visitor_id = models.BigIntegerField()
     timestamp = models.DateTimeField()
     path = models.CharField(max_length=PATH_MAX_LENGTH)
+    # The ingest queue's id of the event, so a batch handed over twice is stored once; empty when written directly.
+    event_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
     class Meta:
-        indexes = [models.Index(fields=["site", "timestamp"], name="pageview_site_timestamp")]
+        indexes = [
+            models.Index(fields=["site", "timestamp"], name="pageview_site_timestamp"),
+            models.Index(fields=["site", "visitor_id"], name="pageview_site_visitor"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.path} @ {self.timestamp:%Y-%m-%d %H:%M:%S}"
@@ -241,13 +246,3 @@ class SummedBlock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site_id}@{self.start}+2^{self.level}"
-
-
-class RollupWatermark(models.Model):
-    """One row: every site-day holding a pageview with an id up to `pageview_id` has been rolled up since."""
-
-    pageview_id = models.BigIntegerField(default=0)
-    updated_at = models.DateTimeField(null=True)
-
-    def __str__(self) -> str:
-        return f"rolled up through pageview {self.pageview_id}"

@@ -1,13 +1,11 @@
 """Statistics served fast: day periods from the rollups, the last 24 hours from raw rows.
 
-A day period (`7d` … `365d`) is split by where each of its dates can be read exactly:
-- dates with pageviews newer than the last roll-up (above the watermark) — normally
-  just today, between two worker passes — are counted from the raw rows;
-- the others from their `DailyRollup` totals and from as few `Breakdown` blocks
-  (a day, or an aligned block of 2, 4, … 256 days) as tile them.
-So a day the worker has not reached yet is never missing or stale, and the answer
-always equals `analytics.reference_stats`, which the property tests check. Ranking,
-cuts and assembly come from `analytics.metrics`, as for the reference.
+A day period (`7d` … `365d`) reads its dates' `DailyRollup` totals and as few
+`Breakdown` blocks (a day, or an aligned block of 2, 4, … 256 days) as tile them.
+Every batch of pageviews updates the rollups in its own transaction
+(`analytics.aggregates`), so they are never behind the raw rows, and the answer always
+equals `analytics.reference_stats`, which the property tests check. Ranking, cuts and
+assembly come from `analytics.metrics`, as for the reference.
 
 Adding visitor counts of different days is exact because a visitor id never spans
 two local days of its site (docs/definitions.md, "Visitors and sessions").
@@ -17,9 +15,8 @@ import datetime as dt
 
 from django.db import connection
 from django.db.models import F, QuerySet
-from django.db.models.functions import TruncDate
 
-from analytics.blocks import Block, block_last_day, covering_all, runs
+from analytics.blocks import Block, block_last_day, covering_all
 from analytics.metrics import (
     COUNT_COLUMNS,
     PAGEVIEW_COUNT,
@@ -33,8 +30,8 @@ from analytics.metrics import (
     list_rules,
     zero_filled,
 )
-from analytics.models import Breakdown, DailyRollup, Dimension, Pageview, RollupWatermark, Site, SummedBlock
-from analytics.periods import Period, Window, days_window, window_for
+from analytics.models import Breakdown, DailyRollup, Dimension, Site, SummedBlock
+from analytics.periods import Period, Window, window_for
 from analytics.raw_counts import counts_per_date, dimension_counts, session_totals
 from analytics.stats import SiteStats
 
@@ -68,23 +65,6 @@ def summed_counts(parts: list[QuerySet], *, rule: ListRule) -> list[Counts]:
 
 def ranked_lists(parts_for: dict[ListRule, list[QuerySet]]) -> dict[str, list[Counts]]:
     return {rule.name: summed_counts(parts, rule=rule) for rule, parts in parts_for.items()}
-
-
-def current_watermark() -> int:
-    return RollupWatermark.objects.values_list("pageview_id", flat=True).first() or 0
-
-
-def days_with_pageviews(*, site: Site, after_id: int, through_id: int | None = None) -> set[dt.date]:
-    """The local dates of `site`'s pageviews with an id in (after_id, through_id].
-
-    Only an id range is given, so the primary key (or SQLite's rowid in the site
-    index) finds the few rows past the watermark.
-    """
-    pageviews = Pageview.objects.filter(site=site, id__gt=after_id)
-    if through_id is not None:
-        pageviews = pageviews.filter(id__lte=through_id)
-    days = pageviews.annotate(day=TruncDate("timestamp", tzinfo=site.tzinfo)).values_list("day", flat=True)
-    return set(days.order_by().distinct())
 
 
 def rolled_up_counts(blocks: list[Block], dimension: Dimension, *, site: Site) -> list[QuerySet]:
@@ -126,31 +106,17 @@ def blocks_for(days: list[dt.date], *, site: Site, days_with_data: set[dt.date])
 def rolled_up_site_stats(*, site: Site, period: Period, now: dt.datetime) -> SiteStats:
     """A day period (`7d` … `365d`)."""
     window = window_for(period, now=now, tz=site.tzinfo)
-    raw_days = days_with_pageviews(site=site, after_id=current_watermark()) & set(window.dates)
-    rolled_days = [day for day in window.dates if day not in raw_days]
-    raw_windows = [days_window(first, last, tz=site.tzinfo) for first, last in runs(raw_days)]
-
+    days = list(window.dates)
     per_date: dict[dt.date, tuple[int, int]] = {}
     sessions = SessionTotals()
-    if raw_windows:
-        per_date.update(counts_per_date(raw_windows, site=site))
-        sessions = session_totals(raw_windows, site=site)
-    if rolled_days:
-        rolled = DailyRollup.objects.filter(site=site, day__gte=rolled_days[0], day__lte=rolled_days[-1])
-        for day, pageviews, visitors, count, bounces, duration in rolled.values_list(
-            "day", "pageviews", "visitors", "sessions", "bounces", "duration"
-        ):
-            if day not in raw_days:
-                per_date[day] = (pageviews, visitors)
-                sessions += SessionTotals(count, bounces, duration)
-
-    blocks = blocks_for(rolled_days, site=site, days_with_data={day for day in rolled_days if day in per_date})
-    parts_for: dict[ListRule, list[QuerySet]] = {}
-    for rule in list_rules():
-        parts = rolled_up_counts(blocks, rule.dimension, site=site)
-        if raw_windows:
-            parts.append(dimension_counts(rule.dimension, raw_windows, site=site))
-        parts_for[rule] = parts
+    rolled = DailyRollup.objects.filter(site=site, day__gte=days[0], day__lte=days[-1])
+    for day, pageviews, visitors, count, bounces, duration in rolled.values_list(
+        "day", "pageviews", "visitors", "sessions", "bounces", "duration"
+    ):
+        per_date[day] = (pageviews, visitors)
+        sessions += SessionTotals(count, bounces, duration)
+    blocks = blocks_for(days, site=site, days_with_data=set(per_date))
+    parts_for = {rule: rolled_up_counts(blocks, rule.dimension, site=site) for rule in list_rules()}
     return from_parts(period=period, window=window, per_date=per_date, sessions=sessions, parts_for=parts_for)
 
 

@@ -1,30 +1,31 @@
-"""Rolling collected data up into per-day counts and power-of-two blocks: the writes behind `rollup_stats`.
+"""The rollups' structure: per-day counts, power-of-two blocks of days, and rebuilding them from raw rows.
 
-A pass finds the site-days that received pageviews since the last pass (pageview ids
-above the watermark), recomputes each of those days from scratch, sums every block
-of days that is over and not summed yet, then moves the watermark. Nothing is
-written per pageview, every step is idempotent, and a pass that dies half-way is
-simply redone: until the watermark moves, readers count those days from the raw
-rows (see `analytics.rollup_selectors`).
+Every batch of pageviews adds its own change to the rollups as it is written
+(`analytics.aggregates`), so they are always current. What is left here: summing a
+block of days once it is over (so a long period reads a handful of rows per value),
+re-counting a day from its raw rows, and rebuilding a site from scratch — after a
+bulk load, or to repair — while the other sites keep answering from theirs.
 """
 
 import datetime as dt
+import logging
 import operator
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import reduce
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Case, F, Max, Min, Q, QuerySet, Sum, When
 
 from analytics.blocks import MAX_LEVEL, Block, block_last_day, block_start, blocks_containing, halves
-from analytics.models import Breakdown, DailyRollup, Dimension, Pageview, RollupWatermark, Site, SummedBlock
+from analytics.models import Breakdown, DailyRollup, Dimension, Pageview, Site, SummedBlock
 from analytics.periods import Window, dates_between, days_window
 from analytics.raw_counts import counts_per_date, dimension_counts, session_totals
-from analytics.rollup_selectors import current_watermark, days_with_pageviews
+
+logger = logging.getLogger("glimpse.rollups")
 
 ROLLUP_LOCK = 0x676C696D  # "glim": the advisory-lock namespace of roll-ups
-HORIZON_LOCK_TIMEOUT = "5s"
 ROLLUP_MODELS = (DailyRollup, Breakdown, SummedBlock)
 CHANGES_PER_QUERY = 500
 STAGING_LEVEL = 1000  # a re-rolled day's fresh rows, compared with the stored ones; never committed
@@ -34,25 +35,7 @@ STAGING_LEVEL = 1000  # a re-rolled day's fresh rows, compared with the stored o
 class RollupResult:
     days: int
     blocks: int
-    watermark: int
     seconds: float
-
-
-def committed_horizon() -> int:
-    """The highest pageview id such that no smaller id can still appear later.
-
-    PostgreSQL hands out ids when a row is inserted, not when it commits, so id 41 may
-    become visible after id 42. A SHARE lock waits for the transactions inserting
-    right now (they are short) and holds new inserts back for the one instant it takes
-    to read the maximum. SQLite has a single writer, so its ids commit in order.
-    """
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            table = connection.ops.quote_name(Pageview._meta.db_table)
-            with connection.cursor() as cursor:
-                cursor.execute(f"SET LOCAL lock_timeout = '{HORIZON_LOCK_TIMEOUT}'")
-                cursor.execute(f"LOCK TABLE {table} IN SHARE MODE")
-        return Pageview.objects.aggregate(top=Max("id"))["top"] or 0
 
 
 def lock_site(site: Site) -> None:
@@ -98,8 +81,7 @@ def roll_up_day(*, site: Site, day: dt.date) -> None:
             bounces=sessions.bounces,
             duration=sessions.duration,
         )
-    holding_day = reduce(operator.or_, (Q(level=level, start=start) for level, start in blocks_containing(day)))
-    blocks = sorted(SummedBlock.objects.filter(holding_day, site=site).values_list("level", "start"))
+    blocks = summed_blocks_holding(site=site, day=day)
     if not blocks:
         Breakdown.objects.filter(site=site, level=0, start=day).delete()
         if pageviews or sessions.sessions:
@@ -111,6 +93,12 @@ def roll_up_day(*, site: Site, day: dt.date) -> None:
     for target in [(0, day), *blocks]:
         add_changes(site=site, block=target, changes=changes)
     Breakdown.objects.filter(site=site, level=STAGING_LEVEL, start=day).delete()
+
+
+def summed_blocks_holding(*, site: Site, day: dt.date) -> list[Block]:
+    """The summed blocks of `site` that hold `day`: a change to the day must reach each of them."""
+    holding_day = reduce(operator.or_, (Q(level=level, start=start) for level, start in blocks_containing(day)))
+    return sorted(SummedBlock.objects.filter(holding_day, site=site).values_list("level", "start"))
 
 
 def insert_day_breakdown(*, site: Site, window: Window, level: int) -> None:
@@ -238,55 +226,50 @@ def sum_finished_blocks(*, site: Site, now: dt.datetime) -> int:
     return count
 
 
-def advance_watermark(*, pageview_id: int, now: dt.datetime) -> None:
-    RollupWatermark.objects.update_or_create(pk=1, defaults={"pageview_id": pageview_id, "updated_at": now})
+def rebuild_site_rollups(*, site: Site, now: dt.datetime) -> RollupResult:
+    """Throw `site`'s rollups away and count each day from its first pageview to its last again.
 
-
-def roll_up(*, now: dt.datetime) -> RollupResult:
-    """One pass: roll up every site-day that received pageviews since the last pass. Idempotent."""
-    started = time.perf_counter()
-    watermark = current_watermark()
-    horizon = committed_horizon()
-    days = blocks = 0
-    if horizon > watermark:
-        new_pageviews = Pageview.objects.filter(id__gt=watermark, id__lte=horizon)
-        for site in Site.objects.filter(pk__in=new_pageviews.values("site_id")):
-            for day in sorted(days_with_pageviews(site=site, after_id=watermark, through_id=horizon)):
-                roll_up_day(site=site, day=day)
-                days += 1
-            blocks += sum_finished_blocks(site=site, now=now)
-        advance_watermark(pageview_id=horizon, now=now)
-    return RollupResult(
-        days=days, blocks=blocks, watermark=max(horizon, watermark), seconds=time.perf_counter() - started
-    )
-
-
-def rebuild_rollups(*, now: dt.datetime) -> RollupResult:
-    """Throw every rollup away and roll up each day from each site's first pageview to its last.
-
-    The watermark drops to zero first, so meanwhile readers count from the raw rows
-    (slower, still exact) rather than from half-rebuilt rollups.
+    One transaction: readers keep the old rollups until the new ones are complete, and
+    other sites are untouched, so rebuilds of different sites can run side by side.
     """
     started = time.perf_counter()
     with transaction.atomic():
-        advance_watermark(pageview_id=0, now=now)
+        lock_site(site)
         for model in ROLLUP_MODELS:
-            model.objects.all().delete()
-    horizon = committed_horizon()
+            model.objects.filter(site=site).delete()
+        span = Pageview.objects.filter(site=site).aggregate(first=Min("timestamp"), last=Max("timestamp"))
+        days = blocks = 0
+        if span["first"] is not None:
+            tz = site.tzinfo
+            for day in dates_between(span["first"].astimezone(tz).date(), span["last"].astimezone(tz).date()):
+                roll_up_day(site=site, day=day)
+                days += 1
+            blocks = sum_finished_blocks(site=site, now=now)
+    return RollupResult(days=days, blocks=blocks, seconds=time.perf_counter() - started)
+
+
+def rebuild_rollups(*, now: dt.datetime, sites: Iterable[Site] | None = None) -> RollupResult:
+    """Rebuild every site (or `sites`), one transaction per site; a site that fails is logged and skipped."""
+    started = time.perf_counter()
     days = blocks = 0
-    for site in Site.objects.all():
-        span = Pageview.objects.filter(site=site, id__lte=horizon).aggregate(
-            first=Min("timestamp"), last=Max("timestamp")
-        )
-        if span["first"] is None:
+    for site in Site.objects.all() if sites is None else sites:
+        try:
+            result = rebuild_site_rollups(site=site, now=now)
+        except DatabaseError:
+            logger.exception("Rebuilding the rollups of site %s failed; its old rollups stay", site.pk)
             continue
-        tz = site.tzinfo
-        for day in dates_between(span["first"].astimezone(tz).date(), span["last"].astimezone(tz).date()):
-            roll_up_day(site=site, day=day)
-            days += 1
-        blocks += sum_finished_blocks(site=site, now=now)
+        days, blocks = days + result.days, blocks + result.blocks
     with connection.cursor() as cursor:
         for model in ROLLUP_MODELS:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
-    advance_watermark(pageview_id=horizon, now=now)
-    return RollupResult(days=days, blocks=blocks, watermark=horizon, seconds=time.perf_counter() - started)
+    return RollupResult(days=days, blocks=blocks, seconds=time.perf_counter() - started)
+
+
+def sum_due_blocks(*, now: dt.datetime, sites: Iterable[Site] | None = None) -> RollupResult:
+    """Sum the blocks that are over and not summed yet, for every site with rollups (or `sites`)."""
+    started = time.perf_counter()
+    blocks = 0
+    with_rollups = Site.objects.filter(pk__in=DailyRollup.objects.values("site_id"))
+    for site in with_rollups if sites is None else sites:
+        blocks += sum_finished_blocks(site=site, now=now)
+    return RollupResult(days=0, blocks=blocks, seconds=time.perf_counter() - started)

@@ -1,24 +1,115 @@
-"""Writing collected data: one pageview at a time, keeping its session right."""
+"""Writing collected data: a batch of pageviews at a time, with their sessions and the rollups they change."""
 
 import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
 
 from django.db import connection, transaction
 
+from analytics.aggregates import SessionState, WrittenPageview, apply_batch_changes, batch_changes
 from analytics.models import PATH_MAX_LENGTH, DeviceType, Pageview, Session, Site
 
 SESSION_TIMEOUT = dt.timedelta(minutes=30)
+SESSION_FIELDS = ["started_at", "ended_at", "entry_path", "exit_path", "pageviews", "duration"]
 
 
-def lock_visitor(*, site_id: int, visitor_id: int) -> None:
-    """Serialise concurrent pageviews of one visitor so they never open two sessions.
+@dataclass(frozen=True)
+class NewPageview:
+    """One pageview to record. `event_id` (the queue's id for it) makes recording it again a no-op."""
 
-    PostgreSQL takes a transaction-scoped advisory lock on the (site, visitor) pair;
-    SQLite already runs one write transaction at a time (IMMEDIATE mode).
+    timestamp: dt.datetime
+    visitor_id: int
+    path: str
+    source: str = "direct"
+    device_type: str = DeviceType.DESKTOP
+    browser: str = ""
+    country: str = ""
+    event_id: str | None = None
+
+
+def lock_visitors(*, site_id: int, visitor_ids: list[int]) -> None:
+    """Serialise concurrent writers of the same visitors so they never open two sessions for one.
+
+    PostgreSQL takes transaction-scoped advisory locks on the (site, visitor) pairs, in one
+    order for everyone; SQLite already runs one write transaction at a time (IMMEDIATE mode).
     """
-    if connection.vendor == "postgresql":
-        key = (visitor_id ^ (site_id * 0x9E3779B97F4A7C15)) & 0xFFFFFFFFFFFFFFFF
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key - (1 << 64) if key >= 1 << 63 else key])
+    if connection.vendor != "postgresql" or not visitor_ids:
+        return
+    keys = sorted(
+        {signed_64((visitor_id ^ (site_id * 0x9E3779B97F4A7C15)) & 0xFFFFFFFFFFFFFFFF) for visitor_id in visitor_ids}
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(pg_advisory_xact_lock(key)) FROM unnest(%s::bigint[]) AS key", [keys])
+
+
+def signed_64(value: int) -> int:
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def record_pageviews(*, site: Site, pageviews: list[NewPageview]) -> list[Pageview]:
+    """Store a batch of pageviews of one site, attach each to its visitor's session, and update the rollups.
+
+    All in one transaction, so the raw rows and the rollups never disagree. Pageviews whose
+    `event_id` is stored already are skipped: a batch handed over twice is written once.
+    A pageview joins the visitor's session when it comes less than 30 minutes after that
+    session's last pageview (or, arriving late, less than 30 minutes before its first);
+    otherwise it opens a new session, which takes its source, device, browser and country
+    from this first pageview.
+    """
+    with transaction.atomic():
+        fresh = unrecorded(pageviews)
+        if not fresh:
+            return []
+        visitor_ids = sorted({pageview.visitor_id for pageview in fresh})
+        lock_visitors(site_id=site.pk, visitor_ids=visitor_ids)
+        prior_sessions = list(Session.objects.select_for_update().filter(site=site, visitor_id__in=visitor_ids))
+        prior_paths = set(
+            Pageview.objects.filter(site=site, visitor_id__in=visitor_ids).values_list("visitor_id", "path").distinct()
+        )
+        before = {session.pk: SessionState.of(session) for session in prior_sessions}
+        sessions = defaultdict(list)
+        for session in prior_sessions:
+            sessions[session.visitor_id].append(session)
+
+        rows: list[tuple[NewPageview, str, Session]] = []
+        touched: dict[int, Session] = {}
+        for pageview in sorted(fresh, key=lambda pageview: pageview.timestamp):
+            path = pageview.path[:PATH_MAX_LENGTH]
+            session = session_for(sessions[pageview.visitor_id], timestamp=pageview.timestamp)
+            if session is None:
+                session = new_session(site=site, pageview=pageview, path=path)
+                sessions[pageview.visitor_id].append(session)
+            else:
+                extend_session(session, timestamp=pageview.timestamp, path=path)
+            touched[id(session)] = session
+            rows.append((pageview, path, session))
+
+        extended = [session for session in touched.values() if session.pk is not None]
+        Session.objects.bulk_create([session for session in touched.values() if session.pk is None])
+        Session.objects.bulk_update(extended, SESSION_FIELDS)
+        stored = Pageview.objects.bulk_create(
+            [
+                Pageview(
+                    site=site,
+                    session=session,
+                    visitor_id=pageview.visitor_id,
+                    timestamp=pageview.timestamp,
+                    path=path,
+                    event_id=pageview.event_id,
+                )
+                for pageview, path, session in rows
+            ]
+        )
+        changes = batch_changes(
+            tz=site.tzinfo,
+            pageviews=[WrittenPageview(row.visitor_id, row.timestamp, row.path) for row in stored],
+            prior_sessions=prior_sessions,
+            prior_paths=prior_paths,
+            before=before,
+            after=touched.values(),
+        )
+        apply_batch_changes(site=site, changes=changes)
+        return stored
 
 
 def record_pageview(
@@ -32,47 +123,44 @@ def record_pageview(
     browser: str = "",
     country: str = "",
 ) -> Pageview:
-    """Store one pageview and attach it to the visitor's session.
+    """One pageview: a batch of one."""
+    pageview = NewPageview(timestamp, visitor_id, path, source, device_type, browser, country)
+    return record_pageviews(site=site, pageviews=[pageview])[0]
 
-    A pageview joins the visitor's session when it comes less than 30 minutes
-    after that session's last pageview (or, arriving late, less than 30 minutes
-    before its first); otherwise it opens a new session, which takes its source,
-    device, browser and country from this first pageview.
-    """
-    path = path[:PATH_MAX_LENGTH]
-    with transaction.atomic():
-        lock_visitor(site_id=site.pk, visitor_id=visitor_id)
-        session = (
-            Session.objects.select_for_update()
-            .filter(
-                site=site,
-                visitor_id=visitor_id,
-                ended_at__gt=timestamp - SESSION_TIMEOUT,
-                started_at__lt=timestamp + SESSION_TIMEOUT,
-            )
-            .order_by("-ended_at")
-            .first()
-        )
-        if session is None:
-            session = Session.objects.create(
-                site=site,
-                visitor_id=visitor_id,
-                started_at=timestamp,
-                ended_at=timestamp,
-                duration=0,
-                pageviews=1,
-                entry_path=path,
-                exit_path=path,
-                source=source,
-                device_type=device_type,
-                browser=browser,
-                country=country,
-            )
-        else:
-            extend_session(session, timestamp=timestamp, path=path)
-        return Pageview.objects.create(
-            site=site, session=session, visitor_id=visitor_id, timestamp=timestamp, path=path
-        )
+
+def unrecorded(pageviews: list[NewPageview]) -> list[NewPageview]:
+    event_ids = [pageview.event_id for pageview in pageviews if pageview.event_id is not None]
+    if not event_ids:
+        return pageviews
+    stored = set(Pageview.objects.filter(event_id__in=event_ids).values_list("event_id", flat=True))
+    return [pageview for pageview in pageviews if pageview.event_id is None or pageview.event_id not in stored]
+
+
+def session_for(candidates: list[Session], *, timestamp: dt.datetime) -> Session | None:
+    """The session a pageview at `timestamp` joins: the latest-ending one within 30 minutes of it, if any."""
+    joinable = [
+        session
+        for session in candidates
+        if session.ended_at > timestamp - SESSION_TIMEOUT and session.started_at < timestamp + SESSION_TIMEOUT
+    ]
+    return max(joinable, key=lambda session: session.ended_at, default=None)
+
+
+def new_session(*, site: Site, pageview: NewPageview, path: str) -> Session:
+    return Session(
+        site=site,
+        visitor_id=pageview.visitor_id,
+        started_at=pageview.timestamp,
+        ended_at=pageview.timestamp,
+        duration=0,
+        pageviews=1,
+        entry_path=path,
+        exit_path=path,
+        source=pageview.source,
+        device_type=pageview.device_type,
+        browser=pageview.browser,
+        country=pageview.country,
+    )
 
 
 def extend_session(session: Session, *, timestamp: dt.datetime, path: str) -> None:
@@ -84,4 +172,3 @@ def extend_session(session: Session, *, timestamp: dt.datetime, path: str) -> No
         session.exit_path = path
     session.pageviews += 1
     session.duration = int((session.ended_at - session.started_at).total_seconds())
-    session.save(update_fields=["started_at", "ended_at", "entry_path", "exit_path", "pageviews", "duration"])

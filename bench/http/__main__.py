@@ -150,8 +150,8 @@ def main() -> None:
     from django.test import Client
     from django.utils import timezone
 
-    from analytics.models import Site
-    from analytics.rollups import roll_up
+    from analytics.models import DailyRollup, Site
+    from analytics.rollups import rebuild_site_rollups
     from sharing.selectors import find_active_token
     from sharing.services import create_share_token
     from sharing.stats_cache import cached_stats
@@ -162,7 +162,8 @@ def main() -> None:
     if "django_redis" not in settings.CACHES["default"]["BACKEND"]:
         print("Note: REDIS_URL is not set, so each gunicorn worker has its own in-process cache.")
     site = Site.objects.get(domain=options.domain)
-    roll_up(now=timezone.now())
+    if not DailyRollup.objects.filter(site=site).exists():
+        rebuild_site_rollups(site=site, now=timezone.now())
     token = create_share_token(site=site, now=timezone.now(), label="bench.http").raw_token
     api = f"/api/public/stats?token={token}&period={options.period}"
     response = Client().get(api)

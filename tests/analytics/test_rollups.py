@@ -1,4 +1,4 @@
-"""Rollups: what a pass writes, and that serving from them stays exact.
+"""Rollups: what recording pageviews writes to them, summed blocks, rebuilds, and that serving from them stays exact.
 
 The traffic is the hand-counted table of `tests/analytics/traffic.py` (site on UTC,
 "now" Wednesday 2026-03-18 15:30 UTC), plus the winter visits below. Blocks of 2**n
@@ -16,9 +16,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from analytics.blocks import blocks_containing
-from analytics.models import Breakdown, DailyRollup, Dimension, Pageview, RollupWatermark, SummedBlock
+from analytics.models import Breakdown, DailyRollup, Dimension, Pageview, Session, SummedBlock
 from analytics.reference_stats import reference_site_stats
-from analytics.rollups import rebuild_rollups, roll_up, roll_up_day
+from analytics.rollups import rebuild_rollups, rebuild_site_rollups, roll_up_day, sum_due_blocks
 from analytics.selectors import site_stats
 from analytics.services import record_pageview
 from analytics.stats import CountRow, CountryRow, DayRow, PageRow, SourceRow
@@ -69,10 +69,7 @@ def winter_site():
     return site
 
 
-def test_a_pass_writes_each_day_s_totals(traffic_site):
-    result = roll_up(now=NOW)
-
-    assert result.days == 4
+def test_recording_writes_each_day_s_totals(traffic_site):
     rows = DailyRollup.objects.filter(site=traffic_site).order_by("day")
     assert [(r.day, r.pageviews, r.visitors, r.sessions, r.bounces, r.duration) for r in rows] == [
         (d("2026-03-11"), 1, 1, 1, 1, 0),
@@ -80,12 +77,9 @@ def test_a_pass_writes_each_day_s_totals(traffic_site):
         (d("2026-03-17"), 3, 1, 2, 1, 600),
         (d("2026-03-18"), 4, 2, 2, 1, 1200),
     ]
-    assert RollupWatermark.objects.get().pageview_id == Pageview.objects.latest("id").pk
 
 
-def test_a_pass_writes_each_day_s_breakdown(traffic_site):
-    roll_up(now=NOW)
-
+def test_recording_writes_each_day_s_breakdown(traffic_site):
     today = {"start": "2026-03-18"}
     assert breakdown(traffic_site, Dimension.PATH, **today) == {"/": (3, 2, 0), "/pricing": (1, 1, 0)}
     assert breakdown(traffic_site, Dimension.SOURCE, **today) == {
@@ -108,8 +102,6 @@ def test_a_pass_writes_each_day_s_breakdown(traffic_site):
 
 
 def test_seven_days_from_rollups_match_the_reference_without_reading_raw_rows(traffic_site):
-    roll_up(now=NOW)
-
     with CaptureQueriesContext(connection) as queries:
         stats = site_stats(site=traffic_site, period="7d", now=NOW)
 
@@ -118,10 +110,10 @@ def test_seven_days_from_rollups_match_the_reference_without_reading_raw_rows(tr
     sql = read_tables(queries)
     assert "analytics_breakdown" in sql
     assert "analytics_session" not in sql
+    assert "analytics_pageview" not in sql
 
 
-def test_a_pageview_recorded_after_the_pass_counts_at_once(traffic_site):
-    roll_up(now=NOW)
+def test_a_pageview_counts_at_once_in_the_rollups(traffic_site):
     record_pageview(site=traffic_site, timestamp=utc("2026-03-18T15:00"), visitor_id=7, path="/pricing", country="FR")
 
     stats = site_stats(site=traffic_site, period="7d", now=NOW)
@@ -136,26 +128,9 @@ def test_a_pageview_recorded_after_the_pass_counts_at_once(traffic_site):
     assert stats.daily[-2] == DayRow(d("2026-03-17"), 3, 1)
 
 
-def test_a_site_never_rolled_up_is_counted_from_raw_rows(traffic_site):
-    roll_up(now=NOW)
-    newcomer = SiteFactory(timezone="UTC")
-    record_pageview(site=newcomer, timestamp=utc("2026-03-16T08:00"), visitor_id=1, path="/hello")
-
-    stats = site_stats(site=newcomer, period="30d", now=NOW)
-
-    assert (stats.unique_visitors, stats.pageviews, stats.bounce_rate) == (1, 1, 100.0)
-    assert stats.pages == [PageRow("/hello", 1, 1)]
-    assert [day for day in stats.daily if day.pageviews] == [DayRow(d("2026-03-16"), 1, 1)]
-
-
-def test_a_second_pass_rolls_up_only_the_days_that_changed(traffic_site):
-    roll_up(now=NOW)
+def test_a_pageview_on_an_existing_day_adds_to_that_day_only(traffic_site):
     record_pageview(site=traffic_site, timestamp=utc("2026-03-17T20:00"), visitor_id=3, path="/blog")
 
-    second = roll_up(now=NOW)
-    third = roll_up(now=NOW)
-
-    assert (second.days, third.days) == (1, 0)
     row = DailyRollup.objects.get(site=traffic_site, day=d("2026-03-17"))
     assert (row.pageviews, row.visitors, row.sessions, row.bounces) == (4, 1, 3, 2)
     assert breakdown(traffic_site, Dimension.PATH, start="2026-03-17") == {
@@ -163,23 +138,86 @@ def test_a_second_pass_rolls_up_only_the_days_that_changed(traffic_site):
         "/": (1, 1, 0),
         "/blog": (2, 1, 0),
     }
+    assert DailyRollup.objects.get(site=traffic_site, day=d("2026-03-18")).pageviews == 4
 
 
-def test_rolling_up_again_changes_nothing(traffic_site):
-    roll_up(now=NOW)
-    columns = ("level", "start", "dimension", "value", "pageviews", "visitors", "visits")
-    before = sorted(Breakdown.objects.values_list(*columns))
+def test_a_returning_pageview_extends_its_session_and_the_day_s_bounce_and_duration(traffic_site):
+    """Visitor 2's 03-18 session B was a bounce at 11:00; a view at 11:20 extends it to 1,200 s."""
+    before = DailyRollup.objects.get(site=traffic_site, day=d("2026-03-18"))
 
-    rebuild_rollups(now=NOW)
+    record_pageview(site=traffic_site, timestamp=utc("2026-03-18T11:20"), visitor_id=2, path="/pricing")
 
-    assert sorted(Breakdown.objects.values_list(*columns)) == before
-    assert DailyRollup.objects.count() == 4
+    after = DailyRollup.objects.get(site=traffic_site, day=d("2026-03-18"))
+    assert (after.pageviews, after.visitors, after.sessions) == (before.pageviews + 1, before.visitors, before.sessions)
+    assert (after.bounces, after.duration) == (before.bounces - 1, before.duration + 1200)
+    assert breakdown(traffic_site, Dimension.SOURCE, start="2026-03-18") == {
+        "google.com": (0, 0, 1),
+        "direct": (0, 0, 1),
+    }
+
+
+def test_a_rebuild_reproduces_the_rollups_that_recording_wrote(traffic_site, winter_site):
+    sum_due_blocks(now=NOW)
+    columns = ("site", "level", "start", "dimension", "value", "pageviews", "visitors", "visits")
+    day_columns = ("site", "day", "pageviews", "visitors", "sessions", "bounces", "duration")
+    before = (sorted(Breakdown.objects.values_list(*columns)), sorted(DailyRollup.objects.values_list(*day_columns)))
+
+    result = rebuild_rollups(now=NOW)
+
+    after = (sorted(Breakdown.objects.values_list(*columns)), sorted(DailyRollup.objects.values_list(*day_columns)))
+    assert after == before
+    assert result.days == 8 + 29  # 03-11 … 03-18, and 01-31 … 02-28
+
+
+def test_a_bulk_loaded_site_counts_once_that_site_is_rebuilt(traffic_site):
+    """Rows written around `record_pageviews` (a bulk load) reach the rollups by a rebuild of their site only."""
+    loaded = SiteFactory(timezone="UTC")
+    moment = utc("2026-03-16T08:00")
+    session = Session.objects.create(
+        site=loaded, visitor_id=1, started_at=moment, ended_at=moment, pageviews=1, entry_path="/", exit_path="/"
+    )
+    Pageview.objects.create(site=loaded, session=session, visitor_id=1, timestamp=moment, path="/hello")
+    traffic_rows = sorted(DailyRollup.objects.filter(site=traffic_site).values_list("day", "pageviews"))
+
+    before = site_stats(site=loaded, period="30d", now=NOW)
+    result = rebuild_site_rollups(site=loaded, now=NOW)
+    after = site_stats(site=loaded, period="30d", now=NOW)
+
+    assert before.pageviews == 0
+    assert result.days == 1
+    assert (after.unique_visitors, after.pageviews, after.bounce_rate) == (1, 1, 100.0)
+    assert after.pages == [PageRow("/hello", 1, 1)]
+    assert sorted(DailyRollup.objects.filter(site=traffic_site).values_list("day", "pageviews")) == traffic_rows
+
+
+def test_a_site_whose_rebuild_fails_keeps_its_rollups_and_the_others_are_rebuilt(
+    traffic_site, winter_site, monkeypatch
+):
+    from django.db import DatabaseError
+
+    from analytics import rollups
+
+    real = rollups.roll_up_day
+
+    def failing_for_winter(*, site, day):
+        if site.pk == winter_site.pk:
+            raise DatabaseError("disk full")
+        return real(site=site, day=day)
+
+    monkeypatch.setattr(rollups, "roll_up_day", failing_for_winter)
+    winter_rows = DailyRollup.objects.filter(site=winter_site).count()
+
+    result = rebuild_rollups(now=NOW)
+
+    assert result.days == 8
+    assert DailyRollup.objects.filter(site=winter_site).count() == winter_rows == 3
+    assert site_stats(site=traffic_site, period="7d", now=NOW).pageviews == 8
 
 
 def test_blocks_that_are_over_are_summed_and_the_others_are_not(winter_site):
     record_pageview(site=winter_site, timestamp=utc("2026-03-02T09:00"), visitor_id=20, path="/")
 
-    result = roll_up(now=NOW)
+    result = sum_due_blocks(now=NOW)
 
     # Blocks holding 01-31, 02-03, 02-28 or 03-02 that end before 03-18; 02-28's 32 days run to 03-31.
     assert result.blocks == 11
@@ -211,7 +249,7 @@ def test_blocks_that_are_over_are_summed_and_the_others_are_not(winter_site):
 
 
 def test_ninety_days_read_summed_blocks_rather_than_days(winter_site):
-    roll_up(now=NOW)
+    sum_due_blocks(now=NOW)
     Breakdown.objects.filter(site=winter_site, level=0).delete()  # only the blocks can answer now
 
     stats = site_stats(site=winter_site, period="90d", now=NOW)  # 2025-12-19 .. 2026-03-18
@@ -234,7 +272,7 @@ def test_every_breakdown_read_matches_the_whole_block_index_without_planner_stat
     """SQLite's planner has no statistics until an ANALYZE, which the worker never runs."""
     if connection.vendor != "sqlite":
         pytest.skip("the plan check is for SQLite, whose planner works without statistics here")
-    roll_up(now=NOW)
+    sum_due_blocks(now=NOW)
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS sqlite_stat1")
 
@@ -252,35 +290,23 @@ def test_every_breakdown_read_matches_the_whole_block_index_without_planner_stat
     assert [plan for plan in plans if full_match not in plan] == []
 
 
-def test_a_late_pageview_counts_at_once_and_every_block_holding_it_follows(winter_site):
-    roll_up(now=NOW)
+@pytest.mark.parametrize("batch", [500, 1])
+def test_a_late_pageview_counts_at_once_and_every_summed_block_holding_it_follows(winter_site, batch, monkeypatch):
+    monkeypatch.setattr("analytics.rollups.CHANGES_PER_QUERY", batch)
+    sum_due_blocks(now=NOW)
+
     record_pageview(site=winter_site, timestamp=utc("2026-02-27T08:00"), visitor_id=13, path="/docs", source="x.com")
 
-    before_pass = site_stats(site=winter_site, period="90d", now=NOW)
-    roll_up(now=NOW)
-    after_pass = site_stats(site=winter_site, period="90d", now=NOW)
-
-    assert before_pass == after_pass
-    assert (after_pass.unique_visitors, after_pass.pageviews) == (4, 5)
-    assert after_pass.pages == [PageRow("/docs", 3, 3), PageRow("/", 2, 2)]
-    assert after_pass.referrers == [SourceRow("direct", 2), SourceRow("google.com", 1), SourceRow("x.com", 1)]
-    assert breakdown(winter_site, Dimension.PATH, level=5, start="2026-01-27") == {"/": (2, 2, 0), "/docs": (2, 2, 0)}
-    assert SummedBlock.objects.filter(site=winter_site, level=4, start=d("2026-02-12")).exists()
-
-
-@pytest.mark.parametrize("batch", [500, 1])
-def test_re_rolling_a_day_adds_its_change_to_the_summed_blocks_holding_it(winter_site, batch, monkeypatch):
-    monkeypatch.setattr("analytics.rollups.CHANGES_PER_QUERY", batch)
-    roll_up(now=NOW)
-    record_pageview(site=winter_site, timestamp=utc("2026-02-27T08:00"), visitor_id=13, path="/docs")
-
-    roll_up_day(site=winter_site, day=d("2026-02-27"))
-
+    stats = site_stats(site=winter_site, period="90d", now=NOW)
+    assert (stats.unique_visitors, stats.pageviews) == (4, 5)
+    assert stats.pages == [PageRow("/docs", 3, 3), PageRow("/", 2, 2)]
+    assert stats.referrers == [SourceRow("direct", 2), SourceRow("google.com", 1), SourceRow("x.com", 1)]
     assert breakdown(winter_site, Dimension.PATH, start="2026-02-27") == {"/docs": (1, 1, 0)}
     assert breakdown(winter_site, Dimension.PATH, level=5, start="2026-01-27") == {"/": (2, 2, 0), "/docs": (2, 2, 0)}
     assert breakdown(winter_site, Dimension.SOURCE, level=5, start="2026-01-27") == {
-        "direct": (0, 0, 2),
+        "direct": (0, 0, 1),
         "google.com": (0, 0, 1),
+        "x.com": (0, 0, 1),
     }
     assert breakdown(winter_site, Dimension.DEVICE_TYPE, level=5, start="2026-01-27") == {
         "tablet": (0, 1, 0),
@@ -289,13 +315,25 @@ def test_re_rolling_a_day_adds_its_change_to_the_summed_blocks_holding_it(winter
     # Blocks of 2 to 16 days ending on 02-27 held no data until now, so none was summed; the next pass sums them.
     summed = set(SummedBlock.objects.filter(site=winter_site).values_list("level", "start"))
     assert summed & set(blocks_containing(d("2026-02-27"))) == {(5, d("2026-01-27"))}
+    assert stats == reference_site_stats(site=winter_site, period="90d", now=NOW)
+    sum_due_blocks(now=NOW)
+    assert SummedBlock.objects.filter(site=winter_site, level=4, start=d("2026-02-12")).exists()
+    assert site_stats(site=winter_site, period="90d", now=NOW) == stats
+
+
+def test_recounting_a_day_from_raw_rows_changes_nothing_that_recording_wrote(winter_site):
+    sum_due_blocks(now=NOW)
+    columns = ("level", "start", "dimension", "value", "pageviews", "visitors", "visits")
+    before = sorted(Breakdown.objects.filter(site=winter_site).values_list(*columns))
+
+    roll_up_day(site=winter_site, day=d("2026-02-03"))
+
+    assert sorted(Breakdown.objects.filter(site=winter_site).values_list(*columns)) == before
     assert not Breakdown.objects.filter(site=winter_site, level__gt=8).exists()
-    served = site_stats(site=winter_site, period="90d", now=NOW)
-    assert served == reference_site_stats(site=winter_site, period="90d", now=NOW)
 
 
 def test_a_value_a_day_no_longer_has_leaves_the_blocks_holding_it(winter_site):
-    roll_up(now=NOW)
+    sum_due_blocks(now=NOW)
     Pageview.objects.filter(site=winter_site, visitor_id=11).delete()
     winter_site.sessions.filter(visitor_id=11).delete()
 
@@ -321,7 +359,6 @@ def test_lists_keep_their_top_n_with_ties_in_code_point_order_from_rollups():
         )
     for visitor, path in enumerate(["/b", "/B", "/é", "/_"]):
         record_pageview(site=site, timestamp=utc("2026-03-17T09:00"), visitor_id=2000 + visitor, path=path)
-    roll_up(now=NOW)
 
     stats = site_stats(site=site, period="7d", now=NOW)
 
@@ -332,27 +369,23 @@ def test_lists_keep_their_top_n_with_ties_in_code_point_order_from_rollups():
     assert stats.browsers[:2] == [CountRow("", 4), CountRow("Top", 3)]
 
 
-def test_a_rebuild_is_served_from_raw_rows_until_it_is_done(traffic_site):
-    roll_up(now=NOW)
-    RollupWatermark.objects.update(pageview_id=0)
-    Breakdown.objects.all().delete()
-
-    stats = site_stats(site=traffic_site, period="7d", now=NOW)
-
-    assert (stats.unique_visitors, stats.pageviews) == (4, 8)
-    assert stats.pages[0] == PageRow("/", 4, 3)
-
-
-def test_rollup_stats_command_reports_what_it_did(traffic_site, capsys):
+def test_rollup_stats_sums_due_blocks_and_rebuilds_one_site_on_request(traffic_site, capsys):
     call_command("rollup_stats")
     call_command("rollup_stats")
+    call_command("rollup_stats", rebuild=True, site=[traffic_site.domain])
 
     out = capsys.readouterr().out.splitlines()
-    top = Pageview.objects.latest("id").pk
     # The command runs at the real "now": every block holding 03-11 … 03-18 is over (4 + 3 + 2 + 2 + 1 + 1 + 1 + 1).
-    assert out[0].startswith("Rolled up 4 site-day(s) and summed 15 block(s) in ")
-    assert out[0].endswith(f"pageviews through id {top} are rolled up.")
+    assert out[0].startswith("Rolled up 0 site-day(s) and summed 15 block(s) in ")
     assert out[1].startswith("Rolled up 0 site-day(s) and summed 0 block(s) in ")
+    assert out[2].startswith("Rolled up 8 site-day(s) and summed 15 block(s) in ")
+
+
+def test_rollup_stats_refuses_an_unknown_site_or_a_site_without_rebuild(traffic_site):
+    with pytest.raises(CommandError, match=r"No site with domain nowhere\.example"):
+        call_command("rollup_stats", rebuild=True, site=["nowhere.example"])
+    with pytest.raises(CommandError, match="--site goes with --rebuild"):
+        call_command("rollup_stats", site=[traffic_site.domain])
 
 
 def test_rollup_stats_refuses_a_pause_that_is_not_positive():

@@ -3,7 +3,6 @@ import datetime as dt
 import pytest
 
 from analytics.reference_stats import reference_site_stats
-from analytics.rollups import roll_up
 from analytics.selectors import site_stats
 from analytics.services import record_pageview
 from analytics.stats import CountRow, CountryRow, DayRow, PageRow, SourceRow
@@ -29,7 +28,6 @@ def traffic_site():
 @pytest.mark.parametrize("source", ["raw rows", "rollups"])
 def test_seven_days_counts_every_metric_by_hand(traffic_site, source):
     if source == "rollups":
-        roll_up(now=NOW)
         stats = site_stats(site=traffic_site, period="7d", now=NOW)
     else:
         stats = reference_site_stats(site=traffic_site, period="7d", now=NOW)

@@ -5,47 +5,56 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
 from django.utils import timezone
 
-from analytics.rollups import RollupResult, rebuild_rollups, roll_up
+from analytics.models import Site
+from analytics.rollups import RollupResult, rebuild_rollups, sum_due_blocks
 
 logger = logging.getLogger("glimpse.rollups")
 
 
 class Command(BaseCommand):
     help = (
-        "Roll up every site-day that received pageviews since the last run (idempotent). "
-        "--every N keeps doing it, as the Procfile's worker does; --rebuild starts from scratch."
+        "Rollups are kept current as pageviews are written; this sums the blocks of days that are over "
+        "(--every N keeps doing it), or rebuilds them from the raw rows (--rebuild, after a bulk load or to repair)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--every", type=float, metavar="SECONDS", help="repeat forever, pausing this long")
-        parser.add_argument("--rebuild", action="store_true", help="drop every rollup and roll up all data again")
+        parser.add_argument("--rebuild", action="store_true", help="count every site's rollups from the raw rows again")
+        parser.add_argument("--site", action="append", metavar="DOMAIN", help="with --rebuild: only this site")
 
     def handle(self, *args, **options) -> None:
         every = options["every"]
         if every is not None and every <= 0:
             raise CommandError("--every needs a positive number of seconds.")
+        if options["site"] and not options["rebuild"]:
+            raise CommandError("--site goes with --rebuild.")
         if options["rebuild"]:
-            self.report(rebuild_rollups(now=timezone.now()))
+            sites = None
+            if options["site"]:
+                sites = list(Site.objects.filter(domain__in=options["site"]))
+                missing = set(options["site"]) - {site.domain for site in sites}
+                if missing:
+                    raise CommandError(f"No site with domain {', '.join(sorted(missing))}.")
+            self.report(rebuild_rollups(now=timezone.now(), sites=sites))
         if every is None:
             if not options["rebuild"]:
-                self.report(roll_up(now=timezone.now()))
+                self.report(sum_due_blocks(now=timezone.now()))
             return
         while True:
             self.run_pass()
             time.sleep(every)
 
     def run_pass(self) -> None:
-        """One worker pass; a failure is logged and retried on the next pass rather than ending the worker."""
+        """One pass; a failure is logged and retried on the next pass rather than ending the worker."""
         close_old_connections()
         try:
-            self.report(roll_up(now=timezone.now()))
+            self.report(sum_due_blocks(now=timezone.now()))
         except Exception:
-            logger.exception("Roll-up pass failed; retrying on the next pass")
+            logger.exception("Summing due blocks failed; retrying on the next pass")
         finally:
             close_old_connections()
 
     def report(self, result: RollupResult) -> None:
         self.stdout.write(
-            f"Rolled up {result.days} site-day(s) and summed {result.blocks} block(s) in {result.seconds:.2f} s; "
-            f"pageviews through id {result.watermark} are rolled up."
+            f"Rolled up {result.days} site-day(s) and summed {result.blocks} block(s) in {result.seconds:.2f} s."
         )

@@ -8,7 +8,10 @@ from analytics.models import Site
 
 
 class Command(BaseCommand):
-    help = "Fill a site with realistic, deterministic demo traffic ending now (creates the site if needed)."
+    help = (
+        "Fill a site with realistic, deterministic demo traffic ending now (creates the site if needed), "
+        "bulk-inserted, and roll the site up."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--site", required=True, help="Domain of the site, e.g. example.com")
@@ -43,4 +46,6 @@ class Command(BaseCommand):
             seed=options["seed"],
         )
         seconds = (timezone.now() - started).total_seconds()
-        self.stdout.write(f"Seeded {site.domain}: {sessions:,} sessions, {pageviews:,} pageviews in {seconds:.1f}s.")
+        self.stdout.write(
+            f"Seeded and rolled up {site.domain}: {sessions:,} sessions, {pageviews:,} pageviews in {seconds:.1f}s."
+        )

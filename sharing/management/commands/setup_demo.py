@@ -40,7 +40,6 @@ class Command(BaseCommand):
             if_empty=True,
             stdout=self.stdout,
         )
-        call_command("rollup_stats", stdout=self.stdout)
         raw_token = self.demo_token()
         base = settings.GLIMPSE_BASE_URL
         self.stdout.write(
