@@ -4,3 +4,14 @@ from django.apps import AppConfig
 class AnalyticsConfig(AppConfig):
     name = "analytics"
     verbose_name = "Analytics"
+
+    def ready(self) -> None:
+        """Every per-process structure of collecting, reset by `analytics.process_state.reset_process_state`."""
+        from analytics.event_queue import queue_connection
+        from analytics.known_sites import forget_sites
+        from analytics.process_state import register_reset
+        from analytics.salts import forget_held_salts
+
+        register_reset("sites by domain", forget_sites)
+        register_reset("salts held in this process", forget_held_salts)
+        register_reset("event queue pause after a failure", queue_connection.forget)

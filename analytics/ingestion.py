@@ -6,13 +6,15 @@ from dataclasses import dataclass
 from django.db.models import F
 
 from analytics.domains import normalize_domain
+from analytics.event_queue import enqueue
 from analytics.events import PageviewEvent
 from analytics.geo import country_code
 from analytics.hostnames import host_is_allowed
-from analytics.models import Pageview, Site
+from analytics.known_sites import site_for_domain
+from analytics.models import Site
 from analytics.paths import page_path
 from analytics.salts import salt_for
-from analytics.services import record_pageview
+from analytics.services import NewPageview, record_pageviews
 from analytics.sources import session_source
 from analytics.user_agents import browser_family, device_type, is_bot
 from analytics.visitors import visitor_id
@@ -31,15 +33,16 @@ class Client:
     header_country: str = ""
 
 
-def ingest_pageview(*, event: PageviewEvent, client: Client, now: dt.datetime) -> Pageview | None:
-    """Record one pageview for the event's site, or nothing for a bot or a page on a host the site does not allow.
+def ingest_pageview(*, event: PageviewEvent, client: Client, now: dt.datetime) -> NewPageview | None:
+    """Accept one pageview for the event's site: queue it, or write it at once without a queue.
 
-    Both are still accepted, so a script on a copied page never errors. The host check
-    comes first, so the owner sees every event that named a foreign page, bot or not.
-    The visitor id uses the salt of the site's *local* date, so it changes at the
-    site's midnight and a visitor never spans two of its days.
+    Nothing is recorded for a bot or a page on a host the site does not allow; both are
+    still accepted, so a script on a copied page never errors. The host check comes
+    first, so the owner sees every event that named a foreign page, bot or not. The
+    visitor id uses the salt of the site's *local* date, so it changes at the site's
+    midnight and a visitor never spans two of its days.
     """
-    site = Site.objects.filter(domain=normalize_domain(event.domain)).first()
+    site = site_for_domain(normalize_domain(event.domain), now=now)
     if site is None:
         raise UnknownSite(event.domain)
     if not host_is_allowed(
@@ -50,8 +53,7 @@ def ingest_pageview(*, event: PageviewEvent, client: Client, now: dt.datetime) -
     if is_bot(client.user_agent):
         return None
     salt = salt_for(day=now.astimezone(site.tzinfo).date(), now=now)
-    return record_pageview(
-        site=site,
+    pageview = NewPageview(
         timestamp=now,
         visitor_id=visitor_id(salt=salt, site_id=site.pk, ip=client.ip, user_agent=client.user_agent),
         path=page_path(event.url),
@@ -60,6 +62,9 @@ def ingest_pageview(*, event: PageviewEvent, client: Client, now: dt.datetime) -
         browser=browser_family(client.user_agent),
         country=country_code(ip=client.ip, header_country=client.header_country),
     )
+    if not enqueue(site_id=site.pk, pageview=pageview):
+        record_pageviews(site=site, pageviews=[pageview])
+    return pageview
 
 
 def count_dropped_event(*, site: Site, now: dt.datetime) -> None:

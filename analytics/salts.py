@@ -9,6 +9,8 @@ from analytics.models import VisitorSalt
 # up to three dates, and the last of them to leave a date is 12 hours behind UTC.
 WESTMOST_UTC_OFFSET = dt.timedelta(hours=-12)
 
+_held_salts: dict[dt.date, str] = {}
+
 
 def earliest_live_date(*, now: dt.datetime) -> dt.date:
     """The oldest date any site can still be on; the salts of earlier dates can go."""
@@ -16,15 +18,27 @@ def earliest_live_date(*, now: dt.datetime) -> dt.date:
 
 
 def salt_for(*, day: dt.date, now: dt.datetime) -> str:
-    """The salt of `day`, created on first use (race-safe: `day` is unique).
+    """The salt of `day`, created on first use (race-safe: `day` is unique), then held in this process.
 
     Creating a date's salt happens about once a day, which makes it the cheap
-    moment to delete the salts that are no longer needed.
+    moment to delete the salts that are no longer needed. A process holds only the
+    salts of dates still live, so it never keeps one the database has deleted.
     """
+    held = _held_salts.get(day)
+    if held is not None:
+        return held
     salt, created = VisitorSalt.objects.get_or_create(day=day, defaults={"value": secrets.token_hex(32)})
     if created:
         prune_salts(now=now)
+    live_from = earliest_live_date(now=now)
+    for old_day in [held_day for held_day in _held_salts if held_day < live_from]:
+        _held_salts.pop(old_day, None)
+    _held_salts[day] = salt.value
     return salt.value
+
+
+def forget_held_salts() -> None:
+    _held_salts.clear()
 
 
 def prune_salts(*, now: dt.datetime) -> int:

@@ -42,6 +42,12 @@ def fast_password_hashing():
 
 
 @pytest.fixture(autouse=True)
+def events_written_at_once(settings):
+    """Events are written as they arrive, as without Redis; the tests of the queue switch it on."""
+    settings.INGEST_QUEUE = False
+
+
+@pytest.fixture(autouse=True)
 def empty_cache():
     """Each test starts with an empty cache and nothing held in this process, and no hand-over thread touches the
     database behind its back (the tests of `sharing.local_uses` switch those on where they test them)."""

@@ -9,7 +9,9 @@ import json
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 
 from analytics.services import record_pageview
@@ -17,6 +19,17 @@ from sharing.throttling import PublicStatsThrottle
 from tests.factories import ShareTokenFactory, SiteFactory
 
 SCHEMA_URL = "/api/schema/?format=json"
+
+
+@pytest.fixture(autouse=True)
+def connections_kept_across_requests():
+    """The WSGI handler closes "old" connections around each request, as Django's test client prevents too:
+    closing the test's connection would end its transaction (on PostgreSQL)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 def operations(*, path: str | None = None) -> list:

@@ -6,14 +6,11 @@ Redis). The restart test starts a Redis of its own on port 6394, never the share
 
 import datetime as dt
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -23,8 +20,8 @@ from django.test import override_settings
 from sharing.local_uses import HAND_OVER_EVERY
 from sharing.models import ShareToken
 from sharing.usage import flush_token_usage, record_token_use
-from tests.conftest import REQUIRE_SERVICES
 from tests.factories import ShareTokenFactory
+from tests.private_redis import PrivateRedis, running_private_redis
 
 ROOT = Path(__file__).resolve().parents[2]
 NOON = dt.datetime(2026, 3, 18, 12, 0, tzinfo=dt.UTC)
@@ -56,60 +53,10 @@ def stored(share_token: ShareToken) -> tuple[int, dt.datetime | None]:
     return tuple(ShareToken.objects.values_list("use_count", "last_used_at").get(pk=share_token.pk))
 
 
-@dataclass(frozen=True)
-class PrivateRedis:
-    directory: Path
-    port: int = PRIVATE_REDIS_PORT
-
-    @property
-    def caches(self) -> dict:
-        options = {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.5}
-        backend = {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": f"redis://127.0.0.1:{self.port}/0"}
-        return {"default": {**backend, "KEY_PREFIX": "glimpse", "OPTIONS": options}}
-
-    def answers(self) -> bool:
-        ping = ["redis-cli", "-h", "127.0.0.1", "-p", str(self.port), "ping"]
-        return subprocess.run(ping, capture_output=True, text=True, check=False).stdout.strip() == "PONG"
-
-    def start(self) -> None:
-        # Nothing is saved to disk: whatever lives only in this Redis is gone after a restart.
-        address = ["--bind", "127.0.0.1", "--port", str(self.port)]
-        files = ["--dir", str(self.directory), "--logfile", str(self.directory / "redis.log")]
-        subprocess.run(
-            ["redis-server", *address, "--save", "", "--appendonly", "no", *files, "--daemonize", "yes"], check=True
-        )
-        self._wait_until(answering=True)
-
-    def stop(self) -> None:
-        subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(self.port), "shutdown", "nosave"], check=False)
-        self._wait_until(answering=False)
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-    def _wait_until(self, *, answering: bool) -> None:
-        deadline = time.monotonic() + 5
-        while self.answers() != answering:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"Redis on port {self.port} did not {'start' if answering else 'stop'}")
-            time.sleep(0.02)
-
-
 @pytest.fixture
 def private_redis(tmp_path) -> Iterator[PrivateRedis]:
-    if shutil.which("redis-server") is None or shutil.which("redis-cli") is None:
-        if REQUIRE_SERVICES:
-            pytest.fail("redis-server and redis-cli are required in this run but missing")
-        pytest.skip("needs redis-server and redis-cli to restart a Redis of its own (apt-get install redis-server)")
-    redis = PrivateRedis(directory=tmp_path)
-    if redis.answers():
-        pytest.fail(f"port {redis.port} already has a Redis; this test starts and stops its own there")
-    redis.start()
-    try:
-        yield redis
-    finally:
-        redis.stop()
+    # Nothing is saved to disk: whatever lives only in this Redis is gone after a restart.
+    yield from running_private_redis(directory=tmp_path, port=PRIVATE_REDIS_PORT, append_only=False)
 
 
 def test_a_redis_restart_loses_no_use_counts(share_token, private_redis):

@@ -1,0 +1,122 @@
+"""The queue between `POST /api/event` and the database: a Redis Stream read by a consumer group.
+
+The endpoint only validates, enriches and appends (one round trip), then answers 202;
+ingest workers (`manage.py ingest_events`) take batches and write them, one transaction
+per batch. Redis Streams keep an entry until a worker acknowledges it, so an entry a
+worker took but never wrote — it was killed, or the database was down — is handed to
+a worker again. Each entry's id is stored with its pageview, so an entry written but not
+yet acknowledged when its worker died is not written twice.
+
+Entries hold only what is stored anyway (site, time, visitor id, path, source, device,
+browser, country): never an IP address or a user agent. Accepted events live in Redis
+until written, so production Redis needs persistence (`appendonly yes`).
+
+Without Redis (the embedded default), or while Redis is unreachable, events are
+written straight to the database as batches of one; an outage is logged once per
+interval and Redis is tried again a few seconds later.
+"""
+
+import datetime as dt
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django_redis import get_redis_connection
+from django_redis.cache import RedisCache
+from redis import Redis
+from redis.exceptions import RedisError
+
+from analytics.services import NewPageview
+
+logger = logging.getLogger("glimpse.ingest")
+
+STREAM = "glimpse:events"
+GROUP = "ingest"
+FIELD = b"e"
+RETRY_REDIS_AFTER = 5.0  # seconds without trying Redis after it failed
+
+
+@dataclass(frozen=True)
+class QueuedPageview:
+    site_id: int
+    pageview: NewPageview
+
+
+def encode(*, site_id: int, pageview: NewPageview) -> bytes:
+    return json.dumps(
+        [
+            site_id,
+            pageview.timestamp.isoformat(),
+            pageview.visitor_id,
+            pageview.path,
+            pageview.source,
+            pageview.device_type,
+            pageview.browser,
+            pageview.country,
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
+
+
+def decode(data: bytes, *, event_id: str) -> QueuedPageview:
+    site_id, timestamp, visitor_id, path, source, device_type, browser, country = json.loads(data)
+    return QueuedPageview(
+        site_id=site_id,
+        pageview=NewPageview(
+            timestamp=dt.datetime.fromisoformat(timestamp),
+            visitor_id=visitor_id,
+            path=path,
+            source=source,
+            device_type=device_type,
+            browser=browser,
+            country=country,
+            event_id=event_id,
+        ),
+    )
+
+
+class QueueConnection:
+    """The Redis client of the default cache, with a short pause after a failure so an outage costs
+    each request nothing but a flag check, and the log one line per interval."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failed_at: float | None = None
+
+    def client(self) -> Redis | None:
+        if not settings.INGEST_QUEUE or not isinstance(caches[DEFAULT_CACHE_ALIAS], RedisCache):
+            return None
+        with self._lock:
+            if self._failed_at is not None and time.monotonic() - self._failed_at < RETRY_REDIS_AFTER:
+                return None
+        return get_redis_connection(DEFAULT_CACHE_ALIAS)
+
+    def failed(self, error: RedisError) -> None:
+        with self._lock:
+            self._failed_at = time.monotonic()
+        logger.warning("Event queue unreachable, writing events straight to the database: %s", error)
+
+    def forget(self) -> None:
+        with self._lock:
+            self._failed_at = None
+
+
+queue_connection = QueueConnection()
+
+
+def enqueue(*, site_id: int, pageview: NewPageview) -> bool:
+    """Append one pageview to the stream; False when there is no queue to take it (the caller writes it)."""
+    client = queue_connection.client()
+    if client is None:
+        return False
+    try:
+        client.xadd(STREAM, {FIELD: encode(site_id=site_id, pageview=pageview)})
+    except RedisError as error:
+        queue_connection.failed(error)
+        return False
+    return True

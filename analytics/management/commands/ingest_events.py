@@ -1,0 +1,49 @@
+import logging
+import os
+import socket
+import time
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError, close_old_connections
+from redis.exceptions import RedisError
+
+from analytics.event_queue import queue_connection
+from analytics.ingest_worker import drain_once, ensure_group
+
+logger = logging.getLogger("glimpse.ingest")
+
+RETRY_AFTER_SECONDS = 1.0
+
+
+class Command(BaseCommand):
+    help = (
+        "Write queued pageviews to the database in batches (the Procfile's ingest worker). Needs REDIS_URL: "
+        "without Redis, events are written as they arrive and there is nothing to do."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--batch", type=int, default=1000, help="pageviews per batch (default 1000)")
+        parser.add_argument("--block-ms", type=int, default=1000, help="how long to wait for new events (ms)")
+        parser.add_argument("--once", action="store_true", help="write what is queued now, then stop")
+
+    def handle(self, *args, **options) -> None:
+        if options["batch"] < 1:
+            raise CommandError("--batch needs a positive number.")
+        client = queue_connection.client()
+        if client is None:
+            raise CommandError("No event queue: set REDIS_URL (without it, events are written as they arrive).")
+        consumer = f"{socket.gethostname()}-{os.getpid()}"
+        ensure_group(client)
+        while True:
+            try:
+                result = drain_once(client, consumer=consumer, size=options["batch"], block_ms=options["block_ms"])
+            except (DatabaseError, RedisError) as error:
+                # The entries stay in the stream, taken by this worker: the next round retries them.
+                logger.warning("Ingest batch failed, retrying in %.0f s: %s", RETRY_AFTER_SECONDS, error)
+                close_old_connections()
+                time.sleep(RETRY_AFTER_SECONDS)
+                continue
+            if options["once"] and result.taken == 0:
+                return
+            if result.taken:
+                logger.info("Wrote %d of %d queued pageviews", result.written, result.taken)

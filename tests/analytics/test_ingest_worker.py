@@ -1,0 +1,194 @@
+"""Batched ingestion: the endpoint queues, workers write batches, and nothing is lost or written twice.
+
+Each test runs a Redis of its own (port 6395), so it can stop and restart it, and points the
+cache (and so the queue) at it. Expected numbers are counted by hand from the events sent.
+"""
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+from django.db import DatabaseError
+from django.test import override_settings
+from django.utils import timezone
+
+from analytics import ingest_worker
+from analytics.event_queue import GROUP, STREAM, queue_connection
+from analytics.ingest_worker import drain_once, ensure_group
+from analytics.models import DailyRollup, Pageview, Session
+from analytics.selectors import site_stats
+from tests.factories import SiteFactory
+from tests.private_redis import PrivateRedis, running_private_redis
+
+pytestmark = pytest.mark.django_db
+
+PORT = 6395
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+SAFARI = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Version/17.5 Mobile Safari/604.1"
+
+
+@pytest.fixture
+def queue(tmp_path) -> Iterator[PrivateRedis]:
+    for redis in running_private_redis(directory=tmp_path, port=PORT, append_only=True):
+        with override_settings(CACHES=redis.caches, INGEST_QUEUE=True):
+            queue_connection.forget()
+            yield redis
+        queue_connection.forget()
+
+
+@pytest.fixture
+def redis_client(queue):
+    client = queue_connection.client()
+    ensure_group(client)
+    return client
+
+
+@pytest.fixture
+def sites():
+    return SiteFactory(domain="one.example"), SiteFactory(domain="two.example")
+
+
+def send(client, domain: str, path: str, *, user_agent: str = FIREFOX, address: str = "203.0.113.9"):
+    body = json.dumps({"domain": domain, "url": f"https://{domain}{path}", "referrer": ""})
+    return client.post("/api/event", body, content_type="text/plain", HTTP_USER_AGENT=user_agent, REMOTE_ADDR=address)
+
+
+def queued(redis_client) -> int:
+    return redis_client.xlen(STREAM)
+
+
+def test_the_endpoint_queues_and_a_worker_writes_the_batch(client, redis_client, sites):
+    one, two = sites
+    statuses = [
+        send(client, "one.example", "/").status_code,
+        send(client, "one.example", "/pricing").status_code,
+        send(client, "two.example", "/", user_agent=SAFARI, address="198.51.100.4").status_code,
+    ]
+
+    assert statuses == [202, 202, 202]
+    assert (queued(redis_client), Pageview.objects.count()) == (3, 0)
+
+    result = drain_once(redis_client, consumer="worker-a", block_ms=1)
+
+    assert (result.taken, result.written) == (3, 3)
+    assert queued(redis_client) == 0
+    assert redis_client.xpending(STREAM, GROUP)["pending"] == 0
+    assert sorted(Pageview.objects.filter(site=one).values_list("path", flat=True)) == ["/", "/pricing"]
+    assert Session.objects.get(site=one).pageviews == 2  # one visitor, one session across the batch
+    stats = site_stats(site=two, period="7d", now=timezone.now())
+    assert (stats.unique_visitors, stats.pageviews, stats.devices[0].key) == (1, 1, "mobile")
+    assert DailyRollup.objects.get(site=one).pageviews == 2
+
+
+def test_a_batch_taken_by_a_worker_that_died_is_written_once_by_another(client, redis_client, sites, monkeypatch):
+    for path in ["/a", "/b", "/c"]:
+        send(client, "one.example", path)
+    ingest_worker.take_batch(redis_client, consumer="worker-killed", size=10, block_ms=1)  # taken, never written
+    monkeypatch.setattr(ingest_worker, "CLAIM_IDLE_MS", 0)
+
+    result = drain_once(redis_client, consumer="worker-b", block_ms=1)
+
+    assert (result.taken, result.written) == (3, 3)
+    assert Pageview.objects.count() == 3
+    assert redis_client.xpending(STREAM, GROUP)["pending"] == 0
+
+
+def test_a_batch_written_but_not_acknowledged_is_not_written_twice(client, redis_client, sites, monkeypatch):
+    for path in ["/a", "/b"]:
+        send(client, "one.example", path)
+    entries = ingest_worker.take_batch(redis_client, consumer="worker-killed", size=10, block_ms=1)
+    ingest_worker.write_batch([ingest_worker.decode(fields[b"e"], event_id=i.decode()) for i, fields in entries])
+    monkeypatch.setattr(ingest_worker, "CLAIM_IDLE_MS", 0)
+
+    result = drain_once(redis_client, consumer="worker-b", block_ms=1)
+
+    assert (result.taken, result.written) == (2, 0)
+    assert Pageview.objects.count() == 2
+    assert DailyRollup.objects.get().pageviews == 2
+    assert queued(redis_client) == 0
+
+
+def test_a_failed_write_leaves_the_batch_queued_for_the_same_worker(client, redis_client, sites, monkeypatch):
+    send(client, "one.example", "/")
+    real_write = ingest_worker.write_batch
+
+    def database_down(queued_pageviews):
+        raise DatabaseError("connection refused")
+
+    monkeypatch.setattr(ingest_worker, "write_batch", database_down)
+    with pytest.raises(DatabaseError):
+        drain_once(redis_client, consumer="worker-a", block_ms=1)
+    monkeypatch.setattr(ingest_worker, "write_batch", real_write)
+
+    result = drain_once(redis_client, consumer="worker-a", block_ms=1)
+
+    assert (result.taken, result.written) == (1, 1)
+    assert Pageview.objects.count() == 1
+
+
+def test_queued_events_survive_a_redis_restart(client, queue, redis_client, sites):
+    for path in ["/a", "/b", "/c", "/d"]:
+        send(client, "one.example", path)
+
+    queue.restart()  # appendonly yes, as production must run it
+    queue_connection.forget()
+    client_after = queue_connection.client()
+    result = drain_once(client_after, consumer="worker-a", block_ms=1)
+
+    assert (result.taken, result.written) == (4, 4)
+    assert Pageview.objects.count() == 4
+
+
+def test_with_redis_down_events_are_written_directly_and_the_log_says_so_once(client, queue, sites, caplog):
+    queue.stop()
+    queue_connection.forget()
+
+    with caplog.at_level(logging.WARNING, logger="glimpse.ingest"):
+        statuses = {send(client, "one.example", f"/{number}").status_code for number in range(20)}
+
+    assert statuses == {202}
+    assert Pageview.objects.count() == 20
+    outage_lines = [record for record in caplog.records if record.name == "glimpse.ingest"]
+    assert len(outage_lines) == 1
+    assert "writing events straight to the database" in outage_lines[0].getMessage()
+    queue.start()
+
+
+def test_queued_pageviews_of_a_deleted_site_are_dropped_not_retried_forever(client, redis_client, sites):
+    send(client, "two.example", "/")
+    send(client, "one.example", "/")
+    sites[1].delete()
+
+    result = drain_once(redis_client, consumer="worker-a", block_ms=1)
+
+    assert (result.taken, result.written) == (2, 1)
+    assert queued(redis_client) == 0
+
+
+def test_the_queue_holds_no_ip_address_or_user_agent(client, redis_client, sites):
+    send(client, "one.example", "/", address="203.0.113.77")
+
+    (_, fields), *_ = redis_client.xrange(STREAM)
+    entry = fields[b"e"].decode()
+    assert "203.0.113.77" not in entry
+    assert "Firefox/128" not in entry and "Mozilla" not in entry
+    assert json.loads(entry)[0] == sites[0].pk
+
+
+def test_late_pageviews_in_a_batch_join_their_sessions(redis_client, sites):
+    """Three pageviews of one visitor arrive in the order 10:20, 10:00, 10:10: one session of three, 1,200 s."""
+    from analytics.event_queue import enqueue
+    from analytics.services import NewPageview
+
+    one = sites[0]
+    start = dt.datetime(2026, 3, 18, 10, 0, tzinfo=dt.UTC)
+    for minutes in (20, 0, 10):
+        enqueue(site_id=one.pk, pageview=NewPageview(start + dt.timedelta(minutes=minutes), 7, f"/{minutes}"))
+
+    drain_once(redis_client, consumer="worker-a", block_ms=1)
+
+    session = Session.objects.get()
+    assert (session.pageviews, session.duration, session.entry_path, session.exit_path) == (3, 1200, "/0", "/20")
+    assert DailyRollup.objects.get().bounces == 0
