@@ -9,7 +9,9 @@ from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.core.cache import caches
 from django.utils import timezone
+from django.utils.html import escape
 
 from sharing.models import ShareToken
 from sharing.tokens import token_digest
@@ -18,6 +20,14 @@ from tests.factories import ShareTokenFactory, SiteFactory
 CHANGELIST = "/admin/sharing/sharetoken/"
 ADD = "/admin/sharing/sharetoken/add/"
 TOKEN_PATTERN = re.compile(r"glimpse_[A-Za-z0-9_-]{43}")
+
+
+def everything_cached() -> list[str]:
+    """Every value in the cache, whichever backend runs the suite (in-process, or Redis in the service run)."""
+    backend = caches["default"]
+    if hasattr(backend, "keys"):
+        return [repr(backend.get(key)) for key in backend.keys("*")]
+    return [repr(value) for value in backend._cache.values()]
 
 
 def change_url(share_token: ShareToken) -> str:
@@ -113,11 +123,14 @@ def test_add_form_offers_own_sites_periods_in_canonical_order_and_site_timezone(
     assert "_addanother" not in body
 
 
-def test_created_token_is_shown_once_with_share_and_api_urls(owner_client, owner, owned_site, settings):
+def test_created_token_is_shown_once_with_share_api_and_iframe_urls(owner_client, owner, owned_site, settings):
     settings.GLIMPSE_BASE_URL = "https://stats.example.net"
 
-    response = owner_client.post(ADD, add_form(owned_site, allowed_periods=["30d", "7d"]))
+    posted = owner_client.post(ADD, add_form(owned_site, allowed_periods=["90d", "30d"]))
+    response = owner_client.get(posted["Location"])
 
+    assert posted.status_code == 302
+    assert TOKEN_PATTERN.search(posted["Location"]) is None
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     assert response["Referrer-Policy"] == "no-referrer"
@@ -126,29 +139,34 @@ def test_created_token_is_shown_once_with_share_and_api_urls(owner_client, owner
     assert len(raw_tokens) == 1
     raw_token = raw_tokens.pop()
     assert f'value="https://stats.example.net/share/{raw_token}/"' in body
-    assert f'value="https://stats.example.net/api/public/stats?token={raw_token}"' in body
-    assert body.count('data-copy="') == 3
+    assert f'value="https://stats.example.net/api/public/stats?token={raw_token}&amp;period=30d"' in body
+    iframe = f'<iframe src="https://stats.example.net/share/{raw_token}/?period=30d&embed=1" title="Website statistics"'
+    assert f'value="{escape(iframe)}' in body
+    assert body.count('data-copy="') == 4
     assert "only time it is shown" in body
 
     share_token = ShareToken.objects.get()
     assert share_token.digest == token_digest(raw_token)
-    assert share_token.allowed_periods == ["7d", "30d"]
+    assert share_token.allowed_periods == ["30d", "90d"]
     assert share_token.created_by == owner
     assert share_token.site == owned_site
 
 
 def test_raw_token_never_reaches_database_history_session_or_later_pages(owner_client, owned_site):
-    body = owner_client.post(ADD, add_form(owned_site)).content.decode()
-    raw_token = TOKEN_PATTERN.search(body).group()
+    issued_url = owner_client.post(ADD, add_form(owned_site))["Location"]
+    raw_token = TOKEN_PATTERN.search(owner_client.get(issued_url).content.decode()).group()
     share_token = ShareToken.objects.get()
 
+    reloaded = owner_client.get(issued_url).content.decode()
     later = owner_client.get(change_url(share_token)).content.decode()
     listing = owner_client.get(CHANGELIST).content.decode()
     history = owner_client.get(f"/admin/sharing/sharetoken/{share_token.pk}/history/").content.decode()
 
     secret_part = raw_token[len(share_token.display_prefix) :]
-    for page in [later, listing, history]:
+    for page in [reloaded, later, listing, history]:
         assert secret_part not in page
+    assert "shown once and cannot be shown again" in reloaded
+    assert not any(secret_part in value for value in everything_cached())
     assert f"{share_token.display_prefix}…" in later
     assert "cannot be shown again" in later
     stored = [str(value) for value in ShareToken.objects.values_list().get()]
