@@ -56,7 +56,8 @@ def setup_check_payload(activity: LiveActivity) -> dict:
 
 
 def setup_check(*, site: Site, now: dt.datetime) -> JsonResponse:
-    return JsonResponse(setup_check_payload(live_activity(site=site, now=now)), headers={"Cache-Control": "no-store"})
+    """Admin views already send `Cache-Control: no-store`: a poll always reaches the server."""
+    return JsonResponse(setup_check_payload(live_activity(site=site, now=now)))
 
 
 @dataclass(frozen=True)

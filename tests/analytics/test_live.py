@@ -75,7 +75,9 @@ def test_both_reads_search_the_site_timestamp_index_on_sqlite(busy_site):
         pytest.skip("SQLite's plan wording; PostgreSQL has its own test below")
     plans = live_plans(busy_site)
 
-    searches = [re.search(r"SEARCH analytics_pageview USING (COVERING )?INDEX pageview_site_timestamp", p) for p in plans]
+    searches = [
+        re.search(r"SEARCH analytics_pageview USING (COVERING )?INDEX pageview_site_timestamp", p) for p in plans
+    ]
     assert all(searches), plans
     assert not any("SCAN analytics_pageview" in plan for plan in plans)
 

@@ -5,11 +5,12 @@ import re
 import zoneinfo
 
 import pytest
+from bs4 import BeautifulSoup
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.sessions.models import Session
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.core.cache import caches
 from django.utils import timezone
 from django.utils.html import escape
 
@@ -339,3 +340,26 @@ def test_a_service_refusal_during_save_is_a_message_and_changes_nothing(owner_cl
     share_token.refresh_from_db()
     assert (share_token.allowed_periods, share_token.expires_at) == (["7d"], None)
     assert not LogEntry.objects.filter(action_flag=CHANGE).exists()
+
+
+def test_each_links_page_offers_an_iframe_snippet_on_its_default_period(owner_client, owned_site, settings):
+    settings.GLIMPSE_BASE_URL = "https://stats.example.net"
+    share_token = ShareTokenFactory(site=owned_site, allowed_periods=["90d", "365d"])
+
+    page = BeautifulSoup(owner_client.get(change_url(share_token)).content.decode(), "html.parser")
+
+    assert page.select_one("#glimpse-iframe").get_text() == (
+        f'<iframe src="https://stats.example.net/share/{share_token.display_prefix}…/?period=90d&embed=1" '
+        'title="Website statistics" width="100%" height="1400" style="border:0"></iframe>'
+    )
+    assert f"put your full link in place of {share_token.display_prefix}…" in page.get_text()
+
+
+def test_the_date_pickers_time_zone_note_names_the_zone_the_expiry_is_typed_in(owner_client, owned_site):
+    share_token = ShareTokenFactory(site=owned_site)
+
+    change_page = BeautifulSoup(owner_client.get(change_url(share_token)).content.decode(), "html.parser")
+    add_page = BeautifulSoup(owner_client.get(ADD).content.decode(), "html.parser")
+
+    assert change_page.select_one("#glimpse-form-zone").get_text() == '"Europe/Amsterdam"'
+    assert add_page.select_one("#glimpse-form-zone").get_text() == '"Europe/Amsterdam"'
