@@ -40,6 +40,14 @@ class SiteWithShareLinksAdmin(SiteAdmin):
         return super().get_queryset(request).annotate(active_share_link_count=active)
 
     # --- Pages -------------------------------------------------------------------------
+    def get_fieldsets(self, request: HttpRequest, obj: Site | None = None) -> list:
+        """On a site's page, what a new site needs first: its dashboard, the setup check and the snippet."""
+        if obj is None:
+            return super().get_fieldsets(request, obj)
+        first = ["dashboard", "setup_check", "install_snippet"]
+        rest = [name for name in self.get_fields(request, obj) if name not in first]
+        return [(None, {"fields": first}), ("Settings", {"fields": rest})]
+
     def get_urls(self) -> list[URLPattern]:
         wrap = self.admin_site.admin_view
         return [
