@@ -66,7 +66,7 @@ def plural(count: int, word: str) -> str:
 @admin.register(ShareToken)
 class ShareTokenAdmin(OwnerScopedAdmin):
     form = ShareTokenForm
-    list_display = ["name", "site", "status", "periods", "expires", "last_used", "uses", "created_on"]
+    list_display = ["name", "status", "periods", "expires_on", "last_used", "uses", "created_on"]
     list_display_links = ["name"]
     list_filter = [StatusFilter, ("site", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["site"]
@@ -215,23 +215,36 @@ class ShareTokenAdmin(OwnerScopedAdmin):
         return in_site_timezone(obj.site, lambda: super(ShareTokenAdmin, self).history_view(request, object_id))
 
     # --- List columns ----------------------------------------------------------------------
-    @admin.display(description="Label", ordering="label")
+    @admin.display(description="Label and site", ordering="label")
     def name(self, obj: ShareToken) -> SafeString:
+        """Three lines in one column, so that every column fits a 1280 px screen."""
         return format_html(
-            '{}<br><small class="quiet"><code>{}…</code></small>', obj.label or "(no label)", obj.display_prefix
+            '{}<br><small class="quiet"><code>{}…</code></small><br><small class="glimpse-link-site">{}</small>',
+            obj.label or "(no label)",
+            obj.display_prefix,
+            obj.site.domain,
         )
 
     @admin.display(description="Status")
     def status(self, obj: ShareToken) -> SafeString:
         return status_badge(obj, now=timezone.now())
 
-    @admin.display(description="Allowed periods")
+    @admin.display(description="Periods")
     def periods(self, obj: ShareToken) -> str:
         return periods_text(obj)
 
     @admin.display(description="Expires", ordering="expires_at")
     def expires(self, obj: ShareToken) -> str:
         return site_time(obj.expires_at, obj.site)
+
+    @admin.display(description="Expires", ordering="expires_at")
+    def expires_on(self, obj: ShareToken) -> SafeString | str:
+        """The date in the list, the exact moment on hover, as "Created" does."""
+        if obj.expires_at is None:
+            return "Never"
+        return format_html(
+            '<span title="{}">{}</span>', site_time(obj.expires_at, obj.site), site_date(obj.expires_at, obj.site)
+        )
 
     @admin.display(description="Last used", ordering="last_used_at")
     def last_used(self, obj: ShareToken) -> SafeString | str:

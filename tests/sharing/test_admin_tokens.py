@@ -56,7 +56,7 @@ def test_changelist_lists_own_tokens_newest_first_with_every_column(owner_client
     assert response.status_code == 200
     assert response["Content-Type"] == "text/html; charset=utf-8"
     body = response.content.decode()
-    for heading in ["Label", "Site", "Status", "Allowed periods", "Expires", "Last used", "Uses", "Created"]:
+    for heading in ["Label and site", "Status", "Periods", "Expires", "Last used", "Uses", "Created"]:
         assert f">{heading}<" in body
     assert body.index("Newer link") < body.index("Older link")
     assert f"{newer.display_prefix}…" in body
