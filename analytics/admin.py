@@ -1,5 +1,3 @@
-import zoneinfo
-
 from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
@@ -12,19 +10,30 @@ from analytics.domains import normalize_domain
 from analytics.hostnames import InvalidHostname, parse_allowed_hostnames
 from analytics.models import TIMEZONE_LOCKED, Site
 from analytics.snippets import install_snippet_html
+from analytics.timezones import site_timezone_names
 
-TIMEZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+TIMEZONE_CHOICES = [("", "Choose the site's time zone"), *((name, name) for name in site_timezone_names())]
 
 
 class SiteForm(forms.ModelForm):
+    # Required, with no server-side default: the add page preselects the owner's browser zone
+    # (static/glimpse/admin-site.js), and a silent UTC would shift every day of a site elsewhere.
     timezone = forms.ChoiceField(
-        choices=TIMEZONE_CHOICES, initial="UTC", help_text="The site's days, charts and share-link expiry follow it."
+        choices=TIMEZONE_CHOICES, help_text="The site's days, charts and share-link expiry follow it."
     )
 
     class Meta:
         model = Site
         fields = ["domain", "nickname", "timezone", "allowed_hostnames", "owner"]
         widgets = {"allowed_hostnames": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.instance.pk and "timezone" not in (kwargs.get("initial") or {}):
+            self.initial["timezone"] = ""
+        current = self.instance.timezone if self.instance.pk else None
+        if current and (current, current) not in TIMEZONE_CHOICES:
+            self.fields["timezone"].choices = [*TIMEZONE_CHOICES, (current, current)]
 
     def clean_domain(self) -> str:
         """Normalised before the uniqueness check, so `WWW.Example.com` collides with `example.com` politely."""

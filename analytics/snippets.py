@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.utils.html import escape, format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from analytics.models import Site
 
@@ -18,6 +18,19 @@ def install_snippet(site: Site) -> str:
     )
 
 
+LOCAL_TESTING = (
+    "Testing on localhost, 127.0.0.1 or a file? Add <code>data-allow-local</code> to the tag: without it the "
+    "script sends nothing from local pages, and says so in the browser console."
+)
+
+
 def install_snippet_html(site: Site) -> SafeString:
-    """The snippet shown as text in a read-only block that selects whole on click."""
-    return format_html('<pre style="user-select: all; white-space: pre-wrap">{}</pre>', install_snippet(site))
+    """The snippet shown as text in a read-only block that selects whole on click, with a Copy button
+    (static/glimpse/admin-site.js) and the one line a first local test needs."""
+    return format_html(
+        '<div class="glimpse-snippet"><pre id="glimpse-snippet" style="user-select: all; white-space: pre-wrap">{}'
+        '</pre><button type="button" class="button" data-copy-from="glimpse-snippet">Copy</button></div>'
+        '<div class="help glimpse-local-testing">{}</div>',
+        install_snippet(site),
+        mark_safe(LOCAL_TESTING),  # a constant of this module, markup included
+    )

@@ -216,6 +216,10 @@ WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
 # Without `collectstatic` (development, tests) files come from the finders; no need to warn.
 warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
 
+# --- Admin date format ------------------------------------------------------------
+# One format across the admin, as the share-link pages write times: `25 Mar 2026, 12:00 CET`.
+FORMAT_MODULE_PATH = ["config.formats"]
+
 # --- Security --------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

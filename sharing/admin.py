@@ -1,12 +1,12 @@
 """Share links in the Django admin: list, create (token shown once), change, revoke, rotate, extend.
 
 Every write goes through `sharing.services`, the same functions the commands use. The raw token
-exists only in the response that creates it: it is never put in a message, the session, the
-admin history or the database.
+is shown on one page only, reached by a redirect from the POST that made it, so a reload never
+makes a second link (`sharing.issued_handoff` explains how the token gets there); it is never
+put in a message, the session, the admin history or the database.
 """
 
 import datetime as dt
-from collections.abc import Callable
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -29,6 +29,8 @@ from analytics.models import Site
 from sharing import admin_sites  # noqa: F401 - registers the Site admin with its share-link columns
 from sharing.admin_display import (
     api_url,
+    iframe_snippet,
+    in_site_timezone,
     periods_text,
     share_page_url,
     site_date,
@@ -38,6 +40,7 @@ from sharing.admin_display import (
 )
 from sharing.admin_filters import StatusFilter
 from sharing.admin_forms import RotateForm, ShareTokenForm
+from sharing.issued_handoff import hand_off, take_hand_off
 from sharing.models import ShareToken
 from sharing.services import (
     NOT_ROTATABLE,
@@ -63,7 +66,7 @@ def plural(count: int, word: str) -> str:
 @admin.register(ShareToken)
 class ShareTokenAdmin(OwnerScopedAdmin):
     form = ShareTokenForm
-    list_display = ["name", "site", "status", "periods", "expires", "last_used", "uses", "created_on"]
+    list_display = ["name", "status", "periods", "expires_on", "last_used", "uses", "created_on"]
     list_display_links = ["name"]
     list_filter = [StatusFilter, ("site", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["site"]
@@ -135,9 +138,14 @@ class ShareTokenAdmin(OwnerScopedAdmin):
         return super().changelist_view(request, extra_context)
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
-        extra_context = {**(extra_context or {}), "show_save_and_add_another": False, "show_save_and_continue": False}
         site_id = self.get_changeform_initial_data(request).get("site")
         site = self.selectable_sites(request).filter(pk=site_id).first() if str(site_id or "").isdigit() else None
+        extra_context = {
+            **(extra_context or {}),
+            "show_save_and_add_another": False,
+            "show_save_and_continue": False,
+            "form_zone": site.timezone if site else "UTC",
+        }
         return in_site_timezone(site, lambda: super(ShareTokenAdmin, self).add_view(request, form_url, extra_context))
 
     def change_view(
@@ -150,6 +158,7 @@ class ShareTokenAdmin(OwnerScopedAdmin):
         extra_context = {
             **(extra_context or {}),
             "show_save_and_add_another": False,
+            "form_zone": obj.site.timezone,
             "lifecycle": {
                 "badge": status_badge(obj, now=now),
                 "sentence": status_sentence(obj, now=now),
@@ -157,6 +166,7 @@ class ShareTokenAdmin(OwnerScopedAdmin):
                 "can_revoke": can_change and obj.status(now) != "revoked",
                 "rotate_url": reverse("admin:sharing_sharetoken_rotate", args=[obj.pk]),
                 "revoke_url": reverse("admin:sharing_sharetoken_revoke", args=[obj.pk]),
+                "iframe": iframe_snippet(share_url=share_page_url(f"{obj.display_prefix}…"), share_token=obj),
             },
         }
         return in_site_timezone(
@@ -198,27 +208,43 @@ class ShareTokenAdmin(OwnerScopedAdmin):
         return form.describe_changes()
 
     def response_add(self, request: HttpRequest, obj: ShareToken, post_url_continue: str | None = None) -> HttpResponse:
-        """Show the new token right here, in the response to the POST: a redirect would have to carry it."""
-        return self.issued_response(request, obj.issued)
+        return self.issued_redirect(request, obj.issued)
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None) -> HttpResponse:
+        obj = self.get_object(request, unquote(object_id))
+        return in_site_timezone(obj.site, lambda: super(ShareTokenAdmin, self).history_view(request, object_id))
 
     # --- List columns ----------------------------------------------------------------------
-    @admin.display(description="Label", ordering="label")
+    @admin.display(description="Label and site", ordering="label")
     def name(self, obj: ShareToken) -> SafeString:
+        """Three lines in one column, so that every column fits a 1280 px screen."""
         return format_html(
-            '{}<br><small class="quiet"><code>{}…</code></small>', obj.label or "(no label)", obj.display_prefix
+            '{}<br><small class="quiet"><code>{}…</code></small><br><small class="glimpse-link-site">{}</small>',
+            obj.label or "(no label)",
+            obj.display_prefix,
+            obj.site.domain,
         )
 
     @admin.display(description="Status")
     def status(self, obj: ShareToken) -> SafeString:
         return status_badge(obj, now=timezone.now())
 
-    @admin.display(description="Allowed periods")
+    @admin.display(description="Periods")
     def periods(self, obj: ShareToken) -> str:
         return periods_text(obj)
 
     @admin.display(description="Expires", ordering="expires_at")
     def expires(self, obj: ShareToken) -> str:
         return site_time(obj.expires_at, obj.site)
+
+    @admin.display(description="Expires", ordering="expires_at")
+    def expires_on(self, obj: ShareToken) -> SafeString | str:
+        """The date in the list, the exact moment on hover, as "Created" does."""
+        if obj.expires_at is None:
+            return "Never"
+        return format_html(
+            '<span title="{}">{}</span>', site_time(obj.expires_at, obj.site), site_date(obj.expires_at, obj.site)
+        )
 
     @admin.display(description="Last used", ordering="last_used_at")
     def last_used(self, obj: ShareToken) -> SafeString | str:
@@ -294,7 +320,7 @@ class ShareTokenAdmin(OwnerScopedAdmin):
             message += f" {plural(never, 'link')} never expire{'s' if never == 1 else ''}, left as is."
         if skipped:
             message += f" Skipped {skipped} expired, revoked or replaced: those cannot be extended."
-        self.message_user(request, message)
+        self.message_user(request, message, messages.SUCCESS if extended else messages.WARNING)
 
     # --- Revoke and rotate pages ---------------------------------------------------------------
     def get_urls(self) -> list[URLPattern]:
@@ -302,6 +328,7 @@ class ShareTokenAdmin(OwnerScopedAdmin):
         return [
             path("<path:object_id>/revoke/", wrap(self.revoke_view), name="sharing_sharetoken_revoke"),
             path("<path:object_id>/rotate/", wrap(self.rotate_view), name="sharing_sharetoken_rotate"),
+            path("<path:object_id>/issued/<str:handoff>/", wrap(self.issued_view), name="sharing_sharetoken_issued"),
             *super().get_urls(),
         ]
 
@@ -350,29 +377,55 @@ class ShareTokenAdmin(OwnerScopedAdmin):
             self.log_addition(
                 request, issued.share_token, f"Created by rotating {describe(share_token)}, with the same settings."
             )
-            return self.issued_response(request, issued, replaced=share_token, replaced_until=until)
+            return self.issued_redirect(request, issued, replaced=share_token, replaced_until=until)
         return TemplateResponse(
             request,
             "admin/sharing/sharetoken/rotate_form.html",
             {**self.page_context(request, "Rotate share link", share_token), "form": form},
         )
 
-    def issued_response(
+    def issued_redirect(
         self, request: HttpRequest, issued: IssuedToken, *, replaced: ShareToken | None = None, replaced_until: str = ""
-    ) -> HttpResponse:
-        """The one page that ever shows a raw token. Admin views already send `Cache-Control: no-store`."""
-        share_token = issued.share_token
+    ) -> HttpResponseRedirect:
+        """Post/redirect/get: the POST that issued the token answers with a redirect to the page showing it."""
+        handoff = hand_off(
+            issued, user=request.user, replaced_id=replaced.pk if replaced else None, until=replaced_until
+        )
+        return HttpResponseRedirect(reverse("admin:sharing_sharetoken_issued", args=[issued.share_token.pk, handoff]))
+
+    def issued_view(self, request: HttpRequest, object_id: str, handoff: str) -> HttpResponse:
+        """The one page that ever shows a raw token, once: a reload finds the hand-off gone and says so."""
+        share_token = self.get_object(request, unquote(object_id))
+        taken = take_hand_off(handoff, user=request.user, share_token_id=share_token.pk)
+        if taken is None:
+            return self.already_shown_response(request, share_token)
+        replaced = ShareToken.objects.filter(pk=taken.replaced_id).first() if taken.replaced_id else None
+        share_url = share_page_url(taken.raw_token)
         context = {
             **self.page_context(request, "Copy your new share link", share_token),
-            "raw_token": issued.raw_token,
-            "share_url": share_page_url(issued.raw_token),
-            "api_url": api_url(issued.raw_token),
+            "raw_token": taken.raw_token,
+            "share_url": share_url,
+            "api_url": api_url(taken.raw_token, period=share_token.default_period),
+            "iframe": iframe_snippet(share_url=share_url, share_token=share_token),
             "periods": periods_text(share_token),
+            "default_period": share_token.default_period,
             "expires": site_time(share_token.expires_at, share_token.site),
             "replaced": replaced,
-            "replaced_until": replaced_until,
+            "replaced_until": taken.replaced_until,
         }
         response = TemplateResponse(request, "admin/sharing/sharetoken/issued.html", context)
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+
+    def already_shown_response(self, request: HttpRequest, share_token: ShareToken) -> HttpResponse:
+        context = {
+            **self.page_context(request, "This link was already shown", share_token),
+            "can_rotate": self.has_change_permission(request, share_token)
+            and self.has_add_permission(request)
+            and is_changeable(share_token, now=timezone.now()),
+            "rotate_url": reverse("admin:sharing_sharetoken_rotate", args=[share_token.pk]),
+        }
+        response = TemplateResponse(request, "admin/sharing/sharetoken/already_shown.html", context)
         response["Referrer-Policy"] = "no-referrer"
         return response
 
@@ -393,18 +446,6 @@ class ShareTokenAdmin(OwnerScopedAdmin):
 
 def is_changeable(share_token: ShareToken, *, now: dt.datetime) -> bool:
     return ShareToken.objects.changeable(now).filter(pk=share_token.pk).exists()
-
-
-def in_site_timezone(site: Site | None, view: Callable[[], HttpResponse]) -> HttpResponse:
-    """Render a form page in the site's time zone, so the admin's date picker ("Now", its offset note)
-    agrees with how the expiry is read. Template responses render lazily, hence the explicit render."""
-    if site is None:
-        return view()
-    with timezone.override(site.tzinfo):
-        response = view()
-        if isinstance(response, TemplateResponse):
-            response.render()
-    return response
 
 
 def describe(share_token: ShareToken) -> str:

@@ -1,14 +1,19 @@
 """How share links look in the admin: times in the site's time zone, status badges, the URLs to hand out."""
 
 import datetime as dt
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from analytics.models import Site
+from analytics.periods import Period
 from sharing.models import ShareToken
 
 STATUS_LABELS = {"active": "Active", "expired": "Expired", "revoked": "Revoked"}
@@ -50,14 +55,23 @@ def status_badge(share_token: ShareToken, *, now: dt.datetime) -> SafeString:
     )
     if share_token.is_being_replaced(now):
         return format_html(
-            '{}<br><small class="glimpse-status-note">replaced, works until<br>{}</small>',
+            '{}<br><small class="glimpse-status-note">{}, works until<br>{}</small>',
             badge,
+            replacement_link(share_token, text="replaced"),
             site_time(share_token.revoked_at, share_token.site),
         )
     return badge
 
 
-def status_sentence(share_token: ShareToken, *, now: dt.datetime) -> str:
+def replacement_link(share_token: ShareToken, *, text: str) -> SafeString:
+    """`text`, linked to the link that replaced `share_token` when a rotation recorded one."""
+    if share_token.replaced_by_id is None:
+        return format_html("{}", text)
+    url = reverse("admin:sharing_sharetoken_change", args=[share_token.replaced_by_id])
+    return format_html('<a href="{}" class="glimpse-replacement">{}</a>', url, text)
+
+
+def status_sentence(share_token: ShareToken, *, now: dt.datetime) -> str | SafeString:
     site = share_token.site
     status = share_token.status(now)
     if status == "revoked":
@@ -68,15 +82,41 @@ def status_sentence(share_token: ShareToken, *, now: dt.datetime) -> str:
             "An expired link cannot be renewed; create a new one instead."
         )
     if share_token.is_being_replaced(now):
-        return f"Replaced by rotation. This link keeps working until {site_time(share_token.revoked_at, site)}."
+        return format_html(
+            "{}. This link keeps working until {}.",
+            replacement_link(share_token, text="Replaced by rotation: see the new link"),
+            site_time(share_token.revoked_at, site),
+        )
     if share_token.expires_at is None:
         return "Works now and never expires."
     return f"Works now, until {site_time(share_token.expires_at, site)}."
 
 
 def share_page_url(raw_token: str) -> str:
+    """Without a period: the page opens on the link's own default (`ShareToken.default_period`)."""
     return f"{settings.GLIMPSE_BASE_URL}/share/{raw_token}/"
 
 
-def api_url(raw_token: str) -> str:
-    return f"{settings.GLIMPSE_BASE_URL}/api/public/stats?{urlencode({'token': raw_token})}"
+def api_url(raw_token: str, *, period: Period) -> str:
+    """With an explicit period, so the copied URL works as copied: the API's own default, 7 days, may not be allowed."""
+    return f"{settings.GLIMPSE_BASE_URL}/api/public/stats?{urlencode({'token': raw_token, 'period': period.value})}"
+
+
+def iframe_snippet(*, share_url: str, share_token: ShareToken) -> str:
+    """A ready `<iframe>` of the share page in embed mode, on the link's default period."""
+    return (
+        f'<iframe src="{share_url}?period={share_token.default_period.value}&embed=1" '
+        'title="Website statistics" width="100%" height="1400" style="border:0"></iframe>'
+    )
+
+
+def in_site_timezone(site: Site | None, view: Callable[[], HttpResponse]) -> HttpResponse:
+    """Render a form page in the site's time zone, so the admin's date picker ("Now", its offset note)
+    agrees with how the expiry is read. Template responses render lazily, hence the explicit render."""
+    if site is None:
+        return view()
+    with timezone.override(site.tzinfo):
+        response = view()
+        if isinstance(response, TemplateResponse):
+            response.render()
+    return response

@@ -1,32 +1,119 @@
-"""The Site admin, extended with share-link columns: analytics knows nothing of share links, so sharing adds them."""
+"""The Site admin, extended by sharing: share-link columns, the owner's dashboard, the setup check, deletion.
 
-from django.contrib import admin
+Analytics knows nothing of share links, so sharing adds them, and the dashboard with them: it is
+the share page's dashboard, with a button that turns the period being viewed into a share link.
+"""
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from analytics.admin import SiteAdmin
-from analytics.models import Site
+from analytics.live import live_activity
+from analytics.models import Pageview, Session, Site
+from sharing.admin_display import in_site_timezone, site_time
 from sharing.models import ShareToken
+from sharing.owner_dashboard import POLL_SECONDS, dashboard_page, setup_check, setup_check_payload
+
+
+def plural(count: int, word: str, words: str = "") -> str:
+    return f"{count:,} {word if count == 1 else words or word + 's'}"
 
 
 class SiteWithShareLinksAdmin(SiteAdmin):
-    list_display = [*SiteAdmin.list_display, "active_share_links", "share_links"]
-    detail_fields = ["share_links", *SiteAdmin.detail_fields]
-    readonly_fields = [*SiteAdmin.readonly_fields, "share_links"]
+    list_display = [*SiteAdmin.list_display, "dashboard", "active_share_links", "share_links"]
+    detail_fields = ["dashboard", "setup_check", "install_snippet", "share_links", "created"]
+    readonly_fields = [*SiteAdmin.readonly_fields, "dashboard", "setup_check", "share_links", "created"]
+
+    class Media:
+        css = {"all": ["glimpse/admin-site.css"]}
+        js = ["glimpse/admin-site.js", "glimpse/live.js"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         active = ShareToken.objects.active(timezone.now()).count_per_site()
         return super().get_queryset(request).annotate(active_share_link_count=active)
 
-    def get_deleted_objects(self, objs: QuerySet, request: HttpRequest) -> tuple:
-        """Share links cannot be deleted one by one (they are revoked), but they do go with their site."""
-        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
-        perms_needed.discard(ShareToken._meta.verbose_name)
-        return deleted, model_count, perms_needed, protected
+    # --- Pages -------------------------------------------------------------------------
+    def get_fieldsets(self, request: HttpRequest, obj: Site | None = None) -> list:
+        """On a site's page, what a new site needs first: its dashboard, the setup check and the snippet."""
+        if obj is None:
+            return super().get_fieldsets(request, obj)
+        first = ["dashboard", "setup_check", "install_snippet"]
+        rest = [name for name in self.get_fields(request, obj) if name not in first]
+        return [(None, {"fields": first}), ("Settings", {"fields": rest})]
+
+    def get_urls(self) -> list[URLPattern]:
+        wrap = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/dashboard/", wrap(self.dashboard_view), name="analytics_site_dashboard"),
+            path("<path:object_id>/setup-check/", wrap(self.setup_check_view), name="analytics_site_setup_check"),
+            *super().get_urls(),
+        ]
+
+    def viewable_site(self, request: HttpRequest, object_id: str) -> Site:
+        """Another owner's site is a 404, exactly like a missing one (`OwnerScopedAdmin.get_object`)."""
+        site = self.get_object(request, unquote(object_id))
+        if not self.has_view_permission(request, site):
+            raise PermissionDenied
+        return site
+
+    def dashboard_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        site = self.viewable_site(request, object_id)
+        context = {**self.admin_site.each_context(request), "opts": self.opts}
+        return dashboard_page(request, site=site, context=context, now=timezone.now())
+
+    def setup_check_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return setup_check(site=self.viewable_site(request, object_id), now=timezone.now())
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None) -> HttpResponse:
+        site = self.viewable_site(request, object_id)
+        return in_site_timezone(site, lambda: super(SiteWithShareLinksAdmin, self).history_view(request, object_id))
+
+    def response_add(self, request: HttpRequest, obj: Site, post_url_continue: str | None = None) -> HttpResponse:
+        """A new site's next step is its snippet and setup check, on its own page, not the list."""
+        if "_addanother" in request.POST or "_popup" in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(
+            request,
+            f"Added {obj.domain}. Paste the snippet below into your pages; the setup check turns green "
+            "with the first pageview.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:analytics_site_change", args=[obj.pk]))
+
+    # --- Deleting ------------------------------------------------------------------------
+    def get_deleted_objects(self, objs: QuerySet | list, request: HttpRequest) -> tuple:
+        """Counts instead of Django's list of every related row, which for a busy site would be millions.
+
+        Share links cannot be deleted one by one (they are revoked), but they do go with their site.
+        """
+        ids = [site.pk for site in objs]
+        now = timezone.now()
+        tokens = ShareToken.objects.filter(site__in=ids)
+        pageviews = Pageview.objects.filter(site__in=ids).count()
+        sessions = Session.objects.filter(site__in=ids).count()
+        links, working = tokens.count(), tokens.active(now).count()
+        goes_with = [
+            f"All its collected data: {plural(pageviews, 'pageview')} in {plural(sessions, 'visit')}, "
+            "and the daily totals built from them",
+            f"{plural(links, 'share link')} ({working:,} working now): every one stops working at once",
+        ]
+        named = f"Site: {objs[0].domain}" if len(ids) == 1 else f"Sites: {', '.join(site.domain for site in objs)}"
+        deleted = [named, goes_with]
+        model_count = {"sites": len(ids), "pageviews": pageviews, "visits": sessions, "share links": links}
+        perms_needed = set() if all(self.has_delete_permission(request, site) for site in objs) else {"site"}
+        return deleted, model_count, perms_needed, []
+
+    # --- Columns and fields ----------------------------------------------------------------
+    @admin.display(description="Dashboard")
+    def dashboard(self, obj: Site) -> SafeString:
+        return format_html('<a href="{}">Dashboard</a>', reverse("admin:analytics_site_dashboard", args=[obj.pk]))
 
     @admin.display(description="Active share links", ordering="active_share_link_count")
     def active_share_links(self, obj: Site) -> int:
@@ -43,6 +130,26 @@ class SiteWithShareLinksAdmin(SiteAdmin):
             add,
             obj.pk,
         )
+
+    @admin.display(description="Setup check")
+    def setup_check(self, obj: Site) -> SafeString:
+        """Filled in and kept current by static/glimpse/live.js, which polls the setup-check endpoint."""
+        check = setup_check_payload(live_activity(site=obj, now=timezone.now()))
+        return format_html(
+            '<div class="glimpse-setup" data-live-url="{}" data-live-every="{}" data-status="{}">'
+            '<strong data-live="message" id="glimpse-setup-message">{}</strong>'
+            '<div class="help">Checked every {} seconds: open a page that carries the snippet and this turns '
+            "green by itself, no reload needed.</div></div>",
+            reverse("admin:analytics_site_setup_check", args=[obj.pk]),
+            POLL_SECONDS,
+            check["status"],
+            check["message"],
+            POLL_SECONDS,
+        )
+
+    @admin.display(description="Created")
+    def created(self, obj: Site) -> str:
+        return site_time(obj.created_at, obj)
 
 
 admin.site.unregister(Site)

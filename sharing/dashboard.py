@@ -1,7 +1,9 @@
-"""What the share page shows, built from the same cached statistics the public API serializes.
+"""The dashboard a share page and an owner's dashboard both show, built from computed `SiteStats`.
 
-The page reads the very `SiteStats` of the API's cache entry rather than recomputing
+The share page reads the very `SiteStats` of the API's cache entry rather than recomputing
 anything, so a reader of the page and a client of the API always see the same numbers.
+Nothing here knows about tokens: a page passes its site, the periods it offers and how a
+period's URL looks on that page.
 """
 
 import datetime as dt
@@ -11,6 +13,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from analytics.models import Site
 from analytics.periods import Period
 from analytics.stats import SiteStats
 from sharing.charts import DailyChart, daily_chart, pct
@@ -21,11 +24,11 @@ from sharing.formatting import (
     format_percent,
     format_share,
 )
-from sharing.models import ShareToken
 
 SOURCE_LABELS = {"direct": "Direct / none"}
 
 RowText = Callable[[Any], str]
+PeriodUrl = Callable[[Period], str]
 
 
 @dataclass(frozen=True)
@@ -84,14 +87,11 @@ class Dashboard:
     period_links: list[PeriodLink]
 
 
-def period_links(*, share_token: ShareToken, current: Period | None, embed: bool) -> list[PeriodLink]:
-    """Plain relative links (`?period=30d`), so switching works without JavaScript and keeps embed mode."""
-    suffix = "&embed=1" if embed else ""
+def period_links(*, periods: list[Period], current: Period | None, period_url: PeriodUrl) -> list[PeriodLink]:
+    """Plain links, so switching works without JavaScript."""
     return [
-        PeriodLink(
-            period=period.value, label=period.label, url=f"?period={period.value}{suffix}", current=period == current
-        )
-        for period in share_token.periods
+        PeriodLink(period=period.value, label=period.label, url=period_url(period), current=period == current)
+        for period in periods
     ]
 
 
@@ -198,9 +198,14 @@ def breakdowns(stats: SiteStats) -> list[Breakdown]:
 
 
 def build_dashboard(
-    *, share_token: ShareToken, period: Period, stats: SiteStats, computed_at: dt.datetime, embed: bool
+    *,
+    site: Site,
+    periods: list[Period],
+    period: Period,
+    stats: SiteStats,
+    computed_at: dt.datetime,
+    period_url: PeriodUrl,
 ) -> Dashboard:
-    site = share_token.site
     computed_local = timezone.localtime(computed_at, site.tzinfo)
     return Dashboard(
         site_name=site.display_name,
@@ -212,5 +217,5 @@ def build_dashboard(
         headlines=headlines(stats),
         chart=daily_chart(stats.daily),
         breakdowns=breakdowns(stats),
-        period_links=period_links(share_token=share_token, current=period, embed=embed),
+        period_links=period_links(periods=periods, current=period, period_url=period_url),
     )

@@ -9,7 +9,7 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from analytics.models import Site
-from analytics.periods import Period
+from analytics.periods import DEFAULT_PERIOD, Period
 
 
 class ShareTokenQuerySet(models.QuerySet):
@@ -63,6 +63,15 @@ class ShareToken(models.Model):
     allowed_periods = models.JSONField(default=list, blank=True, help_text="Empty means every period.")
     last_used_at = models.DateTimeField("last used", null=True, blank=True, editable=False)
     use_count = models.PositiveBigIntegerField("uses", default=0, editable=False)
+    replaced_by = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The link that a rotation made to replace this one.",
+    )
 
     objects = ShareTokenQuerySet.as_manager()
 
@@ -77,6 +86,11 @@ class ShareToken(models.Model):
     def periods(self) -> list[Period]:
         """The periods this token may query, in canonical order; no restriction means all of them."""
         return Period.in_order(self.allowed_periods) if self.allowed_periods else list(Period)
+
+    @property
+    def default_period(self) -> Period:
+        """What the link shows when no period is asked for: the first it allows, or 7 days when it allows all."""
+        return Period.in_order(self.allowed_periods)[0] if self.allowed_periods else DEFAULT_PERIOD
 
     def allows(self, period: str) -> bool:
         return period in self.periods

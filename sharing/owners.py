@@ -7,10 +7,11 @@ from django.db import transaction
 from django.db.models import Q
 
 SITE_OWNERS_GROUP = "Site owners"
-# The same list as migration sharing.0003, which creates the group.
+# The same list as migrations sharing.0003, which creates the group, and sharing.0005.
 SITE_OWNER_PERMISSIONS = (
     ("analytics", "add_site"),
     ("analytics", "change_site"),
+    ("analytics", "delete_site"),
     ("analytics", "view_site"),
     ("sharing", "add_sharetoken"),
     ("sharing", "change_sharetoken"),

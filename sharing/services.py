@@ -74,15 +74,15 @@ def rotate_share_token(
     """Replace a changeable token by a new one with the same site, label, periods and expiry.
 
     The old token stays valid for `grace` (so embedded dashboards can be updated),
-    then counts as revoked. An expired, revoked or already replaced token cannot be
-    rotated: that would hand out a working link where none works any more.
+    then counts as revoked; it records its replacement, so the admin can link one to the
+    other. An expired, revoked or already replaced token cannot be rotated: that would
+    hand out a working link where none works any more.
     """
     revoke_at = now + grace
     replaced = ShareToken.objects.changeable(now).filter(pk=share_token.pk).update(revoked_at=revoke_at)
     if not replaced:
         raise ValidationError(NOT_ROTATABLE)
-    share_token.refresh_from_db(fields=["revoked_at"])
-    return create_share_token(
+    issued = create_share_token(
         site=share_token.site,
         now=now,
         label=share_token.label,
@@ -90,6 +90,9 @@ def rotate_share_token(
         expires_at=share_token.expires_at,
         created_by=created_by,
     )
+    ShareToken.objects.filter(pk=share_token.pk).update(replaced_by=issued.share_token)
+    share_token.refresh_from_db(fields=["revoked_at", "replaced_by"])
+    return issued
 
 
 def update_share_token(

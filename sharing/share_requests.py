@@ -51,18 +51,20 @@ class ResolvedShare:
 
 
 def resolve_share_request(
-    *, raw_token: str, period: str | None, now: dt.datetime, default_period: Period = DEFAULT_PERIOD
+    *, raw_token: str, period: str | None, now: dt.datetime, default_period: Period | None = DEFAULT_PERIOD
 ) -> ResolvedShare:
     """The statistics a share request is answered with, or the `ShareRequestError` it fails with.
 
-    An absent or empty `period` means `default_period`; any other unknown text is not allowed.
+    An absent or empty `period` means `default_period`, or with None the link's own default
+    (`ShareToken.default_period`, what the share page uses: a link opens as copied even when it
+    does not allow 7 days). Any other unknown text is not allowed.
     """
     if not raw_token:
         raise TokenRequired(TokenRequired.message)
     share_token = find_active_token(raw_token, now=now)
     if share_token is None:
         raise LinkNotFound(LinkNotFound.message)
-    chosen = Period.parse(period) if period else default_period
+    chosen = Period.parse(period) if period else (default_period or share_token.default_period)
     if chosen is None or not share_token.allows(chosen):
         raise PeriodNotAllowed(share_token=share_token, requested=period or "")
     stats = cached_stats(site=share_token.site, period=chosen, now=now)

@@ -7,6 +7,9 @@ request before this cache is read, which is what makes revocation instant
 Each process also keeps its own copy of the entries it reads, until the moment the
 shared entry itself expires, so a hit costs no cache round trip. Entries are never
 deleted or replaced early, so a copy is never staler than the shared entry would be.
+
+A site's owner reads live numbers (`owner_stats`): at most `OWNER_STATS_SECONDS` old, under
+keys of their own, so the public entries, their lifetime and their copies stay exactly as they are.
 """
 
 import datetime as dt
@@ -24,6 +27,7 @@ from sharing.payloads import render_json, stats_fields
 
 CACHE_VERSION = 2
 LOCAL_COPIES_LIMIT = 256  # entries of ~20 kB; the copies start afresh when full
+OWNER_STATS_SECONDS = 60
 
 _local_copies: dict[str, "CachedStats"] = {}
 
@@ -53,14 +57,32 @@ def cached_stats(*, site: Site, period: Period, now: dt.datetime) -> CachedStats
         return entry
     entry = cache.get(key)
     if entry is None:
-        stats = site_stats(site=site, period=period, now=now)
-        entry = CachedStats(stats=stats, body=render_json(stats_fields(stats)), computed_at=now)
+        entry = compute_stats(site=site, period=period, now=now)
         cache.set(key, entry, timeout=settings.STATS_CACHE_SECONDS)
     if local_copies:
         if len(_local_copies) >= LOCAL_COPIES_LIMIT:
             _local_copies.clear()
         _local_copies[key] = entry
     return entry
+
+
+def owner_stats(*, site: Site, period: Period, now: dt.datetime) -> CachedStats:
+    """The owner's dashboard: computed at most `OWNER_STATS_SECONDS` before `now`.
+
+    Owners are few, so there are no per-process copies here, and the entry lives under its own key:
+    a share link's readers keep the public entry and its lifetime whatever an owner looks at.
+    """
+    key = f"{stats_cache_key(site=site, period=period, now=now)}:owner"
+    entry = cache.get(key)
+    if entry is None or now >= entry.computed_at + dt.timedelta(seconds=OWNER_STATS_SECONDS):
+        entry = compute_stats(site=site, period=period, now=now)
+        cache.set(key, entry, timeout=OWNER_STATS_SECONDS)
+    return entry
+
+
+def compute_stats(*, site: Site, period: Period, now: dt.datetime) -> CachedStats:
+    stats = site_stats(site=site, period=period, now=now)
+    return CachedStats(stats=stats, body=render_json(stats_fields(stats)), computed_at=now)
 
 
 def forget_local_copies() -> None:

@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from analytics.periods import Period
-from sharing.dashboard import build_dashboard, period_links
+from sharing.dashboard import PeriodUrl, build_dashboard, period_links
 from sharing.share_requests import PeriodNotAllowed, ShareRequestError, resolve_share_request
 from sharing.throttling import PublicStatsThrottle
 
@@ -46,6 +46,12 @@ def share_page_headers(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
     return wrapped
 
 
+def share_period_url(*, embed: bool) -> PeriodUrl:
+    """Plain relative links (`?period=30d`) that keep embed mode."""
+    suffix = "&embed=1" if embed else ""
+    return lambda period: f"?period={period.value}{suffix}"
+
+
 @share_page_headers
 @require_safe
 def share_page(request: HttpRequest, token: str) -> HttpResponse:
@@ -60,22 +66,27 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
         response["Retry-After"] = str(retry_after)
         return response
     try:
-        resolved = resolve_share_request(raw_token=token, period=request.GET.get("period"), now=timezone.now())
+        resolved = resolve_share_request(
+            raw_token=token, period=request.GET.get("period"), now=timezone.now(), default_period=None
+        )
     except PeriodNotAllowed as refused:
         context = {
             "embed": embed,
             "site_name": refused.share_token.site.display_name,
             "requested_label": period.label if (period := Period.parse(refused.requested)) else None,
-            "period_links": period_links(share_token=refused.share_token, current=None, embed=embed),
+            "period_links": period_links(
+                periods=refused.share_token.periods, current=None, period_url=share_period_url(embed=embed)
+            ),
         }
         return render(request, "sharing/period_not_allowed.html", context, status=refused.status)
     except ShareRequestError as refused:
         return render(request, "sharing/link_not_found.html", {"embed": embed}, status=refused.status)
     dashboard = build_dashboard(
-        share_token=resolved.share_token,
+        site=resolved.share_token.site,
+        periods=resolved.share_token.periods,
         period=resolved.period,
         stats=resolved.stats.stats,
         computed_at=resolved.stats.computed_at,
-        embed=embed,
+        period_url=share_period_url(embed=embed),
     )
     return render(request, "sharing/share_page.html", {"dashboard": dashboard, "embed": embed})

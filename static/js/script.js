@@ -5,10 +5,19 @@
     h = w.history,
     push = h.pushState,
     last;
+  // Why nothing is sent, for the developer looking at the console.
+  function skip(why) {
+    w.console && console.info("Glimpse: not sent: " + why);
+  }
   function send() {
-    if (w.glimpseIgnore || last == l.pathname) return;
-    if (!s.hasAttribute("data-allow-local") && (/^(localhost|127\.|\[::1\]$)/.test(l.hostname) || l.protocol == "file:")) return;
+    if (last == l.pathname) return;
     last = l.pathname;
+    if (w.glimpseIgnore) return skip("window.glimpseIgnore is set");
+    if (!s.hasAttribute("data-allow-local") && (/^(localhost|127\.|\[::1\]$)/.test(l.hostname) || l.protocol == "file:"))
+      return skip("local page; add data-allow-local to the tag to test locally");
+    // As the server's HEADLESS (analytics/user_agents.py).
+    if (/headless|phantomjs|slimerjs|puppeteer|playwright|selenium|webdriver/i.test(n.userAgent))
+      return skip("headless browsers count as bots");
     var body = JSON.stringify({
       domain: s.getAttribute("data-domain") || l.hostname,
       url: l.href,

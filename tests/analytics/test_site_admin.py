@@ -1,5 +1,6 @@
 """The site admin: own sites only, owner set automatically, a time zone that cannot move once data exists."""
 
+from bs4 import BeautifulSoup
 from django.utils import timezone
 
 from analytics.models import Site
@@ -37,10 +38,28 @@ def test_unknown_timezone_is_refused(owner_client):
     assert not Site.objects.exists()
 
 
-def test_site_owners_cannot_delete_sites(owner_client, owner):
-    site = SiteFactory(owner=owner)
+def test_the_time_zone_list_holds_real_places_only_and_must_be_chosen(owner_client):
+    page = BeautifulSoup(owner_client.get("/admin/analytics/site/add/").content.decode(), "html.parser")
+    options = [option["value"] for option in page.select("select[name=timezone] option")]
+    missing = owner_client.post("/admin/analytics/site/add/", {"domain": "x.example", "timezone": ""})
 
-    assert owner_client.get(f"/admin/analytics/site/{site.pk}/delete/").status_code == 403
+    assert options[:3] == ["", "UTC", "Africa/Abidjan"]
+    assert {"Europe/Amsterdam", "America/Argentina/Buenos_Aires", "Asia/Kolkata", "Pacific/Auckland"} <= set(options)
+    for oddity in ["Factory", "localtime", "posixrules", "US/Eastern", "Etc/GMT+5", "EST5EDT", "Cuba"]:
+        assert oddity not in options
+    assert page.select("select[name=timezone] option[selected]") == [page.select_one("option[value='']")]
+    assert missing.status_code == 200
+    assert "This field is required." in missing.content.decode()
+    assert not Site.objects.exists()
+
+
+def test_a_site_on_a_legacy_zone_name_keeps_it_in_its_form(owner_client, owner):
+    site = SiteFactory(owner=owner, timezone="US/Eastern")
+
+    page = BeautifulSoup(owner_client.get(f"/admin/analytics/site/{site.pk}/change/").content.decode(), "html.parser")
+
+    assert page.select_one("select[name=timezone] option[selected]")["value"] == "US/Eastern"
+    assert change_site(owner_client, site, nickname="Kept").status_code == 302
 
 
 def test_superuser_picks_any_owner_and_can_delete_a_site_with_its_share_links(admin_client, owner):

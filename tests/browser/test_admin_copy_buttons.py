@@ -33,7 +33,7 @@ def test_copy_buttons_put_the_urls_on_the_clipboard_without_a_reload(clipboard_p
     page.evaluate("window.stillTheSamePage = true")
 
     copied = {}
-    for field in ["glimpse-share-url", "glimpse-api-url", "glimpse-token"]:
+    for field in ["glimpse-share-url", "glimpse-api-url", "glimpse-iframe", "glimpse-token"]:
         button = page.locator(f"button[data-copy='{field}']")
         button.click()
         page.wait_for_function("button => button.textContent === 'Copied!'", arg=button.element_handle())
@@ -45,8 +45,10 @@ def test_copy_buttons_put_the_urls_on_the_clipboard_without_a_reload(clipboard_p
     assert copied == {
         "glimpse-share-url": page.input_value("#glimpse-share-url"),
         "glimpse-api-url": page.input_value("#glimpse-api-url"),
+        "glimpse-iframe": page.input_value("#glimpse-iframe"),
         "glimpse-token": token,
     }
     assert copied["glimpse-share-url"].endswith(f"/share/{token}/")
-    assert copied["glimpse-api-url"].endswith(f"/api/public/stats?token={token}")
+    assert copied["glimpse-api-url"].endswith(f"/api/public/stats?token={token}&period=7d")
+    assert f'/share/{token}/?period=7d&embed=1" title="Website statistics"' in copied["glimpse-iframe"]
     assert all(url.startswith(live_server.url) for url in requested)

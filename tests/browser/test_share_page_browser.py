@@ -98,8 +98,8 @@ def test_share_page_matches_the_api_switches_period_and_stays_on_its_own_origin(
     assert response.status == 200
     assert response.headers["referrer-policy"] == "no-referrer"
     assert page.locator("h1").inner_text() == "Example Blog"
-    assert page.locator(".period-label").inner_text() == "Last 7 days"
-    assert_page_matches_api(page, api_stats(live_server.url, shared_demo.raw_token, "7d"))
+    assert page.locator(".period-label").inner_text() == "Last 24 hours"
+    assert_page_matches_api(page, api_stats(live_server.url, shared_demo.raw_token, "24h"))
 
     page.get_by_role("link", name="30 days").click()
     page.wait_for_url("**/?period=30d")

@@ -67,10 +67,12 @@ def test_rotate_without_grace_shows_new_token_once_and_stops_the_old_one(owner_c
     url = f"/admin/sharing/sharetoken/{old.pk}/rotate/"
 
     form = owner_client.get(url)
-    response = owner_client.post(url, {"grace": "0"})
+    posted = owner_client.post(url, {"grace": "0"})
+    response = owner_client.get(posted["Location"])
 
     assert form.status_code == 200
     assert "24 hours" in form.content.decode()
+    assert posted.status_code == 302
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     raw_tokens = set(TOKEN_PATTERN.findall(response.content.decode()))
@@ -96,10 +98,12 @@ def test_rotate_with_grace_keeps_the_old_token_working_until_the_grace_ends(owne
     old = ShareTokenFactory(site=owned_site)
     before = timezone.now()
 
-    response = owner_client.post(f"/admin/sharing/sharetoken/{old.pk}/rotate/", {"grace": "3600"})
+    response = owner_client.post(f"/admin/sharing/sharetoken/{old.pk}/rotate/", {"grace": "3600"}, follow=True)
 
     after = timezone.now()
     assert response.status_code == 200
+    new = ShareToken.objects.exclude(pk=old.pk).get()
+    assert f"This link replaces <strong>{old}</strong>, which keeps working until" in response.content.decode()
     old.refresh_from_db()
     assert before + dt.timedelta(hours=1) <= old.revoked_at <= after + dt.timedelta(hours=1)
     assert api_status(client, old.raw_token) == 200
@@ -107,7 +111,10 @@ def test_rotate_with_grace_keeps_the_old_token_working_until_the_grace_ends(owne
     assert find_active_token(old.raw_token, now=old.revoked_at) is None
     filtered = owner_client.get(CHANGELIST, {"status": "active"}).content.decode()
     assert filtered.count("glimpse-status-active") == 2
-    assert "replaced, works until" in filtered
+    replacement = f"/admin/sharing/sharetoken/{new.pk}/change/"
+    assert f'<a href="{replacement}" class="glimpse-replacement">replaced</a>, works until' in filtered
+    old_page = owner_client.get(f"/admin/sharing/sharetoken/{old.pk}/change/").content.decode()
+    assert f'<a href="{replacement}" class="glimpse-replacement">Replaced by rotation: see the new link</a>' in old_page
 
 
 def test_old_token_in_grace_can_still_be_revoked_at_once(owner_client, owned_site, client):
@@ -167,14 +174,31 @@ def test_extend_expiry_by_30_days_only_touches_working_tokens_with_an_expiry(own
 
     assert response.status_code == 200
     assert (
-        "Extended the expiry of 1 share link by 30 days. 1 link never expires, left as is. "
-        "Skipped 2 expired, revoked or replaced: those cannot be extended."
+        '<li class="success">Extended the expiry of 1 share link by 30 days. 1 link never expires, left as is. '
+        "Skipped 2 expired, revoked or replaced: those cannot be extended.</li>"
     ) in response.content.decode()
     assert ShareToken.objects.get(pk=extendable.pk).expires_at == expiry + dt.timedelta(days=30)
     assert ShareToken.objects.get(pk=never.pk).expires_at is None
     assert ShareToken.objects.get(pk=expired.pk).expires_at == expired.expires_at
     assert ShareToken.objects.get(pk=revoked.pk).expires_at == expiry
     assert LogEntry.objects.get().change_message.startswith("Expiry extended by 30 days, from ")
+
+
+def test_extending_no_qualifying_link_is_a_warning_not_a_success(owner_client, owned_site):
+    never = ShareTokenFactory(site=owned_site)
+    expired = ShareTokenFactory(site=owned_site, expired=True)
+
+    response = owner_client.post(
+        CHANGELIST, {"action": "extend_expiry", "_selected_action": [never.pk, expired.pk]}, follow=True
+    )
+
+    body = response.content.decode()
+    assert (
+        '<li class="warning">Extended the expiry of 0 share links by 30 days. 1 link never expires, left as is. '
+        "Skipped 1 expired, revoked or replaced: those cannot be extended.</li>"
+    ) in body
+    assert 'class="success"' not in body
+    assert not LogEntry.objects.exists()
 
 
 def test_actions_need_change_permission(client, owned_site):

@@ -10,6 +10,7 @@ from sharing.owners import SITE_OWNERS_GROUP
 OWNER_PERMISSIONS = [
     ("analytics", "add_site"),
     ("analytics", "change_site"),
+    ("analytics", "delete_site"),
     ("analytics", "view_site"),
     ("sharing", "add_sharetoken"),
     ("sharing", "change_sharetoken"),
@@ -25,11 +26,13 @@ def test_site_owners_group_has_exactly_the_permissions_an_owner_needs():
 
 
 @pytest.mark.django_db
-def test_create_site_owner_makes_a_staff_user_in_the_group_who_can_log_in(client, capsys):
+def test_create_site_owner_makes_a_staff_user_in_the_group_who_can_log_in(client, capsys, settings):
+    settings.GLIMPSE_BASE_URL = "https://stats.example.net"
     call_command("create_site_owner", "olivia", "--email", "olivia@example.com", "--password", "a long enough password")
 
     user = get_user_model().objects.get(username="olivia")
-    assert capsys.readouterr().out == "Created site owner 'olivia'. They can log in at /admin/.\n"
+    out = capsys.readouterr().out
+    assert out == "Created site owner 'olivia'. They can log in at https://stats.example.net/admin/\n"
     assert (user.email, user.is_staff, user.is_superuser) == ("olivia@example.com", True, False)
     assert list(user.groups.values_list("name", flat=True)) == [SITE_OWNERS_GROUP]
     assert client.login(username="olivia", password="a long enough password")

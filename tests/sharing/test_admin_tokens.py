@@ -5,11 +5,14 @@ import re
 import zoneinfo
 
 import pytest
+from bs4 import BeautifulSoup
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.sessions.models import Session
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.html import escape
 
 from sharing.models import ShareToken
 from sharing.tokens import token_digest
@@ -18,6 +21,14 @@ from tests.factories import ShareTokenFactory, SiteFactory
 CHANGELIST = "/admin/sharing/sharetoken/"
 ADD = "/admin/sharing/sharetoken/add/"
 TOKEN_PATTERN = re.compile(r"glimpse_[A-Za-z0-9_-]{43}")
+
+
+def everything_cached() -> list[str]:
+    """Every value in the cache, whichever backend runs the suite (in-process, or Redis in the service run)."""
+    backend = caches["default"]
+    if hasattr(backend, "keys"):
+        return [repr(backend.get(key)) for key in backend.keys("*")]
+    return [repr(value) for value in backend._cache.values()]
 
 
 def change_url(share_token: ShareToken) -> str:
@@ -45,7 +56,7 @@ def test_changelist_lists_own_tokens_newest_first_with_every_column(owner_client
     assert response.status_code == 200
     assert response["Content-Type"] == "text/html; charset=utf-8"
     body = response.content.decode()
-    for heading in ["Label", "Site", "Status", "Allowed periods", "Expires", "Last used", "Uses", "Created"]:
+    for heading in ["Label and site", "Status", "Periods", "Expires", "Last used", "Uses", "Created"]:
         assert f">{heading}<" in body
     assert body.index("Newer link") < body.index("Older link")
     assert f"{newer.display_prefix}…" in body
@@ -113,11 +124,14 @@ def test_add_form_offers_own_sites_periods_in_canonical_order_and_site_timezone(
     assert "_addanother" not in body
 
 
-def test_created_token_is_shown_once_with_share_and_api_urls(owner_client, owner, owned_site, settings):
+def test_created_token_is_shown_once_with_share_api_and_iframe_urls(owner_client, owner, owned_site, settings):
     settings.GLIMPSE_BASE_URL = "https://stats.example.net"
 
-    response = owner_client.post(ADD, add_form(owned_site, allowed_periods=["30d", "7d"]))
+    posted = owner_client.post(ADD, add_form(owned_site, allowed_periods=["90d", "30d"]))
+    response = owner_client.get(posted["Location"])
 
+    assert posted.status_code == 302
+    assert TOKEN_PATTERN.search(posted["Location"]) is None
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     assert response["Referrer-Policy"] == "no-referrer"
@@ -126,29 +140,34 @@ def test_created_token_is_shown_once_with_share_and_api_urls(owner_client, owner
     assert len(raw_tokens) == 1
     raw_token = raw_tokens.pop()
     assert f'value="https://stats.example.net/share/{raw_token}/"' in body
-    assert f'value="https://stats.example.net/api/public/stats?token={raw_token}"' in body
-    assert body.count('data-copy="') == 3
+    assert f'value="https://stats.example.net/api/public/stats?token={raw_token}&amp;period=30d"' in body
+    iframe = f'<iframe src="https://stats.example.net/share/{raw_token}/?period=30d&embed=1" title="Website statistics"'
+    assert f'value="{escape(iframe)}' in body
+    assert body.count('data-copy="') == 4
     assert "only time it is shown" in body
 
     share_token = ShareToken.objects.get()
     assert share_token.digest == token_digest(raw_token)
-    assert share_token.allowed_periods == ["7d", "30d"]
+    assert share_token.allowed_periods == ["30d", "90d"]
     assert share_token.created_by == owner
     assert share_token.site == owned_site
 
 
 def test_raw_token_never_reaches_database_history_session_or_later_pages(owner_client, owned_site):
-    body = owner_client.post(ADD, add_form(owned_site)).content.decode()
-    raw_token = TOKEN_PATTERN.search(body).group()
+    issued_url = owner_client.post(ADD, add_form(owned_site))["Location"]
+    raw_token = TOKEN_PATTERN.search(owner_client.get(issued_url).content.decode()).group()
     share_token = ShareToken.objects.get()
 
+    reloaded = owner_client.get(issued_url).content.decode()
     later = owner_client.get(change_url(share_token)).content.decode()
     listing = owner_client.get(CHANGELIST).content.decode()
     history = owner_client.get(f"/admin/sharing/sharetoken/{share_token.pk}/history/").content.decode()
 
     secret_part = raw_token[len(share_token.display_prefix) :]
-    for page in [later, listing, history]:
+    for page in [reloaded, later, listing, history]:
         assert secret_part not in page
+    assert "shown once and cannot be shown again" in reloaded
+    assert not any(secret_part in value for value in everything_cached())
     assert f"{share_token.display_prefix}…" in later
     assert "cannot be shown again" in later
     stored = [str(value) for value in ShareToken.objects.values_list().get()]
@@ -321,3 +340,26 @@ def test_a_service_refusal_during_save_is_a_message_and_changes_nothing(owner_cl
     share_token.refresh_from_db()
     assert (share_token.allowed_periods, share_token.expires_at) == (["7d"], None)
     assert not LogEntry.objects.filter(action_flag=CHANGE).exists()
+
+
+def test_each_links_page_offers_an_iframe_snippet_on_its_default_period(owner_client, owned_site, settings):
+    settings.GLIMPSE_BASE_URL = "https://stats.example.net"
+    share_token = ShareTokenFactory(site=owned_site, allowed_periods=["90d", "365d"])
+
+    page = BeautifulSoup(owner_client.get(change_url(share_token)).content.decode(), "html.parser")
+
+    assert page.select_one("#glimpse-iframe").get_text() == (
+        f'<iframe src="https://stats.example.net/share/{share_token.display_prefix}…/?period=90d&embed=1" '
+        'title="Website statistics" width="100%" height="1400" style="border:0"></iframe>'
+    )
+    assert f"put your full link in place of {share_token.display_prefix}…" in page.get_text()
+
+
+def test_the_date_pickers_time_zone_note_names_the_zone_the_expiry_is_typed_in(owner_client, owned_site):
+    share_token = ShareTokenFactory(site=owned_site)
+
+    change_page = BeautifulSoup(owner_client.get(change_url(share_token)).content.decode(), "html.parser")
+    add_page = BeautifulSoup(owner_client.get(ADD).content.decode(), "html.parser")
+
+    assert change_page.select_one("#glimpse-form-zone").get_text() == '"Europe/Amsterdam"'
+    assert add_page.select_one("#glimpse-form-zone").get_text() == '"Europe/Amsterdam"'

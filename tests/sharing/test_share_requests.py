@@ -94,3 +94,14 @@ def test_one_clock_decides_validity_and_the_stats(site):
 
     with pytest.raises(LinkNotFound):
         resolve_share_request(raw_token=share_token.raw_token, period="7d", now=after_expiry)
+
+
+@pytest.mark.parametrize(("allowed", "expected"), [(["90d", "30d"], Period.DAYS_30), ([], Period.DAYS_7)])
+def test_no_default_given_means_the_links_own_default(site, allowed, expected):
+    share_token = ShareTokenFactory(site=site, allowed_periods=allowed)
+
+    resolved = resolve_share_request(
+        raw_token=share_token.raw_token, period=None, now=timezone.now(), default_period=None
+    )
+
+    assert resolved.period is expected

@@ -8,7 +8,7 @@ from django.core.cache import cache
 from analytics.periods import Period
 from analytics.services import record_pageview
 from sharing import stats_cache
-from sharing.stats_cache import cached_stats, stats_cache_key
+from sharing.stats_cache import cached_stats, owner_stats, stats_cache_key
 
 NOW = dt.datetime(2026, 3, 18, 15, 30, tzinfo=dt.UTC)
 
@@ -75,3 +75,19 @@ def test_copies_start_afresh_when_the_limit_is_reached(visited_site, monkeypatch
         cached_stats(site=visited_site, period=period, now=NOW)
 
     assert list(stats_cache._local_copies) == [stats_cache_key(site=visited_site, period=Period.DAYS_90, now=NOW)]
+
+
+def test_owner_stats_are_recomputed_once_a_minute_and_leave_the_public_entry_alone(visited_site):
+    public = cached_stats(site=visited_site, period=Period.DAYS_7, now=NOW)
+    first = owner_stats(site=visited_site, period=Period.DAYS_7, now=NOW)
+    record_pageview(site=visited_site, timestamp=NOW + dt.timedelta(seconds=5), visitor_id=2, path="/new")
+
+    within = owner_stats(site=visited_site, period=Period.DAYS_7, now=NOW + dt.timedelta(seconds=59))
+    after = owner_stats(site=visited_site, period=Period.DAYS_7, now=NOW + dt.timedelta(seconds=60))
+    public_later = cached_stats(site=visited_site, period=Period.DAYS_7, now=NOW + dt.timedelta(seconds=60))
+
+    assert (first.stats.pageviews, within.stats.pageviews, after.stats.pageviews) == (1, 1, 2)
+    assert after.computed_at == NOW + dt.timedelta(seconds=60)
+    assert public_later is public
+    assert public_later.stats.pageviews == 1
+    assert cache.get(stats_cache_key(site=visited_site, period=Period.DAYS_7, now=NOW)) == public

@@ -425,3 +425,25 @@ def test_a_page_view_counts_as_a_use_of_the_token_and_refusals_do_not(client, si
     client.get(page_url(share_token))
     share_token.refresh_from_db()
     assert (share_token.use_count, share_token.last_used_at) == (1, NOW)
+
+
+@pytest.mark.parametrize(
+    ("allowed", "label"), [(["30d", "90d"], "Last 30 days"), (["24h", "7d"], "Last 24 hours"), ([], "Last 7 days")]
+)
+def test_the_page_as_copied_opens_on_the_links_first_allowed_period(client, site, allowed, label):
+    share_token = ShareTokenFactory(site=site, allowed_periods=allowed)
+
+    response = client.get(page_url(share_token))
+
+    assert response.status_code == 200
+    assert text(parse(response).select_one(".period-label")) == label
+
+
+def test_the_api_keeps_seven_days_as_its_default_even_for_a_link_without_it(client, site):
+    share_token = ShareTokenFactory(site=site, allowed_periods=["30d", "90d"])
+
+    without_period = client.get("/api/public/stats", {"token": share_token.raw_token})
+    with_period = client.get("/api/public/stats", {"token": share_token.raw_token, "period": "30d"})
+
+    assert (without_period.status_code, without_period.json()) == (403, {"error": "Period not allowed for this share"})
+    assert (with_period.status_code, with_period.json()["period"]) == (200, "30d")

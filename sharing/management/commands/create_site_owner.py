@@ -1,8 +1,10 @@
 import getpass
 import sys
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.urls import reverse
 
 from sharing.owners import create_site_owner
 
@@ -23,7 +25,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
-        self.stdout.write(f"Created site owner {user.get_username()!r}. They can log in at /admin/.")
+        login = f"{settings.GLIMPSE_BASE_URL}{reverse('admin:index')}"
+        self.stdout.write(f"Created site owner {user.get_username()!r}. They can log in at {login}")
 
     def ask_password(self) -> str:
         if not sys.stdin.isatty():
