@@ -28,7 +28,15 @@ def plural(count: int, word: str, words: str = "") -> str:
 
 class SiteWithShareLinksAdmin(SiteAdmin):
     list_display = [*SiteAdmin.list_display, "dashboard", "active_share_links", "share_links"]
-    detail_fields = ["dashboard", "setup_check", "install_snippet", "share_links", "created"]
+    detail_fields = [
+        "dashboard",
+        "setup_check",
+        "install_snippet",
+        "share_links",
+        "dropped_events",
+        "last_dropped_at",
+        "created",
+    ]
     readonly_fields = [*SiteAdmin.readonly_fields, "dashboard", "setup_check", "share_links", "created"]
 
     class Media:

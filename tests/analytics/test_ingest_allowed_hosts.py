@@ -41,12 +41,20 @@ def post_event(client, url, *, user_agent=CHROME):
         ("evil.example", False),
         ("example.com.evil.example", False),
         ("notexample.com", False),
-        ("localhost", False),
-        ("127.0.0.1", False),
+        ("localhost", True),
+        ("127.0.0.1", True),
+        ("::1", True),
+        ("127.0.0.2", False),
+        ("localhost.evil.example", False),
     ],
 )
-def test_by_default_the_domain_and_its_subdomains_are_allowed(host, allowed):
+def test_by_default_the_domain_its_subdomains_and_this_machine_are_allowed(host, allowed):
+    """The machine's own names stay allowed so a new owner's local test (`data-allow-local`) shows up."""
     assert host_is_allowed(host=host, site_domain="example.com", allowed_hostnames="") is allowed
+
+
+def test_an_explicit_list_allows_only_what_it_names():
+    assert host_is_allowed(host="localhost", site_domain="example.com", allowed_hostnames="example.com") is False
 
 
 @pytest.mark.parametrize(
