@@ -11,7 +11,8 @@ from config.secret_key import refuse_to_serve_with_unsafe_secret_key
 refuse_to_serve_with_unsafe_secret_key()
 
 wsgi_app = "config.wsgi:application"
-bind = [f"0.0.0.0:{os.environ.get('PORT', '8000')}"]
+# Behind nginx, GUNICORN_BIND=127.0.0.1:8000 keeps clients from reaching gunicorn (and forging X-Forwarded-For).
+bind = [os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"]
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "sync"
 

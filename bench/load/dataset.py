@@ -17,6 +17,7 @@ import json, os
 from django.core.management import call_command
 from analytics.models import Site
 from sharing.owners import create_site_owner
+from django.utils import timezone
 from sharing.services import create_share_token
 
 options = json.loads(os.environ["GLIMPSE_SEED"])
@@ -30,7 +31,8 @@ for domain, days, visitors in sites:
     )
 call_command("rollup_stats")
 tokens = {
-    domain: create_share_token(site=Site.objects.get(domain=domain), label="bench").raw_token for domain, _, _ in sites
+    domain: create_share_token(site=Site.objects.get(domain=domain), now=timezone.now(), label="bench").raw_token
+    for domain, _, _ in sites
 }
 print("GLIMPSE_SEEDED " + json.dumps(tokens))
 """

@@ -59,7 +59,7 @@ def main() -> None:
     owner, _ = get_user_model().objects.get_or_create(username="bench-usage")
     site, _ = Site.objects.get_or_create(domain="bench-usage.example", defaults={"owner": owner, "timezone": "UTC"})
     while ShareToken.objects.filter(site=site, label=LABEL).count() < 1000:
-        create_share_token(site=site, label=LABEL)
+        create_share_token(site=site, now=timezone.now(), label=LABEL)
     tokens = list(ShareToken.objects.filter(site=site, label=LABEL).order_by("pk")[:1000])
     local_uses.hand_over_in_background = False
     print(f"{connection.vendor}, {len(tokens)} links; medians of {options.repeat} repetitions")
