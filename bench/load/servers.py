@@ -12,6 +12,7 @@ Run nginx alone in front of a gunicorn that is already listening, until Ctrl-C:
 import argparse
 import os
 import re
+import secrets
 import shlex
 import shutil
 import signal
@@ -35,20 +36,21 @@ def procfile_web_command(*, port: int) -> list[str]:
     words = shlex.split(line.removeprefix("web:"))
     if words[0] != "gunicorn":
         sys.exit(f"The Procfile's web command does not start gunicorn: {line}")
-    bound = [word for word in words if word == "--bind" or word.startswith(("--bind=", "-b"))]
-    if len(bound) != 1:
-        sys.exit(f"Expected one --bind in the Procfile's web command: {line}")
-    if bound[0] == "--bind":
-        index = words.index("--bind")
-        del words[index : index + 2]
-    else:
-        words.remove(bound[0])
+    for bound in [word for word in words if word == "--bind" or word.startswith(("--bind=", "-b"))]:
+        if bound == "--bind":
+            index = words.index("--bind")
+            del words[index : index + 2]
+        else:
+            words.remove(bound)
+    # A --bind on the command line overrides the config file's (GUNICORN_BIND or every interface).
     return [sys.executable, "-m", "gunicorn", *words[1:], f"--bind=127.0.0.1:{port}"]
 
 
 def start_gunicorn(*, port: int, environment: dict[str, str], log_path: Path) -> subprocess.Popen:
     """gunicorn as the Procfile starts it, its output (errors and app logs) appended to `log_path`."""
     log = log_path.open("ab")
+    # The production config refuses to start without a secret key of its own: a bench gets a throwaway one.
+    environment = {"SECRET_KEY": secrets.token_urlsafe(48), **environment}
     server = subprocess.Popen(
         procfile_web_command(port=port), cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT
     )
