@@ -172,6 +172,7 @@ def private_stack(*, aof: bool = True) -> Iterator[Stack]:
             "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/0",
             "NUM_PROXIES": "1",
             "PUBLIC_STATS_RATE": "1000000/min",
+            "EVENT_RATE": "",  # every simulated client shares 127.0.0.1
             "DEBUG": "false",
             "DJANGO_SETTINGS_MODULE": "config.settings",
         }

@@ -40,6 +40,7 @@ def app_environment(*, database_url: str, redis_url: str, behind_nginx: bool) ->
         "REDIS_URL": redis_url,
         "NUM_PROXIES": "1" if behind_nginx else "0",
         "PUBLIC_STATS_RATE": "1000000/min",
+        "EVENT_RATE": "",  # every simulated client shares 127.0.0.1
         "DEBUG": "false",
         "DJANGO_SETTINGS_MODULE": "config.settings",
     }
