@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from django.db.models import F
 
 from analytics.models import DailyRollup, Dimension, Session, Site
-from analytics.rollups import add_changes, lock_site, summed_blocks_holding
+from analytics.rollups import add_changes, lock_site, schedule_blocks_for, summed_blocks_holding
 
 SESSION_DIMENSIONS = {
     Dimension.DEVICE_TYPE: "device_type",
@@ -155,6 +155,8 @@ def apply_batch_changes(*, site: Site, changes: BatchChanges) -> None:
     for day, day_values in sorted(per_day.items()):
         for block in [(0, day), *summed_blocks_holding(site=site, day=day)]:
             add_changes(site=site, block=block, changes=day_values)
+    if changes.days:
+        schedule_blocks_for(site=site, days=changes.days)
 
 
 def add_to_day(*, site: Site, day: dt.date, change: DayChange) -> None:

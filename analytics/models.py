@@ -246,3 +246,16 @@ class SummedBlock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site_id}@{self.start}+2^{self.level}"
+
+
+class BlockSchedule(models.Model):
+    """When a site next has a block of days to sum: the day after the first unsummed block holding its data ends.
+
+    The block worker visits only sites that are due, so sites that receive nothing cost nothing.
+    """
+
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    due_on = models.DateField(null=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.site_id} due on {self.due_on}"

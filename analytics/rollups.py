@@ -19,14 +19,15 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Case, F, Max, Min, Q, QuerySet, Sum, When
 
 from analytics.blocks import MAX_LEVEL, Block, block_last_day, block_start, blocks_containing, halves
-from analytics.models import Breakdown, DailyRollup, Dimension, Pageview, Site, SummedBlock
+from analytics.models import BlockSchedule, Breakdown, DailyRollup, Dimension, Pageview, Site, SummedBlock
 from analytics.periods import Window, dates_between, days_window
 from analytics.raw_counts import counts_per_date, dimension_counts, session_totals
 
 logger = logging.getLogger("glimpse.rollups")
 
 ROLLUP_LOCK = 0x676C696D  # "glim": the advisory-lock namespace of roll-ups
-ROLLUP_MODELS = (DailyRollup, Breakdown, SummedBlock)
+ROLLUP_MODELS = (DailyRollup, Breakdown, SummedBlock, BlockSchedule)
+ONE_DAY = dt.timedelta(days=1)
 CHANGES_PER_QUERY = 500
 STAGING_LEVEL = 1000  # a re-rolled day's fresh rows, compared with the stored ones; never committed
 
@@ -212,18 +213,35 @@ def sum_block(*, site: Site, block: Block) -> None:
 
 
 def sum_finished_blocks(*, site: Site, now: dt.datetime) -> int:
-    """Sum every block of `site` that is over, holds rolled-up days and is not summed yet, smallest first."""
+    """Sum every block of `site` that is over, holds rolled-up days and is not summed yet, smallest first,
+    then note when the next one will be over (`BlockSchedule`)."""
     today = now.astimezone(site.tzinfo).date()
-    days = list(DailyRollup.objects.filter(site=site, day__lt=today).values_list("day", flat=True))
+    days = set(DailyRollup.objects.filter(site=site).values_list("day", flat=True))
     summed = set(SummedBlock.objects.filter(site=site).values_list("level", "start"))
     count = 0
+    pending: list[Block] = []
     for level in range(1, MAX_LEVEL + 1):
         wanted = {(level, block_start(day, level)) for day in days}
         for block in sorted(wanted - summed):
             if block_last_day(block) < today:
                 sum_block(site=site, block=block)
                 count += 1
+            else:
+                pending.append(block)
+    due_on = min((block_last_day(block) + ONE_DAY for block in pending), default=None)
+    BlockSchedule.objects.update_or_create(site=site, defaults={"due_on": due_on})
     return count
+
+
+def schedule_blocks_for(*, site: Site, days: Iterable[dt.date]) -> None:
+    """New data on `days` makes blocks due at the latest when the two-day block holding the earliest one ends.
+
+    One read, and a write only when that is sooner than what is noted: the usual batch changes nothing here.
+    """
+    due_on = min(block_last_day((1, block_start(day, 1))) + ONE_DAY for day in days)
+    noted = BlockSchedule.objects.filter(site=site).values_list("due_on", flat=True).first()
+    if noted is None or noted > due_on:
+        BlockSchedule.objects.update_or_create(site=site, defaults={"due_on": due_on})
 
 
 def rebuild_site_rollups(*, site: Site, now: dt.datetime) -> RollupResult:
@@ -266,10 +284,15 @@ def rebuild_rollups(*, now: dt.datetime, sites: Iterable[Site] | None = None) ->
 
 
 def sum_due_blocks(*, now: dt.datetime, sites: Iterable[Site] | None = None) -> RollupResult:
-    """Sum the blocks that are over and not summed yet, for every site with rollups (or `sites`)."""
+    """Sum the blocks that are over and not summed yet, for every site that is due (or `sites`).
+
+    Due is judged a day early in UTC, since sites' local dates run up to 14 hours ahead;
+    a site visited early sums nothing and keeps its date.
+    """
     started = time.perf_counter()
     blocks = 0
-    with_rollups = Site.objects.filter(pk__in=DailyRollup.objects.values("site_id"))
-    for site in with_rollups if sites is None else sites:
+    latest_local_date = (now.astimezone(dt.UTC) + dt.timedelta(hours=14)).date()
+    due = Site.objects.filter(pk__in=BlockSchedule.objects.filter(due_on__lte=latest_local_date).values("site_id"))
+    for site in due if sites is None else sites:
         blocks += sum_finished_blocks(site=site, now=now)
     return RollupResult(days=0, blocks=blocks, seconds=time.perf_counter() - started)

@@ -16,7 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from analytics.blocks import blocks_containing
-from analytics.models import Breakdown, DailyRollup, Dimension, Pageview, Session, SummedBlock
+from analytics.models import BlockSchedule, Breakdown, DailyRollup, Dimension, Pageview, Session, SummedBlock
 from analytics.reference_stats import reference_site_stats
 from analytics.rollups import rebuild_rollups, rebuild_site_rollups, roll_up_day, sum_due_blocks
 from analytics.selectors import site_stats
@@ -391,3 +391,33 @@ def test_rollup_stats_refuses_an_unknown_site_or_a_site_without_rebuild(traffic_
 def test_rollup_stats_refuses_a_pause_that_is_not_positive():
     with pytest.raises(CommandError, match="--every needs a positive number of seconds"):
         call_command("rollup_stats", every=0)
+
+
+def test_a_site_is_visited_only_when_one_of_its_blocks_is_over(winter_site):
+    """Winter data on 01-31, 02-03 and 02-28: at 03-18 the blocks still running that hold it are the 32 days from
+    02-28 and the 64 days from 01-27 (both end 03-31), 128 days (to 06-03) and 256 days (to 10-09)."""
+    sum_due_blocks(now=NOW)
+    assert BlockSchedule.objects.get(site=winter_site).due_on == d("2026-04-01")
+
+    with CaptureQueriesContext(connection) as queries:
+        idle = sum_due_blocks(now=utc("2026-03-25T12:00"))
+    due = sum_due_blocks(now=utc("2026-04-01T12:00"))
+
+    assert idle.blocks == 0
+    assert "analytics_breakdown" not in read_tables(queries)
+    assert due.blocks == 2
+    assert {(5, d("2026-02-28")), (6, d("2026-01-27"))} <= set(
+        SummedBlock.objects.filter(site=winter_site).values_list("level", "start")
+    )
+    assert BlockSchedule.objects.get(site=winter_site).due_on == d("2026-06-04")
+
+
+def test_new_data_makes_its_site_due_when_its_two_day_block_ends():
+    site = SiteFactory(timezone="UTC")
+
+    record_pageview(site=site, timestamp=utc("2026-03-18T09:00"), visitor_id=1, path="/")  # block 03-18 … 03-19
+
+    assert BlockSchedule.objects.get(site=site).due_on == d("2026-03-20")
+    record_pageview(site=site, timestamp=utc("2026-02-03T09:00"), visitor_id=2, path="/")  # late: due at once
+    assert BlockSchedule.objects.get(site=site).due_on == d("2026-02-04")
+    assert sum_due_blocks(now=NOW).blocks > 0
