@@ -421,3 +421,21 @@ def test_new_data_makes_its_site_due_when_its_two_day_block_ends():
     record_pageview(site=site, timestamp=utc("2026-02-03T09:00"), visitor_id=2, path="/")  # late: due at once
     assert BlockSchedule.objects.get(site=site).due_on == d("2026-02-04")
     assert sum_due_blocks(now=NOW).blocks > 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_sites_rebuild_side_by_side_in_separate_processes():
+    """Each process opens its own connection and rebuilds its sites; together they reproduce every site."""
+    sites = [SiteFactory(timezone="UTC") for _ in range(3)]
+    for number, site in enumerate(sites):
+        record_visits(site, WINTER[: number + 2])
+    columns = ("site", "day", "pageviews", "visitors", "sessions", "bounces", "duration")
+    before = sorted(DailyRollup.objects.values_list(*columns))
+    DailyRollup.objects.all().delete()
+    Breakdown.objects.all().delete()
+
+    result = rebuild_rollups(now=NOW, jobs=2)
+
+    assert sorted(DailyRollup.objects.values_list(*columns)) == before
+    assert result.days == 4 + 4 + 29  # 01-31 … 02-03, twice, and 01-31 … 02-28

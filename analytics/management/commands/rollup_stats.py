@@ -21,6 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--every", type=float, metavar="SECONDS", help="repeat forever, pausing this long")
         parser.add_argument("--rebuild", action="store_true", help="count every site's rollups from the raw rows again")
         parser.add_argument("--site", action="append", metavar="DOMAIN", help="with --rebuild: only this site")
+        parser.add_argument("--jobs", type=int, default=1, help="with --rebuild: sites rebuilt side by side")
 
     def handle(self, *args, **options) -> None:
         every = options["every"]
@@ -35,7 +36,9 @@ class Command(BaseCommand):
                 missing = set(options["site"]) - {site.domain for site in sites}
                 if missing:
                     raise CommandError(f"No site with domain {', '.join(sorted(missing))}.")
-            self.report(rebuild_rollups(now=timezone.now(), sites=sites))
+            if options["jobs"] < 1:
+                raise CommandError("--jobs needs a positive number.")
+            self.report(rebuild_rollups(now=timezone.now(), sites=sites, jobs=options["jobs"]))
         if every is None:
             if not options["rebuild"]:
                 self.report(sum_due_blocks(now=timezone.now()))
