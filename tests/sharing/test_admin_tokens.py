@@ -190,7 +190,7 @@ def test_creation_writes_a_history_entry_with_who_and_what(owner_client, owner, 
     assert entry.object_id == str(share_token.pk)
     assert entry.change_message == (
         f"Created share link 'Client report' ({share_token.display_prefix}…) for olivia.example; "
-        "periods: 7d; expires: 2 Jan 2099, 12:00 CET."
+        "periods: 7d; expires: 2 Jan 2099, 12:00 CET; password: no; sections: All sections; embedding: Any site."
     )
 
 
