@@ -164,7 +164,10 @@ def test_24_hours_hour_by_hour_csv_downloads_and_a_tidy_print(live_server, brows
         page.locator('[data-breakdown="pages"] .csv-link').click()
     assert pages_csv.value.suggested_filename.startswith("example.com-pages-24h-")
     first_row = Path(pages_csv.value.path()).read_text(encoding="utf-8-sig").splitlines()[1]
-    assert first_row == f"{stats['pages'][0]['path']},{stats['pages'][0]['pageviews']},{stats['pages'][0]['uniqueVisitors']}"
+    assert (
+        first_row
+        == f"{stats['pages'][0]['path']},{stats['pages'][0]['pageviews']},{stats['pages'][0]['uniqueVisitors']}"
+    )
 
     page.emulate_media(media="print")
     assert page.locator(".periods").is_hidden() and page.locator(".csv-link").first.is_hidden()
