@@ -351,6 +351,7 @@ def test_each_links_page_offers_an_iframe_snippet_on_its_default_period(owner_cl
     assert page.select_one("#glimpse-iframe").get_text() == (
         f'<iframe src="https://stats.example.net/share/{share_token.display_prefix}…/?period=90d&embed=1" '
         'title="Website statistics" width="100%" height="1400" style="border:0"></iframe>'
+        '<script async src="https://stats.example.net/js/embed.js"></script>'
     )
     assert f"put your full link in place of {share_token.display_prefix}…" in page.get_text()
 
