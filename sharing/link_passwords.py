@@ -18,6 +18,7 @@ faster than a token.
 
 import enum
 import math
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
@@ -117,7 +118,7 @@ def remember_unlock(request: HttpRequest, response: HttpResponse, share_token: S
     )
 
 
-def api_password_check(request: HttpRequest):
+def api_password_check(request: HttpRequest) -> Callable[[ShareToken], bool]:
     """How the API decides whether a request may read a password-protected link: the header, counted as a guess."""
 
     def unlocked(share_token: ShareToken) -> bool:
