@@ -1,4 +1,5 @@
 """Share tokens never reach a log line: every line is cut down to at most a token's display prefix.
+Share-link passwords never reach one at all: a `password=` value or an `X-Share-Password` header is removed.
 
 A share token is a bearer secret that travels in URLs (`/share/<token>/`, `?token=…`), and
 URLs are what logs are made of: access logs, Django's "Not Found: /share/…", tracebacks,
@@ -19,6 +20,10 @@ ELLIPSIS = "..."
 SHARE_PAGE_SEGMENT = re.compile(r"(/share/)([^/?#\s\"'<>]+)")
 TOKEN_PARAMETER = re.compile(r"(token=)([^&;\s\"'#<>]*)", re.IGNORECASE)
 BARE_TOKEN = re.compile(re.escape(TOKEN_PREFIX) + r"[A-Za-z0-9_-]{7,}")
+# Passwords go in a form body or a header, never a URL; whoever puts one in a URL anyway loses it here.
+PASSWORD_PARAMETER = re.compile(r"(password=)([^&;\s\"'#<>]+)", re.IGNORECASE)
+PASSWORD_HEADER = re.compile(r"(x-share-password[\"']?\s*[:=]\s*[\"']?)([^\s\"',}]+)", re.IGNORECASE)
+REMOVED = "[removed]"
 
 
 def shorten(value: str) -> str:
@@ -34,6 +39,8 @@ def _shorten_match(match: re.Match) -> str:
 def _scrub_plain(text: str) -> str:
     text = SHARE_PAGE_SEGMENT.sub(_shorten_match, text)
     text = TOKEN_PARAMETER.sub(_shorten_match, text)
+    text = PASSWORD_PARAMETER.sub(lambda match: match.group(1) + REMOVED, text)
+    text = PASSWORD_HEADER.sub(lambda match: match.group(1) + REMOVED, text)
     return BARE_TOKEN.sub(lambda match: shorten(match.group(0)), text)
 
 

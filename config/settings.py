@@ -141,6 +141,10 @@ INGEST_QUEUE = env.bool("INGEST_QUEUE", default=bool(REDIS_URL))
 # Events per client IP on POST /api/event, sized for a busy office behind one NAT; empty switches the limit off.
 EVENT_RATE = env.str("EVENT_RATE", default="600/min")
 
+# --- Share links: passwords, comparisons, embedding (sharing.link_passwords, docs/share-page.md) ----
+# Password guesses per client (share page and API together), counted like PUBLIC_STATS_RATE; empty switches it off.
+SHARE_PASSWORD_RATE = env.str("SHARE_PASSWORD_RATE", default="10/min")
+
 # --- Django REST Framework ------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -150,7 +154,10 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "config.api_errors.json_exception_handler",
     "NUM_PROXIES": NUM_PROXIES,
-    "DEFAULT_THROTTLE_RATES": {"public_stats": PUBLIC_STATS_RATE or None},
+    "DEFAULT_THROTTLE_RATES": {
+        "public_stats": PUBLIC_STATS_RATE or None,
+        "share_password": SHARE_PASSWORD_RATE or None,
+    },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 

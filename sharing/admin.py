@@ -40,8 +40,10 @@ from sharing.admin_display import (
 )
 from sharing.admin_filters import StatusFilter
 from sharing.admin_forms import RotateForm, ShareTokenForm
+from sharing.embedding import origins_text
 from sharing.issued_handoff import hand_off, take_hand_off
 from sharing.models import ShareToken
+from sharing.sections import sections_text
 from sharing.services import (
     NOT_ROTATABLE,
     IssuedToken,
@@ -55,7 +57,8 @@ from sharing.tokens import looks_like_token, token_digest
 from sharing.usage import flush_token_usage
 
 EXTENSION = dt.timedelta(days=30)
-ADD_FIELDS = ["site", "label", "allowed_periods", "expires_at"]
+ADD_FIELDS = ["site", "label", "allowed_periods", "expires_at", "password", "hidden_sections", "frame_origins"]
+READER_TEXTS = ["password_state", "sections", "embedding"]
 USAGE_FIELDS = ["last_used", "use_count", "created", "creator"]
 
 
@@ -80,17 +83,23 @@ class ShareTokenAdmin(OwnerScopedAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: ShareToken | None = None) -> list:
         if obj is None:
             return [(None, {"fields": ADD_FIELDS})]
-        access = ["allowed_periods", "expires_at"] if self.can_edit_access(request, obj) else ["periods", "expires"]
+        if self.can_edit_access(request, obj):
+            access = ["allowed_periods", "expires_at"]
+            reader = ["password_state", "password", *(["remove_password"] if obj.has_password else [])]
+            reader += ["hidden_sections", "frame_origins"]
+        else:
+            access, reader = ["periods", "expires"], READER_TEXTS
         return [
             (None, {"fields": ["site", "label"]}),
             ("Access", {"fields": access}),
+            ("What readers see and where", {"fields": reader}),
             ("Usage", {"fields": USAGE_FIELDS}),
         ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: ShareToken | None = None) -> list[str]:
         if obj is None:
             return []
-        readonly = ["site", "periods", "expires", *USAGE_FIELDS]
+        readonly = ["site", "periods", "expires", *READER_TEXTS, *USAGE_FIELDS]
         if not self.can_edit_access(request, obj):
             readonly += ["allowed_periods", "expires_at"]
         return readonly
@@ -185,9 +194,19 @@ class ShareTokenAdmin(OwnerScopedAdmin):
             return HttpResponseRedirect(request.get_full_path())
 
     def save_model(self, request: HttpRequest, obj: ShareToken, form: ShareTokenForm, change: bool) -> None:
+        reader = form.cleaned_data
         if change:
+            editable = self.can_edit_access(request, obj)
             update_share_token(
-                obj, label=obj.label, allowed_periods=obj.allowed_periods, expires_at=obj.expires_at, now=form.now
+                obj,
+                label=obj.label,
+                allowed_periods=obj.allowed_periods,
+                expires_at=obj.expires_at,
+                now=form.now,
+                hidden_sections=reader.get("hidden_sections", []) if editable else None,
+                frame_origins=reader.get("frame_origins", []) if editable else None,
+                new_password=reader.get("password", "") if editable else "",
+                remove_password=reader.get("remove_password", False) if editable else False,
             )
             return
         issued = create_share_token(
@@ -197,6 +216,9 @@ class ShareTokenAdmin(OwnerScopedAdmin):
             allowed_periods=obj.allowed_periods,
             expires_at=obj.expires_at,
             created_by=request.user,
+            password=reader.get("password", ""),
+            hidden_sections=reader.get("hidden_sections", []),
+            frame_origins=reader.get("frame_origins", []),
         )
         obj.pk = issued.share_token.pk
         obj.refresh_from_db()
@@ -245,6 +267,18 @@ class ShareTokenAdmin(OwnerScopedAdmin):
         return format_html(
             '<span title="{}">{}</span>', site_time(obj.expires_at, obj.site), site_date(obj.expires_at, obj.site)
         )
+
+    @admin.display(description="Password")
+    def password_state(self, obj: ShareToken) -> str:
+        return "Set (readers must type it)" if obj.has_password else "None"
+
+    @admin.display(description="Sections shown")
+    def sections(self, obj: ShareToken) -> str:
+        return sections_text(obj.hidden_sections)
+
+    @admin.display(description="Embedding origins")
+    def embedding(self, obj: ShareToken) -> str:
+        return origins_text(obj.frame_origins)
 
     @admin.display(description="Last used", ordering="last_used_at")
     def last_used(self, obj: ShareToken) -> SafeString | str:
@@ -452,5 +486,7 @@ def describe(share_token: ShareToken) -> str:
     """A token as history and messages name it: label, prefix, site and access. Never the token itself."""
     return (
         f"{share_token.label or '(no label)'!r} ({share_token.display_prefix}…) for {share_token.site.domain}; "
-        f"periods: {periods_text(share_token)}; expires: {site_time(share_token.expires_at, share_token.site)}"
+        f"periods: {periods_text(share_token)}; expires: {site_time(share_token.expires_at, share_token.site)}; "
+        f"password: {'yes' if share_token.has_password else 'no'}; "
+        f"sections: {sections_text(share_token.hidden_sections)}; embedding: {origins_text(share_token.frame_origins)}"
     )

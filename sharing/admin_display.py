@@ -103,10 +103,12 @@ def api_url(raw_token: str, *, period: Period) -> str:
 
 
 def iframe_snippet(*, share_url: str, share_token: ShareToken) -> str:
-    """A ready `<iframe>` of the share page in embed mode, on the link's default period."""
+    """A ready `<iframe>` of the share page in embed mode, on the link's default period, with the host script
+    (`/js/embed.js`) that grows the frame to its content: the height only matters without JavaScript."""
     return (
         f'<iframe src="{share_url}?period={share_token.default_period.value}&embed=1" '
         'title="Website statistics" width="100%" height="1400" style="border:0"></iframe>'
+        f'<script async src="{settings.GLIMPSE_BASE_URL}/js/embed.js"></script>'
     )
 
 

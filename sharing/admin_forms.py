@@ -1,4 +1,5 @@
-"""Admin forms for share links: periods as checkboxes, expiry typed in the site's own time zone."""
+"""Admin forms for share links: periods and sections as checkboxes, expiry typed in the site's own time zone,
+an optional password (never shown again) and the origins allowed to embed the link."""
 
 import datetime as dt
 
@@ -9,7 +10,10 @@ from django.utils import timezone
 from analytics.models import Site
 from analytics.periods import Period
 from sharing.admin_display import periods_text, site_time
+from sharing.embedding import checked_origins, origins_text
+from sharing.link_passwords import MAX_LENGTH, MIN_LENGTH
 from sharing.models import ShareToken
+from sharing.sections import SECTIONS, sections_text
 
 PERIOD_CHOICES = [(period.value, f"{period.label} ({period.value})") for period in Period]
 MAX_ZONES_LISTED = 5
@@ -49,6 +53,35 @@ class ShareTokenForm(forms.ModelForm):
         help_text="Optional. Date and time in the site's time zone; leave empty for a link that never expires.",
     )
 
+    password = forms.CharField(
+        label="Password",
+        required=False,
+        strip=False,
+        min_length=MIN_LENGTH,
+        max_length=MAX_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}, render_value=False),
+        help_text=f"Optional, {MIN_LENGTH} characters or more. Readers type it once per browser session; "
+        "API clients send it in the X-Share-Password header. Only a hash is stored: it cannot be shown again.",
+    )
+    remove_password = forms.BooleanField(
+        label="Remove the password", required=False, help_text="The link then opens without a password."
+    )
+    hidden_sections = forms.MultipleChoiceField(
+        label="Hidden sections",
+        choices=list(SECTIONS.items()),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Tick a section to leave it out of the page and its downloads; the API returns it as an "
+        "empty list. Tick none to show everything. The headline numbers are always shown.",
+    )
+    frame_origins = forms.CharField(
+        label="Embedding origins",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "https://intranet.example.com"}),
+        help_text="Sites allowed to show this link in an iframe, one origin per line (https://example.com). "
+        "Leave empty to allow any site.",
+    )
+
     class Meta:
         model = ShareToken
         fields = ["site", "label", "allowed_periods", "expires_at"]
@@ -60,7 +93,12 @@ class ShareTokenForm(forms.ModelForm):
             "label": self.instance.label,
             "periods": periods_text(self.instance),
             "expires_at": self.instance.expires_at,
+            "password_hash": self.instance.password_hash,
+            "hidden_sections": list(self.instance.hidden_sections),
+            "frame_origins": list(self.instance.frame_origins),
         }
+        self.initial.setdefault("hidden_sections", list(self.instance.hidden_sections))
+        self.initial.setdefault("frame_origins", "\n".join(self.instance.frame_origins))
         if self.instance.pk and self.instance.expires_at:
             local = timezone.localtime(self.instance.expires_at, self.instance.site.tzinfo)
             self.initial["expires_at"] = local.replace(tzinfo=None)
@@ -84,6 +122,9 @@ class ShareTokenForm(forms.ModelForm):
             return f"{zones.pop()} (the site's time zone)"
         listed = ", ".join(f"{site.domain}: {site.timezone}" for site in sites[:MAX_ZONES_LISTED])
         return f"the chosen site's time zone ({listed}{', …' if len(sites) > MAX_ZONES_LISTED else ''})"
+
+    def clean_frame_origins(self) -> list[str]:
+        return checked_origins(self.cleaned_data["frame_origins"].splitlines())
 
     def clean_allowed_periods(self) -> list[str]:
         return [period.value for period in Period.in_order(self.cleaned_data["allowed_periods"])]
@@ -113,6 +154,24 @@ class ShareTokenForm(forms.ModelForm):
             changes.append(
                 f"Expiry changed from {site_time(before['expires_at'], token.site)} "
                 f"to {site_time(token.expires_at, token.site)}."
+            )
+        if token.password_hash != before["password_hash"]:
+            changes.append(
+                "Password set."
+                if not before["password_hash"]
+                else "Password removed."
+                if not token.password_hash
+                else "Password changed."
+            )
+        if token.hidden_sections != before["hidden_sections"]:
+            changes.append(
+                f"Sections changed from {sections_text(before['hidden_sections'])} "
+                f"to {sections_text(token.hidden_sections)}."
+            )
+        if token.frame_origins != before["frame_origins"]:
+            changes.append(
+                f"Embedding origins changed from {origins_text(before['frame_origins'])} "
+                f"to {origins_text(token.frame_origins)}."
             )
         return " ".join(changes) or "No changes."
 

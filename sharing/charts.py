@@ -1,4 +1,4 @@
-"""Geometry of the share page's daily chart, drawn as server-side SVG.
+"""Geometry of the share page's chart (per day, or per hour for 24 hours), drawn as server-side SVG.
 
 Positions are percentages of the plot area, so the SVG needs no viewBox for its
 bars, dots and labels: text stays at its CSS size from a 360 px phone to a wide
@@ -10,8 +10,9 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
+from analytics.hourly import HourRow
 from analytics.stats import DayRow
-from sharing.formatting import format_compact, format_count, format_date_range, format_day
+from sharing.formatting import format_compact, format_count, format_date_range, format_day, format_hour_span
 
 Y_INTERVALS = 4
 MAX_DAYS_WITH_DOTS = 31
@@ -21,8 +22,22 @@ MAX_PHONE_LABELS = 4
 
 
 @dataclass(frozen=True)
+class Bucket:
+    """One column of the chart: a day or an hour, with the numbers of the same column of the previous period."""
+
+    key: str  # what `<time datetime>` says: an ISO date, or an hour's start
+    label: str
+    axis_label: str
+    pageviews: int
+    unique_visitors: int
+    partial: bool = False
+    previous_label: str = ""
+    previous_pageviews: int | None = None
+
+
+@dataclass(frozen=True)
 class ChartDay:
-    date: dt.date
+    date: dt.date | str
     label: str
     pageviews: str
     visitors: str
@@ -34,6 +49,9 @@ class ChartDay:
     bar_height: str
     dot_x: str
     dot_y: str
+    partial: bool = False
+    previous_label: str = ""
+    previous_pageviews: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,6 +73,13 @@ class DailyChart:
     many_days: bool
     has_data: bool
     summary: str
+    unit: str = "day"
+    previous_points: str = ""
+    has_partial: bool = False
+
+    @property
+    def per_hour(self) -> bool:
+        return self.unit == "hour"
 
 
 def pct(value: float) -> str:
@@ -101,11 +126,70 @@ def x_tick(*, index: int, column: float, label: str, minor: bool) -> AxisTick:
     return AxisTick(position=pct(centre), label=label, minor=minor)
 
 
-def daily_chart(daily: list[DayRow]) -> DailyChart:
-    """Pageviews as bars, unique visitors as a line, on one shared axis (visitors never exceed pageviews)."""
+def aligned(previous: list | None, count: int) -> list:
+    """The previous period's rows, one per column (column N against row N), None where it has none."""
+    rows = list(previous or [])[:count]
+    return rows + [None] * (count - len(rows))
+
+
+def daily_chart(
+    daily: list[DayRow], *, today: dt.date | None = None, previous: list[DayRow] | None = None
+) -> DailyChart:
+    """Pageviews as bars, unique visitors as a line, on one shared axis (visitors never exceed pageviews).
+
+    `today` marks that day's column as partial (the day is still running); `previous`, the same
+    number of days just before, is drawn as a faint line of its pageviews, day N against day N.
+    """
     count = len(daily)
-    dates = [row.date for row in daily]
-    peak = max((max(row.pageviews, row.unique_visitors) for row in daily), default=0)
+    buckets = [
+        Bucket(
+            key=row.date.isoformat(),
+            label=format_day(row.date) + (" (so far)" if row.date == today else ""),
+            axis_label=x_tick_label(row.date, count=count),
+            pageviews=row.pageviews,
+            unique_visitors=row.unique_visitors,
+            partial=row.date == today,
+            previous_label=format_day(before.date) if before else "",
+            previous_pageviews=before.pageviews if before else None,
+        )
+        for row, before in zip(daily, aligned(previous, count), strict=True)
+    ]
+    return bucket_chart(
+        buckets,
+        tick_indices=x_tick_indices([row.date for row in daily]),
+        summary=chart_summary(daily, [row.date for row in daily]),
+    )
+
+
+def hourly_chart(hours: list[HourRow], *, previous: list[HourRow] | None = None) -> DailyChart:
+    """The last 24 hours, one column per hour, labelled every fourth hour counting back from the latest."""
+    buckets = [
+        Bucket(
+            key=row.start.isoformat(),
+            label=format_hour_span(row.start),
+            axis_label=f"{row.start:%H:%M}",
+            pageviews=row.pageviews,
+            unique_visitors=row.unique_visitors,
+            previous_label=format_hour_span(before.start) if before else "",
+            previous_pageviews=before.pageviews if before else None,
+        )
+        for row, before in zip(hours, aligned(previous, len(hours)), strict=True)
+    ]
+    return bucket_chart(
+        buckets,
+        tick_indices=sorted(range(len(hours) - 1, -1, -4)),
+        summary=hourly_summary(hours),
+        unit="hour",
+    )
+
+
+def bucket_chart(buckets: list[Bucket], *, tick_indices: list[int], summary: str, unit: str = "day") -> DailyChart:
+    count = len(buckets)
+    has_previous = any(bucket.previous_pageviews is not None for bucket in buckets)
+    peak = max(
+        (max(bucket.pageviews, bucket.unique_visitors, bucket.previous_pageviews or 0) for bucket in buckets),
+        default=0,
+    )
     step = nice_step(peak)
     top = step * Y_INTERVALS
     column = 100 / count if count else 100
@@ -117,22 +201,24 @@ def daily_chart(daily: list[DayRow]) -> DailyChart:
 
     days = [
         ChartDay(
-            date=day,
-            label=format_day(day),
-            pageviews=format_count(row.pageviews),
-            visitors=format_count(row.unique_visitors),
+            date=bucket.key,
+            label=bucket.label,
+            pageviews=format_count(bucket.pageviews),
+            visitors=format_count(bucket.unique_visitors),
             column_x=pct(index * column),
             column_width=pct(column),
             bar_x=pct((index + (1 - bar_share) / 2) * column),
             bar_width=pct(bar_share * column),
-            bar_y=pct(100 - height(row.pageviews)),
-            bar_height=pct(height(row.pageviews)),
+            bar_y=pct(100 - height(bucket.pageviews)),
+            bar_height=pct(height(bucket.pageviews)),
             dot_x=pct((index + 0.5) * column),
-            dot_y=pct(100 - height(row.unique_visitors)),
+            dot_y=pct(100 - height(bucket.unique_visitors)),
+            partial=bucket.partial,
+            previous_label=bucket.previous_label,
+            previous_pageviews="" if bucket.previous_pageviews is None else format_count(bucket.previous_pageviews),
         )
-        for index, (day, row) in enumerate(zip(dates, daily, strict=True))
+        for index, bucket in enumerate(buckets)
     ]
-    tick_indices = x_tick_indices(dates)
     return DailyChart(
         days=days,
         y_ticks=[
@@ -143,19 +229,26 @@ def daily_chart(daily: list[DayRow]) -> DailyChart:
             x_tick(
                 index=index,
                 column=column,
-                label=x_tick_label(dates[index], count=count),
+                label=buckets[index].axis_label,
                 minor=len(tick_indices) > MAX_PHONE_LABELS and (len(tick_indices) - 1 - position) % 2 == 1,
             )
             for position, index in enumerate(tick_indices)
         ],
         line_view_box=f"0 0 {max(count, 1)} 100",
         line_points=" ".join(
-            f"{index + 0.5},{pct(100 - height(row.unique_visitors))}" for index, row in enumerate(daily)
+            f"{index + 0.5},{pct(100 - height(bucket.unique_visitors))}" for index, bucket in enumerate(buckets)
         ),
         show_dots=count <= MAX_DAYS_WITH_DOTS,
         many_days=count > 14,
         has_data=peak > 0,
-        summary=chart_summary(daily, dates),
+        summary=summary,
+        unit=unit,
+        previous_points=" ".join(
+            f"{index + 0.5},{pct(100 - height(bucket.previous_pageviews or 0))}" for index, bucket in enumerate(buckets)
+        )
+        if has_previous
+        else "",
+        has_partial=any(bucket.partial for bucket in buckets),
     )
 
 
@@ -172,4 +265,17 @@ def chart_summary(daily: list[DayRow], dates: list[dt.date]) -> str:
         f"Daily pageviews and unique visitors, {span}. Busiest day: {format_day(dates[busiest_index])}, "
         f"with {format_count(busiest.pageviews)} pageviews and "
         f"{format_count(busiest.unique_visitors)} unique visitors."
+    )
+
+
+def hourly_summary(hours: list[HourRow]) -> str:
+    if not hours:
+        return "No data for this period."
+    span = f"{format_hour_span(hours[0].start)} to {format_hour_span(hours[-1].start)}"
+    busiest = max(hours, key=lambda row: (row.pageviews, row.start))
+    if busiest.pageviews == 0:
+        return f"Hourly pageviews and unique visitors, {span}: no visits in these 24 hours."
+    return (
+        f"Hourly pageviews and unique visitors, {span}. Busiest hour: {format_hour_span(busiest.start)}, "
+        f"with {format_count(busiest.pageviews)} pageviews and {format_count(busiest.unique_visitors)} unique visitors."
     )

@@ -7,17 +7,20 @@ period's URL looks on that page.
 """
 
 import datetime as dt
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.utils import timezone
 
+from analytics.hourly import HourRow
 from analytics.models import Site
 from analytics.periods import Period
 from analytics.stats import SiteStats
-from sharing.charts import DailyChart, daily_chart, pct
+from sharing.charts import DailyChart, daily_chart, hourly_chart, pct
 from sharing.formatting import (
+    format_change,
     format_count,
     format_date_range,
     format_duration,
@@ -26,9 +29,19 @@ from sharing.formatting import (
 )
 
 SOURCE_LABELS = {"direct": "Direct / none"}
+# A referring site is a host name; anything else in the source column came from a link's utm_source tag.
+HOST_NAME = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
+VISITORS_NOTE = "Counted per day without cookies: someone who comes back on another day counts again."
+SOURCES_NOTE = (
+    "\u201cDirect / none\u201d means no referring site: typed in, bookmarked or opened from an app. "
+    "Names marked \u201ccampaign\u201d come from a link\u2019s utm_source tag; the others are the sites "
+    "visitors came from."
+)
+PARTIAL_NOTE = "Today is still in progress: its bar (hatched) counts the day so far."
 
 RowText = Callable[[Any], str]
 PeriodUrl = Callable[[Period], str]
+CsvUrl = Callable[[str], str]
 
 
 @dataclass(frozen=True)
@@ -37,6 +50,9 @@ class Headline:
     label: str
     value: str
     hint: str
+    change: str = ""
+    trend: str = ""  # "up", "down" or "flat"; the colour is left out on purpose: more is not always better
+    previous_value: str = ""
 
 
 @dataclass(frozen=True)
@@ -45,6 +61,7 @@ class BreakdownRow:
     title: str
     numbers: tuple[str, str]
     bar_width: str
+    tag: str = ""
 
 
 @dataclass(frozen=True)
@@ -53,6 +70,8 @@ class Breakdown:
     title: str
     headings: tuple[str, str, str]
     rows: list[BreakdownRow]
+    note: str = ""
+    csv_url: str = ""
 
     @property
     def share_column(self) -> bool:
@@ -82,9 +101,24 @@ class Dashboard:
     computed_at_iso: str
     computed_at_text: str
     headlines: list[Headline]
-    chart: DailyChart
+    chart: DailyChart | None
     breakdowns: list[Breakdown]
     period_links: list[PeriodLink]
+    compared_with: str = ""
+    chart_csv_url: str = ""
+    daily_csv_url: str = ""
+
+    @property
+    def chart_title(self) -> str:
+        return (
+            "Visitors and pageviews per hour"
+            if self.chart and self.chart.per_hour
+            else ("Visitors and pageviews per day")
+        )
+
+    @property
+    def partial_note(self) -> str:
+        return PARTIAL_NOTE if self.chart and self.chart.has_partial else ""
 
 
 def period_links(*, periods: list[Period], current: Period | None, period_url: PeriodUrl) -> list[PeriodLink]:
@@ -95,19 +129,56 @@ def period_links(*, periods: list[Period], current: Period | None, period_url: P
     ]
 
 
-def headlines(stats: SiteStats) -> list[Headline]:
+def compared_with(period: Period) -> str:
+    """`the previous 30 days` from "Last 30 days"."""
+    return "the previous " + period.label.removeprefix("Last ")
+
+
+def trend(current: float, previous: float) -> str:
+    return "up" if current > previous else "down" if current < previous else "flat"
+
+
+def change_text(current: float, previous: float, *, points: bool = False) -> str:
+    """`+12%` (relative), or `+3.2 pts` for a rate; `new` when the previous period had none of it."""
+    if not points and not previous:
+        return "new" if current else "±0%"
+    return format_change(current, previous, points=points)
+
+
+def headlines(stats: SiteStats, *, previous: SiteStats | None = None) -> list[Headline]:
+    numbers = [
+        ("visitors", "Unique visitors", "unique_visitors", format_count, VISITORS_NOTE, False),
+        ("pageviews", "Pageviews", "pageviews", format_count, "Pages opened in total", False),
+        ("bounce", "Bounce rate", "bounce_rate", format_percent, "Visits that saw only one page", True),
+        ("duration", "Visit duration", "avg_session_duration", format_duration, "Average time spent per visit", False),
+    ]
     return [
-        Headline("visitors", "Unique visitors", format_count(stats.unique_visitors), "Different people who visited"),
-        Headline("pageviews", "Pageviews", format_count(stats.pageviews), "Pages opened in total"),
-        Headline("bounce", "Bounce rate", format_percent(stats.bounce_rate), "Visits that saw only one page"),
         Headline(
-            "duration", "Visit duration", format_duration(stats.avg_session_duration), "Average time spent per visit"
-        ),
+            key,
+            label,
+            text(getattr(stats, field)),
+            hint,
+            change=change_text(getattr(stats, field), getattr(previous, field), points=points) if previous else "",
+            trend=trend(getattr(stats, field), getattr(previous, field)) if previous else "",
+            previous_value=text(getattr(previous, field)) if previous else "",
+        )
+        for key, label, field, text, hint, points in numbers
     ]
 
 
+def source_tag(source: str) -> str:
+    return "" if source == "direct" or HOST_NAME.fullmatch(source) else "campaign"
+
+
 def share_rows(
-    rows: list[Any], *, count: str, whole: int, label: RowText, title: RowText, second: RowText | None = None
+    rows: list[Any],
+    *,
+    count: str,
+    whole: int,
+    label: RowText,
+    title: RowText,
+    second: RowText | None = None,
+    tag: RowText | None = None,
 ) -> list[BreakdownRow]:
     """Rows whose second number is their share of `whole` (unless `second` gives another).
 
@@ -124,6 +195,7 @@ def share_rows(
                 second(row) if second else format_share(getattr(row, count), whole),
             ),
             bar_width=pct(100 * getattr(row, count) / peak if peak else 0),
+            tag=tag(row) if tag else "",
         )
         for row in rows
     ]
@@ -156,7 +228,9 @@ def breakdowns(stats: SiteStats) -> list[Breakdown]:
                 whole=visits,
                 label=lambda row: SOURCE_LABELS.get(row.source, row.source),
                 title=lambda row: row.source,
+                tag=lambda row: source_tag(row.source),
             ),
+            note=SOURCES_NOTE,
         ),
         Breakdown(
             "devices",
@@ -205,8 +279,28 @@ def build_dashboard(
     stats: SiteStats,
     computed_at: dt.datetime,
     period_url: PeriodUrl,
+    previous: SiteStats | None = None,
+    hourly: list[HourRow] | None = None,
+    previous_hourly: list[HourRow] | None = None,
+    hidden_sections: list[str] | tuple[str, ...] = (),
+    csv_url: CsvUrl | None = None,
 ) -> Dashboard:
+    """`previous` adds the change on each headline number and the previous period's line in the chart;
+    `hourly` (for 24 hours) draws the chart per hour; hidden sections are left out altogether, never
+    built and so never rendered; `csv_url` gives each table and series its download link."""
     computed_local = timezone.localtime(computed_at, site.tzinfo)
+    shown = [breakdown for breakdown in breakdowns(stats) if breakdown.key not in hidden_sections]
+    if csv_url:
+        shown = [replace(breakdown, csv_url=csv_url(breakdown.key)) for breakdown in shown]
+    chart = None
+    if "daily" not in hidden_sections:
+        chart = (
+            hourly_chart(hourly, previous=previous_hourly)
+            if hourly is not None
+            else daily_chart(
+                stats.daily, today=computed_local.date(), previous=previous.daily if previous is not None else None
+            )
+        )
     return Dashboard(
         site_name=site.display_name,
         domain=site.domain,
@@ -214,8 +308,11 @@ def build_dashboard(
         date_range=format_date_range(stats.daily[0].date, stats.daily[-1].date),
         computed_at_iso=computed_local.isoformat(timespec="seconds"),
         computed_at_text=f"{computed_local.day} {computed_local:%b %Y, %H:%M} {computed_local.tzname()}",
-        headlines=headlines(stats),
-        chart=daily_chart(stats.daily),
-        breakdowns=breakdowns(stats),
+        headlines=headlines(stats, previous=previous),
+        chart=chart,
+        breakdowns=shown,
         period_links=period_links(periods=periods, current=period, period_url=period_url),
+        compared_with=compared_with(period) if previous is not None else "",
+        chart_csv_url=csv_url("hourly" if hourly is not None else "daily") if csv_url and chart else "",
+        daily_csv_url=csv_url("daily") if csv_url and chart and hourly is not None else "",
     )

@@ -7,6 +7,8 @@ in English, and a reader comparing it with the API must see the same digits.
 import datetime as dt
 
 EN_DASH = "\u2013"
+MINUS = "\u2212"
+PLUS_MINUS = "\u00b1"
 
 
 def format_count(value: int) -> str:
@@ -63,3 +65,18 @@ def format_date_range(first: dt.date, last: dt.date) -> str:
     if first.year == last.year:
         return f"{first.day} {first:%b} {EN_DASH} {last.day} {last:%b %Y}"
     return f"{first.day} {first:%b %Y} {EN_DASH} {last.day} {last:%b %Y}"
+
+
+def format_hour_span(start: dt.datetime) -> str:
+    """`Wed 18 Mar, 14:30-15:30` (with an en dash): one hour of the 24-hour chart, in the time zone `start` carries."""
+    end = start + dt.timedelta(hours=1)
+    return f"{start:%a} {start.day} {start:%b}, {start:%H:%M}{EN_DASH}{end:%H:%M}"
+
+
+def format_change(current: float, previous: float, *, points: bool = False) -> str:
+    """`+12%`, `-4%`, `+-0%` (with real minus signs); with `points`, a difference of two rates: `+3.2 pts`."""
+    difference = current - previous
+    if points:
+        return f"{'+' if difference > 0 else MINUS if difference < 0 else PLUS_MINUS}{abs(difference):.1f} pts"
+    change = round(100 * difference / previous)
+    return f"{'+' if change > 0 else MINUS if change < 0 else PLUS_MINUS}{abs(change):,}%"

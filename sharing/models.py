@@ -61,6 +61,12 @@ class ShareToken(models.Model):
     expires_at = models.DateTimeField("expires", null=True, blank=True)
     revoked_at = models.DateTimeField("revoked", null=True, blank=True, editable=False)
     allowed_periods = models.JSONField(default=list, blank=True, help_text="Empty means every period.")
+    # Django's password hash (`make_password`); empty for a link without a password. Never the password itself.
+    password_hash = models.CharField(max_length=128, blank=True, editable=False)
+    hidden_sections = models.JSONField(default=list, blank=True, help_text="Empty means every section is shown.")
+    frame_origins = models.JSONField(
+        "embedding origins", default=list, blank=True, help_text="Empty means any site may embed the link."
+    )
     last_used_at = models.DateTimeField("last used", null=True, blank=True, editable=False)
     use_count = models.PositiveBigIntegerField("uses", default=0, editable=False)
     replaced_by = models.ForeignKey(
@@ -94,6 +100,14 @@ class ShareToken(models.Model):
 
     def allows(self, period: str) -> bool:
         return period in self.periods
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password_hash)
+
+    def shows(self, section: str) -> bool:
+        """Whether the link shows `section` (a key of `sharing.sections.SECTIONS`)."""
+        return section not in self.hidden_sections
 
     def is_being_replaced(self, now: dt.datetime) -> bool:
         """Rotated with a grace period: still works, but only until `revoked_at`."""

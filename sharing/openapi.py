@@ -44,6 +44,13 @@ class DaySerializer(serializers.Serializer):
     uniqueVisitors = serializers.IntegerField(min_value=0)
 
 
+class HeadlineSerializer(serializers.Serializer):
+    uniqueVisitors = serializers.IntegerField(min_value=0)
+    pageviews = serializers.IntegerField(min_value=0)
+    bounceRate = serializers.FloatField(min_value=0, max_value=100)
+    avgSessionDuration = serializers.FloatField(min_value=0)
+
+
 class PublicStatsSerializer(serializers.Serializer):
     site = SiteSerializer()
     period = serializers.ChoiceField(choices=Period.choices)
@@ -58,6 +65,11 @@ class PublicStatsSerializer(serializers.Serializer):
     browsers = BrowserSerializer(many=True)
     countries = CountrySerializer(many=True)
     daily = DaySerializer(many=True)
+    previous = HeadlineSerializer(
+        required=False,
+        help_text="Only with compare=previous: the same headline numbers for the period just before this one "
+        "(the previous N whole days for Nd, the 24 hours before for 24h).",
+    )
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -82,10 +94,24 @@ public_stats_schema = extend_schema(
             enum=Period.values,
             description="Time period; 7d when absent or empty. A period the token does not allow is 403.",
         ),
+        OpenApiParameter(
+            "compare",
+            str,
+            enum=["previous"],
+            description="Opt-in: `previous` adds a `previous` object with the headline numbers of the period "
+            "just before. Without it the response is unchanged.",
+        ),
+        OpenApiParameter(
+            "X-Share-Password",
+            str,
+            location=OpenApiParameter.HEADER,
+            description="Only for a password-protected link: its password. Never put it in the query string.",
+        ),
     ],
     responses={
         200: PublicStatsSerializer,
         400: error("Share token required"),
+        401: error("Password required for this share (or wrong password), for a password-protected link"),
         403: error("Period not allowed for this share"),
         404: error("Invalid or expired share link"),
         405: error("Method not allowed"),

@@ -1,9 +1,10 @@
 """A site's owner looks at their own numbers: the dashboard and the setup check, both behind the admin login.
 
-The dashboard is the share page's dashboard for any period, computed at most a minute before
-(`owner_stats`), with what is happening right now on top: visitors in the last five minutes and
-how long ago the last pageview arrived (`analytics.live`). The setup check is that live part as
-JSON, which the site page and the dashboard poll so they change without a reload. The Site admin
+The dashboard is the share page's dashboard for any period (with the previous period to compare
+and 24 hours hour by hour), computed at most a minute before (`owner_stats`), with what is
+happening right now on top: visitors in the last five minutes and how long ago the last
+pageview arrived (`analytics.live`). The setup check is that live part as JSON, which the site
+page and the dashboard poll so they change without a reload. The Site admin
 (`sharing.admin_sites`) scopes both to the user's own sites before they run.
 """
 
@@ -19,7 +20,7 @@ from analytics.live import LiveActivity, live_activity
 from analytics.models import Site
 from analytics.periods import DEFAULT_PERIOD, Period
 from sharing.dashboard import Dashboard, PeriodUrl, build_dashboard
-from sharing.stats_cache import OWNER_STATS_SECONDS, owner_stats
+from sharing.stats_cache import OWNER_STATS_SECONDS, cached_hourly, cached_previous_stats, owner_stats
 
 POLL_SECONDS = 5
 
@@ -85,6 +86,7 @@ def new_link_url(*, site: Site, period: Period) -> str:
 def build_owner_dashboard(*, site: Site, period: Period, now: dt.datetime) -> OwnerDashboard:
     stats = owner_stats(site=site, period=period, now=now)
     live = live_activity(site=site, now=now)
+    per_hour = period.days is None
     return OwnerDashboard(
         site=site,
         period=period,
@@ -95,6 +97,9 @@ def build_owner_dashboard(*, site: Site, period: Period, now: dt.datetime) -> Ow
             stats=stats.stats,
             computed_at=stats.computed_at,
             period_url=owner_period_url(site),
+            previous=cached_previous_stats(site=site, period=period, of=stats),
+            hourly=cached_hourly(site=site, of=stats) if per_hour else None,
+            previous_hourly=cached_hourly(site=site, of=stats, previous=True) if per_hour else None,
         ),
         live=live,
         setup_check=setup_check_payload(live),

@@ -15,13 +15,20 @@ def site_fields(site: Site) -> dict:
     return {"domain": site.domain, "nickname": site.nickname or None}
 
 
-def stats_fields(stats: SiteStats) -> dict:
-    """Every metric field of the response, in the documented order and naming."""
+def headline_fields(stats: SiteStats) -> dict:
+    """The four headline numbers; also what `compare=previous` adds as `previous`."""
     return {
         "uniqueVisitors": stats.unique_visitors,
         "pageviews": stats.pageviews,
         "bounceRate": stats.bounce_rate,
         "avgSessionDuration": stats.avg_session_duration,
+    }
+
+
+def stats_fields(stats: SiteStats) -> dict:
+    """Every metric field of the response, in the documented order and naming."""
+    return {
+        **headline_fields(stats),
         "pages": [
             {"path": row.path, "pageviews": row.pageviews, "uniqueVisitors": row.unique_visitors} for row in stats.pages
         ],
@@ -36,13 +43,40 @@ def stats_fields(stats: SiteStats) -> dict:
     }
 
 
-def public_stats_body(*, share_token: ShareToken, period: str, rendered_stats: bytes) -> bytes:
-    """The whole response: the link's own fields first, then the cached metric fields (already JSON).
+def metric_fields_json(*, share_token: ShareToken, stats: SiteStats, rendered_stats: bytes) -> bytes:
+    """The cached metric fields, or, for a link hiding sections, the same fields with those lists empty.
+
+    The cached JSON is shared by every token of the site, so a link that hides a section renders
+    its own copy: the hidden lists are never sent, and the shape stays the documented one.
+    """
+    if not share_token.hidden_sections:
+        return rendered_stats
+    fields = stats_fields(stats)
+    for section in share_token.hidden_sections:
+        fields[section] = []
+    return render_json(fields)
+
+
+def public_stats_body(
+    *,
+    share_token: ShareToken,
+    period: str,
+    stats: SiteStats,
+    rendered_stats: bytes,
+    previous: SiteStats | None = None,
+) -> bytes:
+    """The whole response: the link's own fields first, then the cached metric fields (already JSON), then
+    `previous` when the client asked for it (`compare=previous`).
 
     The metric fields are shared by every token of the site and rendered once per cache entry, so only
-    the small head is rendered per request and the two JSON objects are joined as bytes.
+    the small head is rendered per request and the JSON objects are joined as bytes.
     """
     head = render_json(
         {"site": site_fields(share_token.site), "period": str(period), "allowedPeriods": share_token.periods}
     )
-    return head[:-1] + b"," + rendered_stats[1:]
+    body = (
+        head[:-1] + b"," + metric_fields_json(share_token=share_token, stats=stats, rendered_stats=rendered_stats)[1:]
+    )
+    if previous is not None:
+        body = body[:-1] + b',"previous":' + render_json(headline_fields(previous)) + b"}"
+    return body

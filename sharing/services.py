@@ -15,12 +15,16 @@ from django.db.models import F
 
 from analytics.models import Site
 from analytics.periods import Period
+from sharing.embedding import checked_origins
+from sharing.link_passwords import hashed_link_password
 from sharing.models import ShareToken
+from sharing.sections import checked_sections
 from sharing.tokens import display_prefix, generate_token, token_digest
 
 EXPIRY_IN_THE_PAST = "The expiry must be in the future; to stop a link now, revoke it."
 NOT_ROTATABLE = "Only a working share link that is not already being replaced can be rotated."
 NOT_CHANGEABLE = "Only the label of an expired, revoked or replaced share link can change."
+ACCESS_FIELDS = ("allowed_periods", "expires_at", "password_hash", "hidden_sections", "frame_origins")
 
 
 @dataclass(frozen=True)
@@ -39,7 +43,12 @@ def create_share_token(
     allowed_periods: list[str] | tuple[str, ...] = (),
     expires_at: dt.datetime | None = None,
     created_by: AbstractBaseUser | None = None,
+    password: str = "",
+    hidden_sections: list[str] | tuple[str, ...] = (),
+    frame_origins: list[str] | tuple[str, ...] = (),
+    password_hash: str = "",
 ) -> IssuedToken:
+    """A new link. `password` is hashed here; `password_hash` carries an existing hash over (rotation)."""
     periods = checked_periods(allowed_periods)
     if expires_at is not None and expires_at <= now:
         raise ValidationError(EXPIRY_IN_THE_PAST)
@@ -52,6 +61,9 @@ def create_share_token(
         allowed_periods=periods,
         expires_at=expires_at,
         created_by=created_by,
+        password_hash=hashed_link_password(password) if password else password_hash,
+        hidden_sections=checked_sections(hidden_sections),
+        frame_origins=checked_origins(frame_origins),
     )
     return IssuedToken(share_token=share_token, raw_token=raw_token)
 
@@ -71,7 +83,8 @@ def rotate_share_token(
     grace: dt.timedelta = dt.timedelta(0),
     created_by: AbstractBaseUser | None = None,
 ) -> IssuedToken:
-    """Replace a changeable token by a new one with the same site, label, periods and expiry.
+    """Replace a changeable token by a new one with the same site, label and access settings (periods,
+    expiry, password, sections, embedding origins).
 
     The old token stays valid for `grace` (so embedded dashboards can be updated),
     then counts as revoked; it records its replacement, so the admin can link one to the
@@ -89,6 +102,9 @@ def rotate_share_token(
         allowed_periods=share_token.allowed_periods,
         expires_at=share_token.expires_at,
         created_by=created_by,
+        password_hash=share_token.password_hash,
+        hidden_sections=share_token.hidden_sections,
+        frame_origins=share_token.frame_origins,
     )
     ShareToken.objects.filter(pk=share_token.pk).update(replaced_by=issued.share_token)
     share_token.refresh_from_db(fields=["revoked_at", "replaced_by"])
@@ -102,27 +118,37 @@ def update_share_token(
     label: str,
     allowed_periods: list[str] | tuple[str, ...],
     expires_at: dt.datetime | None,
+    hidden_sections: list[str] | tuple[str, ...] | None = None,
+    frame_origins: list[str] | tuple[str, ...] | None = None,
+    new_password: str = "",
+    remove_password: bool = False,
 ) -> ShareToken:
-    """Save a token's label, periods and expiry.
+    """Save a token's label and access settings.
 
-    The label may always change. Periods and expiry change only while the token is
-    changeable (`ShareTokenQuerySet.changeable`).
+    The label may always change. Periods, expiry, password, sections and embedding origins
+    change only while the token is changeable (`ShareTokenQuerySet.changeable`). Sections and
+    origins left as None keep their values; the password changes only when `new_password` is
+    given or `remove_password` is set.
     """
-    periods = checked_periods(allowed_periods)
     current = ShareToken.objects.get(pk=share_token.pk)
-    if periods != current.allowed_periods or expires_at != current.expires_at:
+    access = {
+        "allowed_periods": checked_periods(allowed_periods),
+        "expires_at": expires_at,
+        "hidden_sections": current.hidden_sections if hidden_sections is None else checked_sections(hidden_sections),
+        "frame_origins": current.frame_origins if frame_origins is None else checked_origins(frame_origins),
+        "password_hash": "" if remove_password else current.password_hash,
+    }
+    if new_password:
+        access["password_hash"] = hashed_link_password(new_password)
+    if any(access[field] != getattr(current, field) for field in ACCESS_FIELDS):
         if expires_at is not None and expires_at <= now and expires_at != current.expires_at:
             raise ValidationError(EXPIRY_IN_THE_PAST)
-        updated = (
-            ShareToken.objects.changeable(now)
-            .filter(pk=share_token.pk)
-            .update(label=label, allowed_periods=periods, expires_at=expires_at)
-        )
+        updated = ShareToken.objects.changeable(now).filter(pk=share_token.pk).update(label=label, **access)
         if not updated:
             raise ValidationError(NOT_CHANGEABLE)
     else:
         ShareToken.objects.filter(pk=share_token.pk).update(label=label)
-    share_token.refresh_from_db(fields=["label", "allowed_periods", "expires_at"])
+    share_token.refresh_from_db(fields=["label", *ACCESS_FIELDS])
     return share_token
 
 

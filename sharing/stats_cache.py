@@ -10,16 +10,25 @@ deleted or replaced early, so a copy is never staler than the shared entry would
 
 A site's owner reads live numbers (`owner_stats`): at most `OWNER_STATS_SECONDS` old, under
 keys of their own, so the public entries, their lifetime and their copies stay exactly as they are.
+
+What a page shows next to the statistics — the previous period (`cached_previous_stats`) and the
+24 hourly buckets (`cached_hourly`) — is cached beside the entry it belongs to, keyed by that
+entry's `computed_at` and computed as of that same moment: the hours add up to the 24-hour
+numbers they sit next to, and a new entry brings new companions.
 """
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
 
+from analytics.comparisons import previous_now, previous_site_stats
+from analytics.hourly import HourRow, hourly_counts
 from analytics.models import Site
-from analytics.periods import Period
+from analytics.periods import Period, window_for
 from analytics.process_state import fast_paths_enabled
 from analytics.selectors import site_stats
 from analytics.stats import SiteStats
@@ -30,6 +39,7 @@ LOCAL_COPIES_LIMIT = 256  # entries of ~20 kB; the copies start afresh when full
 OWNER_STATS_SECONDS = 60
 
 _local_copies: dict[str, "CachedStats"] = {}
+Companion = TypeVar("Companion")
 
 
 @dataclass(frozen=True)
@@ -83,6 +93,42 @@ def owner_stats(*, site: Site, period: Period, now: dt.datetime) -> CachedStats:
 def compute_stats(*, site: Site, period: Period, now: dt.datetime) -> CachedStats:
     stats = site_stats(site=site, period=period, now=now)
     return CachedStats(stats=stats, body=render_json(stats_fields(stats)), computed_at=now)
+
+
+def cached_companion(
+    *, site: Site, period: Period, of: CachedStats, kind: str, compute: Callable[[], Companion]
+) -> Companion:
+    key = f"stats:v{CACHE_VERSION}:{site.pk}:{period.value}:{kind}:{of.computed_at.isoformat()}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, timeout=settings.STATS_CACHE_SECONDS)
+    return value
+
+
+def cached_previous_stats(*, site: Site, period: Period, of: CachedStats) -> SiteStats:
+    """The window just before the one `of` covers (`analytics.comparisons`)."""
+    return cached_companion(
+        site=site,
+        period=period,
+        of=of,
+        kind="previous",
+        compute=lambda: previous_site_stats(site=site, period=period, now=of.computed_at),
+    )
+
+
+def cached_hourly(*, site: Site, of: CachedStats, previous: bool = False) -> list[HourRow]:
+    """The 24 hours of a `24h` entry, hour by hour; with `previous`, the 24 hours before them."""
+    now = of.computed_at
+    if previous:
+        now = previous_now(Period.HOURS_24, window=window_for(Period.HOURS_24, now=now, tz=site.tzinfo))
+    return cached_companion(
+        site=site,
+        period=Period.HOURS_24,
+        of=of,
+        kind="previous-hourly" if previous else "hourly",
+        compute=lambda: hourly_counts(site=site, now=now),
+    )
 
 
 def forget_local_copies() -> None:

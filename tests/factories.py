@@ -40,6 +40,9 @@ class ShareTokenFactory(factory.django.DjangoModelFactory):
     label = factory.Sequence(lambda n: f"Share link {n}")
     allowed_periods: list[str] = []
     expires_at = None
+    password = ""
+    hidden_sections: list[str] = []
+    frame_origins: list[str] = []
 
     class Params:
         revoked = factory.Trait(revoked_at=factory.LazyFunction(lambda: timezone.now() - dt.timedelta(minutes=1)))
@@ -54,6 +57,9 @@ class ShareTokenFactory(factory.django.DjangoModelFactory):
             label=kwargs.get("label", ""),
             allowed_periods=kwargs.get("allowed_periods", []),
             created_by=kwargs.get("created_by"),
+            password=kwargs.get("password", ""),
+            hidden_sections=kwargs.get("hidden_sections", []),
+            frame_origins=kwargs.get("frame_origins", []),
         )
         share_token = issued.share_token
         ShareToken.objects.filter(pk=share_token.pk).update(revoked_at=revoked_at, expires_at=kwargs.get("expires_at"))

@@ -1,4 +1,4 @@
-/* Glimpse share page: a hover/tap tooltip for the daily chart.
+/* Glimpse share page: a hover/tap tooltip for the chart, and, in an iframe, the page's height for the host page.
    The chart is complete without this script (each day also has an SVG <title>); this only makes reading it nicer. */
 (function () {
   "use strict";
@@ -53,6 +53,9 @@
         row("pageviews", "Pageviews", day.dataset.pageviews),
         row("visitors", "Unique visitors", day.dataset.visitors)
       );
+      if (day.dataset.previousPageviews) {
+        tooltip.append(row("previous", day.dataset.previousLabel, day.dataset.previousPageviews + " pageviews"));
+      }
       tooltip.hidden = false;
       var figureBox = figure.getBoundingClientRect();
       var columnBox = day.querySelector(".hit").getBoundingClientRect();
@@ -91,5 +94,45 @@
     });
   }
 
+  /* Embedded: tell the host page (its /js/embed.js) how tall the content is, so the iframe never scrolls.
+     The height goes only to the origins this link may be framed by (data-embed-parents, "*" when any may). */
+  function postHeight() {
+    var parents = document.body.getAttribute("data-embed-parents");
+    if (!parents || window.parent === window) {
+      return;
+    }
+    var targets = ["*"];
+    if (parents !== "*") {
+      try {
+        targets = JSON.parse(parents);
+      } catch (error) {
+        return;
+      }
+    } else if (window.location.ancestorOrigins && window.location.ancestorOrigins.length) {
+      targets = [window.location.ancestorOrigins[0]];
+    }
+    var last = -1;
+    function send() {
+      var height = Math.ceil(document.documentElement.getBoundingClientRect().height);
+      if (height === last) {
+        return;
+      }
+      last = height;
+      targets.forEach(function (origin) {
+        try {
+          window.parent.postMessage({ type: "glimpse:height", height: height }, origin);
+        } catch (error) {
+          /* not an origin: nothing to send to */
+        }
+      });
+    }
+    if (window.ResizeObserver) {
+      new ResizeObserver(send).observe(document.documentElement);
+    }
+    window.addEventListener("load", send);
+    send();
+  }
+
   document.querySelectorAll("[data-chart]").forEach(enhance);
+  postHeight();
 })();

@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 DOCS_SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
-DOCS_NAMES = {"share-1280.png", "share-390.png"}
+DOCS_NAMES = {"share-1280.png", "share-390.png", "share-dark-1280.png", "share-embedded.png"}
 
 
 def reading_count(value: int) -> str:
@@ -55,13 +55,17 @@ def shown_headlines(page) -> dict[str, str]:
 
 
 def assert_page_matches_api(page, stats: dict) -> None:
+    """Day charts show the API's daily series; 24 hours show 24 hourly buckets adding up to its pageviews."""
     assert shown_headlines(page) == expected_headlines(stats)
     days = page.locator(".chart-plot .day")
-    assert days.count() == len(stats["daily"])
     shown_days = [(day.get_attribute("data-pageviews"), day.get_attribute("data-visitors")) for day in days.all()]
-    assert shown_days == [
-        (reading_count(day["pageviews"]), reading_count(day["uniqueVisitors"])) for day in stats["daily"]
-    ]
+    if stats["period"] == "24h":
+        assert days.count() == 24
+        assert sum(int(pageviews.replace(",", "")) for pageviews, _ in shown_days) == stats["pageviews"]
+    else:
+        assert shown_days == [
+            (reading_count(day["pageviews"]), reading_count(day["uniqueVisitors"])) for day in stats["daily"]
+        ]
     first_page = page.locator('[data-breakdown="pages"] tbody tr').first
     assert first_page.locator(".label-text").inner_text() == stats["pages"][0]["path"]
     assert first_page.locator("td").first.inner_text() == reading_count(stats["pages"][0]["pageviews"])
@@ -80,7 +84,8 @@ def save_screenshot(page, name: str, *, full_page: bool = True) -> None:
 def shared_demo(live_server):
     site = SiteFactory(domain="example.com", nickname="Example Blog", timezone="Europe/Amsterdam")
     visitors_per_day = 300 if os.environ.get("GLIMPSE_UPDATE_SCREENSHOTS") == "1" else 50
-    seed_demo_traffic(site=site, now=timezone.now(), days=30, visitors_per_day=visitors_per_day)
+    # 60 days, so that 30 days have a previous period to compare with.
+    seed_demo_traffic(site=site, now=timezone.now(), days=60, visitors_per_day=visitors_per_day)
     return ShareTokenFactory(site=site, allowed_periods=["24h", "7d", "30d"])
 
 
@@ -110,7 +115,7 @@ def test_share_page_matches_the_api_switches_period_and_stays_on_its_own_origin(
     bar_heights = [bar.bounding_box()["height"] for bar in page.locator(".chart-plot .day .bar").all()]
     assert len(bar_heights) == 30
     assert sum(height > 10 for height in bar_heights) >= 25
-    assert page.locator(".chart-plot polyline").bounding_box()["width"] > 300
+    assert page.locator(".chart-plot .line:not(.previous-line) polyline").bounding_box()["width"] > 300
     page.locator(".chart-plot .day").nth(20).hover()
     tooltip = page.locator(".chart-tooltip")
     assert tooltip.is_visible()
@@ -118,6 +123,14 @@ def test_share_page_matches_the_api_switches_period_and_stays_on_its_own_origin(
 
     page.mouse.move(0, 0)
     assert tooltip.is_hidden()
+    compared = api_stats(live_server.url, shared_demo.raw_token, "30d&compare=previous")["previous"]
+    change = page.locator('[data-metric="pageviews"] .metric-change')
+    assert "vs the previous 30 days" in change.inner_text()
+    assert f"({reading_count(compared['pageviews'])})" in change.inner_text()
+    assert page.locator(".previous-line polyline").bounding_box()["width"] > 300
+    last_day = page.locator(".chart-plot .day").last
+    assert "is-partial" in last_day.get_attribute("class")
+    assert last_day.locator(".bar").evaluate("bar => getComputedStyle(bar).fill") == 'url("#partial-hatch")'
     save_screenshot(page, "share-1280.png")
     phone = chromium.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
     try:
@@ -133,6 +146,51 @@ def test_share_page_matches_the_api_switches_period_and_stays_on_its_own_origin(
     assert problems == []
     assert requests
     assert [url for url in requests if not url.startswith(f"{live_server.url}/")] == []
+
+
+def test_24_hours_hour_by_hour_csv_downloads_and_a_tidy_print(live_server, browser_page, shared_demo):
+    page = browser_page
+    page.goto(f"{live_server.url}/share/{shared_demo.raw_token}/?period=24h")
+    assert page.locator("#chart-heading").inner_text() == "Visitors and pageviews per hour"
+    assert page.locator(".chart-plot .day").count() == 24
+
+    with page.expect_download() as hourly:
+        page.locator(".csv-links a").first.click()
+    rows = Path(hourly.value.path()).read_text(encoding="utf-8-sig").splitlines()
+    assert rows[0] == "Hour starting,Pageviews,Unique visitors" and len(rows) == 25
+    stats = api_stats(live_server.url, shared_demo.raw_token, "24h")
+    assert sum(int(row.split(",")[1]) for row in rows[1:]) == stats["pageviews"]
+    with page.expect_download() as pages_csv:
+        page.locator('[data-breakdown="pages"] .csv-link').click()
+    assert pages_csv.value.suggested_filename.startswith("example.com-pages-24h-")
+    first_row = Path(pages_csv.value.path()).read_text(encoding="utf-8-sig").splitlines()[1]
+    assert (
+        first_row
+        == f"{stats['pages'][0]['path']},{stats['pages'][0]['pageviews']},{stats['pages'][0]['uniqueVisitors']}"
+    )
+
+    page.emulate_media(media="print")
+    assert page.locator(".periods").is_hidden() and page.locator(".csv-link").first.is_hidden()
+    scroll = page.locator('[data-breakdown="pages"] .table-scroll')
+    assert scroll.evaluate("box => getComputedStyle(box).maxHeight") == "none"
+    assert scroll.evaluate("box => box.scrollHeight <= box.clientHeight + 1")
+    ARTIFACTS.mkdir(exist_ok=True)
+    pdf = page.pdf(path=str(ARTIFACTS / "share-print.pdf"), format="A4")
+    assert pdf.startswith(b"%PDF")
+
+
+def test_a_dark_theme_on_request_whatever_the_system_says(live_server, chromium, shared_demo):
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, color_scheme="light")
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/share/{shared_demo.raw_token}/?period=30d&theme=dark")
+        assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(13, 17, 23)"
+        page.goto(f"{live_server.url}/share/{shared_demo.raw_token}/?period=30d&theme=light&embed=1")
+        assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(245, 246, 250)"
+        page.goto(f"{live_server.url}/share/{shared_demo.raw_token}/?period=30d&theme=dark")
+        save_screenshot(page, "share-dark-1280.png", full_page=False)
+    finally:
+        context.close()
 
 
 def test_share_page_says_no_for_a_period_outside_the_share(live_server, browser_page, shared_demo):

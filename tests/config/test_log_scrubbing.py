@@ -54,3 +54,18 @@ def test_scrubbing_twice_changes_nothing_more():
 
     assert scrub(once) == once
     assert TOKEN[8:20] not in once
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("POST /share/abc/?password=hunter22&period=7d", "POST /share/abc/?password=[removed]&period=7d"),
+        ("GET /api/public/stats?PASSWORD=hunter22", "GET /api/public/stats?PASSWORD=[removed]"),
+        ("GET /api/public/stats?pass%77ord=hunter22", "GET /api/public/stats?password=[removed]"),
+        ("headers: {'X-Share-Password': 'hunter22'}", "headers: {'X-Share-Password': '[removed]'}"),
+        ("X-Share-Password: hunter22", "X-Share-Password: [removed]"),
+    ],
+)
+def test_a_share_link_password_is_removed_wherever_it_appears(line, expected):
+    assert scrub(line) == expected
+    assert "hunter22" not in scrub(line)

@@ -72,13 +72,23 @@ def test_another_owners_object_urls_are_404(bob_client, alice_site, alice_token,
 def test_posting_to_another_owners_objects_is_404_and_changes_nothing(bob_client, alice_site, alice_token, url):
     response = bob_client.post(
         url.format(token=alice_token.pk, site=alice_site.pk),
-        {"label": "pwned", "domain": "pwned.example", "timezone": "UTC", "grace": "0"},
+        {
+            "label": "pwned",
+            "domain": "pwned.example",
+            "timezone": "UTC",
+            "grace": "0",
+            "password": "bob knows it now",
+            "remove_password": "on",
+            "hidden_sections": ["pages", "referrers"],
+            "frame_origins": "https://bob.example",
+        },
     )
 
     assert response.status_code == 404
     alice_token.refresh_from_db()
     alice_site.refresh_from_db()
     assert alice_token.label == "Alice's investors"
+    assert (alice_token.password_hash, alice_token.hidden_sections, alice_token.frame_origins) == ("", [], [])
     assert alice_token.revoked_at is None
     assert alice_site.domain == "alice.example"
     assert ShareToken.objects.count() == 1

@@ -190,7 +190,7 @@ def test_creation_writes_a_history_entry_with_who_and_what(owner_client, owner, 
     assert entry.object_id == str(share_token.pk)
     assert entry.change_message == (
         f"Created share link 'Client report' ({share_token.display_prefix}…) for olivia.example; "
-        "periods: 7d; expires: 2 Jan 2099, 12:00 CET."
+        "periods: 7d; expires: 2 Jan 2099, 12:00 CET; password: no; sections: All sections; embedding: Any site."
     )
 
 
@@ -351,6 +351,7 @@ def test_each_links_page_offers_an_iframe_snippet_on_its_default_period(owner_cl
     assert page.select_one("#glimpse-iframe").get_text() == (
         f'<iframe src="https://stats.example.net/share/{share_token.display_prefix}…/?period=90d&embed=1" '
         'title="Website statistics" width="100%" height="1400" style="border:0"></iframe>'
+        '<script async src="https://stats.example.net/js/embed.js"></script>'
     )
     assert f"put your full link in place of {share_token.display_prefix}…" in page.get_text()
 

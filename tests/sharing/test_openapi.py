@@ -70,6 +70,13 @@ def test_the_schema_is_served_as_json_and_names_both_endpoints(client):
     parameters = {item["name"]: item for item in document["paths"]["/api/public/stats"]["get"]["parameters"]}
     assert sorted(parameters["period"]["schema"]["enum"]) == ["24h", "30d", "365d", "7d", "90d"]
     assert parameters["token"]["required"] is True
+    assert parameters["compare"]["schema"]["enum"] == ["previous"]
+    assert parameters["compare"].get("required", False) is False
+    assert parameters["X-Share-Password"]["in"] == "header"
+    operation = document["paths"]["/api/public/stats"]["get"]
+    assert "401" in operation["responses"]
+    body = document["components"]["schemas"]["PublicStats"]
+    assert "previous" in body["properties"] and "previous" not in body["required"]
 
 
 def test_fuzzed_requests_get_documented_answers_and_never_a_5xx(no_rate_limit, shared_site):

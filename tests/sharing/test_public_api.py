@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from analytics.services import record_pageview
+from sharing.link_passwords import SharePasswordThrottle
 from sharing.models import ShareToken
 from sharing.services import revoke_share_token
 from sharing.throttling import PublicStatsThrottle
@@ -318,3 +319,104 @@ def test_raw_token_is_stored_nowhere_only_its_digest(client, site):
     for model in apps.get_models():
         for row in model.objects.all().values():
             assert secret_part not in repr(row), f"raw token found in {model.__name__}"
+
+
+# --- compare=previous, hidden sections, password-protected links ---------------------------------
+# The previous 7 days (03-05..03-11) hold only visitor 5's bounce at 03-11 23:59 (tests/analytics/test_comparisons.py).
+
+DOCUMENTED_FIELDS = [
+    "site", "period", "allowedPeriods", "uniqueVisitors", "pageviews", "bounceRate", "avgSessionDuration",
+    "pages", "referrers", "devices", "browsers", "countries", "daily",
+]  # fmt: skip
+PASSWORD = "correct horse 42"
+
+
+def test_compare_previous_adds_the_previous_headline_numbers_and_changes_nothing_else(client, shared_site):
+    share_token = ShareTokenFactory(site=shared_site)
+
+    plain = get(client, token=share_token.raw_token, period="7d")
+    compared = get(client, token=share_token.raw_token, period="7d", compare="previous")
+
+    assert compared.status_code == 200
+    assert compared["Cache-Control"] == "public, max-age=300"
+    body = json.loads(compared.content)
+    assert list(body) == [*DOCUMENTED_FIELDS, "previous"]
+    assert body["previous"] == {"uniqueVisitors": 1, "pageviews": 1, "bounceRate": 100.0, "avgSessionDuration": 0.0}
+    assert {key: value for key, value in body.items() if key != "previous"} == json.loads(plain.content)
+
+
+@pytest.mark.parametrize("compare", [None, "", "Previous", "year", "previous "])
+def test_without_compare_previous_the_body_is_exactly_the_documented_one(client, shared_site, compare):
+    share_token = ShareTokenFactory(site=shared_site)
+    params = {"token": share_token.raw_token, "period": "24h"} | ({"compare": compare} if compare is not None else {})
+
+    body = json.loads(get(client, **params).content)
+
+    assert list(body) == DOCUMENTED_FIELDS
+
+
+def test_compare_previous_for_24_hours_is_the_24_hours_before(client, shared_site):
+    share_token = ShareTokenFactory(site=shared_site)
+
+    body = json.loads(get(client, token=share_token.raw_token, period="24h", compare="previous").content)
+
+    assert (body["uniqueVisitors"], body["pageviews"]) == (2, 4)
+    assert body["previous"] == {"uniqueVisitors": 1, "pageviews": 3, "bounceRate": 50.0, "avgSessionDuration": 300.0}
+
+
+def test_hidden_sections_come_back_as_empty_lists_and_the_shown_ones_unchanged(client, shared_site):
+    open_link = ShareTokenFactory(site=shared_site)
+    partial = ShareTokenFactory(site=shared_site, hidden_sections=["referrers", "countries", "daily"])
+
+    full = json.loads(get(client, token=open_link.raw_token, period="7d").content)
+    response = get(client, token=partial.raw_token, period="7d")
+    body = json.loads(response.content)
+
+    assert response.status_code == 200
+    assert list(body) == DOCUMENTED_FIELDS
+    assert (body["referrers"], body["countries"], body["daily"]) == ([], [], [])
+    assert b"google.com" not in response.content and b"United States" not in response.content
+    for field in ["uniqueVisitors", "pageviews", "bounceRate", "avgSessionDuration", "pages", "devices", "browsers"]:
+        assert body[field] == full[field]
+    # The site's shared cache entry still serves the open link in full.
+    assert json.loads(get(client, token=open_link.raw_token, period="7d").content)["referrers"] == full["referrers"]
+
+
+def test_a_password_protected_link_needs_the_password_header(client, shared_site):
+    share_token = ShareTokenFactory(site=shared_site, password=PASSWORD)
+
+    missing = get(client, token=share_token.raw_token, period="7d")
+    in_the_query = get(client, token=share_token.raw_token, period="7d", password=PASSWORD)
+    wrong = client.get(URL, {"token": share_token.raw_token}, HTTP_X_SHARE_PASSWORD="wrong password", **ORIGIN)
+    right = client.get(URL, {"token": share_token.raw_token}, HTTP_X_SHARE_PASSWORD=PASSWORD, **ORIGIN)
+
+    assert_error(missing, 401, "Password required for this share")
+    assert_error(in_the_query, 401, "Password required for this share")
+    assert_error(wrong, 401, "Wrong password for this share")
+    assert right.status_code == 200
+    assert right["Cache-Control"] == "private, no-store"
+    assert json.loads(right.content)["pageviews"] == 8
+
+
+def test_the_password_is_checked_before_the_period_so_nothing_leaks_without_it(client, shared_site):
+    share_token = ShareTokenFactory(site=shared_site, password=PASSWORD, allowed_periods=["30d"])
+
+    refused = get(client, token=share_token.raw_token, period="365d")
+
+    assert_error(refused, 401, "Password required for this share")
+    assert b"30d" not in refused.content
+
+
+def test_wrong_passwords_are_rate_limited_and_then_even_the_right_one_waits(client, shared_site, monkeypatch):
+    monkeypatch.setattr(SharePasswordThrottle, "THROTTLE_RATES", {"share_password": "3/min"})
+    share_token = ShareTokenFactory(site=shared_site, password=PASSWORD)
+
+    def guess(password):
+        return client.get(URL, {"token": share_token.raw_token}, HTTP_X_SHARE_PASSWORD=password, **ORIGIN)
+
+    statuses = [guess(f"guess number {n}").status_code for n in range(3)]
+    limited = guess(PASSWORD)
+
+    assert statuses == [401, 401, 401]
+    assert_error(limited, 429, "Too many requests")
+    assert int(limited["Retry-After"]) > 0

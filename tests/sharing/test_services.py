@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
 
 from sharing.models import ShareToken
@@ -189,3 +190,109 @@ def test_changeable_is_active_and_not_being_replaced(site, state, changeable):
     share_token = token_with(site, **state)
 
     assert ShareToken.objects.changeable(NOW).filter(pk=share_token.pk).exists() is changeable
+
+
+# --- Password, sections and embedding origins --------------------------------------------------
+
+SECRET = "correct horse 42"
+
+
+def reader_settings(share_token: ShareToken) -> tuple:
+    return (share_token.password_hash, share_token.hidden_sections, share_token.frame_origins)
+
+
+def test_a_password_is_stored_only_as_a_django_hash(site):
+    share_token = create_share_token(site=site, now=NOW, password=SECRET).share_token
+
+    share_token.refresh_from_db()
+    assert share_token.has_password
+    assert SECRET not in share_token.password_hash
+    assert check_password(SECRET, share_token.password_hash)
+    assert not check_password("correct horse 43", share_token.password_hash)
+
+
+@pytest.mark.parametrize("password", ["short", "x" * 129])
+def test_a_password_must_have_8_to_128_characters(site, password):
+    with pytest.raises(ValidationError):
+        create_share_token(site=site, now=NOW, password=password)
+    assert not ShareToken.objects.exists()
+
+
+def test_sections_and_origins_are_checked_and_stored_in_canonical_form(site):
+    share_token = create_share_token(
+        site=site,
+        now=NOW,
+        hidden_sections=["countries", "referrers", "countries"],
+        frame_origins=[" https://Intranet.Example.com/ ", "http://localhost:8000", "https://intranet.example.com"],
+    ).share_token
+
+    assert share_token.hidden_sections == ["referrers", "countries"]
+    assert share_token.frame_origins == ["https://intranet.example.com", "http://localhost:8000"]
+    assert not share_token.shows("referrers") and share_token.shows("pages")
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "intranet.example.com",
+        "https://intranet.example.com/stats",
+        "javascript:alert(1)",
+        "https://a.example; script-src *",
+        "https://a.example 'unsafe-inline'",
+        "*",
+        "https://*.example.com",
+        "ftp://a.example",
+    ],
+)
+def test_anything_but_an_exact_origin_is_refused_so_it_cannot_reach_the_policy_header(site, origin):
+    with pytest.raises(ValidationError):
+        create_share_token(site=site, now=NOW, frame_origins=[origin])
+    assert not ShareToken.objects.exists()
+
+
+def test_an_unknown_section_is_refused(site):
+    with pytest.raises(ValidationError):
+        create_share_token(site=site, now=NOW, hidden_sections=["pages", "secrets"])
+
+
+def test_rotation_copies_password_sections_and_origins(site):
+    old = create_share_token(
+        site=site, now=NOW, password=SECRET, hidden_sections=["countries"], frame_origins=["https://a.example"]
+    ).share_token
+
+    new = rotate_share_token(old, now=NOW).share_token
+
+    assert reader_settings(new) == reader_settings(old)
+    assert check_password(SECRET, new.password_hash)
+
+
+def test_update_sets_changes_and_removes_the_password_and_keeps_what_is_not_given(site):
+    share_token = create_share_token(site=site, now=NOW, hidden_sections=["pages"]).share_token
+    same = {"now": NOW, "label": "Board", "allowed_periods": [], "expires_at": None}
+
+    update_share_token(share_token, **same, new_password=SECRET)
+    first_hash = share_token.password_hash
+    update_share_token(share_token, **same, new_password="another password")
+    second_hash = share_token.password_hash
+    update_share_token(share_token, **same)
+    kept_hash = share_token.password_hash
+    update_share_token(share_token, **same, remove_password=True)
+
+    assert check_password(SECRET, first_hash)
+    assert check_password("another password", second_hash)
+    assert kept_hash == second_hash
+    assert share_token.password_hash == ""
+    assert share_token.hidden_sections == ["pages"]
+
+
+@pytest.mark.parametrize("state", UNCHANGEABLE)
+def test_password_sections_and_origins_of_an_unchangeable_link_stay_as_they_are(site, state):
+    share_token = token_with(site, **UNCHANGEABLE[state])
+    same = {"now": NOW, "label": "Board", "allowed_periods": ["7d", "30d"], "expires_at": share_token.expires_at}
+
+    for change in [{"new_password": SECRET}, {"hidden_sections": ["pages"]}, {"frame_origins": ["https://a.example"]}]:
+        with pytest.raises(ValidationError):
+            update_share_token(share_token, **same, **change)
+
+    share_token.refresh_from_db()
+    assert reader_settings(share_token) == ("", [], [])

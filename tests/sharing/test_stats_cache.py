@@ -8,7 +8,7 @@ from django.core.cache import cache
 from analytics.periods import Period
 from analytics.services import record_pageview
 from sharing import stats_cache
-from sharing.stats_cache import cached_stats, owner_stats, stats_cache_key
+from sharing.stats_cache import cached_hourly, cached_previous_stats, cached_stats, owner_stats, stats_cache_key
 
 NOW = dt.datetime(2026, 3, 18, 15, 30, tzinfo=dt.UTC)
 
@@ -91,3 +91,30 @@ def test_owner_stats_are_recomputed_once_a_minute_and_leave_the_public_entry_alo
     assert public_later is public
     assert public_later.stats.pageviews == 1
     assert cache.get(stats_cache_key(site=visited_site, period=Period.DAYS_7, now=NOW)) == public
+
+
+def test_the_hours_are_cached_with_their_entry_and_add_up_to_its_24_hour_numbers(site):
+    """A pageview arriving after the entry was computed shows in neither, until a new entry brings new hours."""
+    record_pageview(site=site, timestamp=NOW - dt.timedelta(hours=2), visitor_id=1, path="/")
+    entry = cached_stats(site=site, period=Period.HOURS_24, now=NOW)
+    record_pageview(site=site, timestamp=NOW + dt.timedelta(minutes=1), visitor_id=2, path="/")
+
+    later = NOW + dt.timedelta(minutes=2)
+    same_entry = cached_stats(site=site, period=Period.HOURS_24, now=later)
+    hours = cached_hourly(site=site, of=same_entry)
+
+    assert same_entry.computed_at == entry.computed_at == NOW
+    assert sum(row.pageviews for row in hours) == same_entry.stats.pageviews == 1
+    assert hours[-1].start + dt.timedelta(hours=1) == NOW
+
+
+def test_previous_period_stats_are_cached_beside_their_entry(site, cache_reads):
+    entry = cached_stats(site=site, period=Period.DAYS_7, now=NOW)
+
+    first = cached_previous_stats(site=site, period=Period.DAYS_7, of=entry)
+    second = cached_previous_stats(site=site, period=Period.DAYS_7, of=entry)
+
+    key = f"stats:v{stats_cache.CACHE_VERSION}:{site.pk}:7d:previous:{NOW.isoformat()}"
+    assert cache_reads.count(key) == 2
+    assert first == second
+    assert [row.date.isoformat() for row in first.daily][:1] == ["2026-03-05"]

@@ -20,7 +20,13 @@ def tokens(db):
     site = SiteFactory(domain="lookup.example", nickname="Lookup", timezone="America/New_York")
     other = SiteFactory(domain="other.example")
     made = {
-        "plain": ShareTokenFactory(site=site, allowed_periods=["30d", "7d"]),
+        "plain": ShareTokenFactory(
+            site=site,
+            allowed_periods=["30d", "7d"],
+            password="correct horse 42",
+            hidden_sections=["countries"],
+            frame_origins=["https://intranet.example"],
+        ),
         "other site": ShareTokenFactory(site=other),
         "expires in an hour": ShareTokenFactory(site=site, expires_at=NOON + HOUR),
         "expired an hour ago": ShareTokenFactory(site=site, expires_at=NOON - HOUR),
@@ -69,6 +75,11 @@ def test_found_token_and_its_site_equal_what_the_orm_loads_in_one_query(tokens, 
     assert [getattr(found, name) for name in token_fields] == [getattr(expected, name) for name in token_fields]
     assert [getattr(site, name) for name in site_fields] == [getattr(expected.site, name) for name in site_fields]
     assert found._state.db == "default" and not found._state.adding
+    assert (found.has_password, found.hidden_sections, found.frame_origins) == (
+        True,
+        ["countries"],
+        ["https://intranet.example"],
+    )
 
 
 @pytest.mark.parametrize("raw", ["", "glimpse_unknown", "%", "' OR 1=1 --", "\u0000"])

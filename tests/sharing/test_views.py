@@ -65,7 +65,7 @@ DATE_RANGES = {
     "90d": "19 Dec 2025 \u2013 18 Mar 2026",
     "365d": "19 Mar 2025 \u2013 18 Mar 2026",
 }
-CHART_DAYS = {"24h": 2, "7d": 7, "30d": 30, "90d": 90, "365d": 365}
+CHART_DAYS = {"24h": 24, "7d": 7, "30d": 30, "90d": 90, "365d": 365}
 CSP = "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors *"
 NOT_FOUND_HEADING = "This share link doesn\u2019t work"
 
@@ -191,13 +191,13 @@ def test_the_daily_chart_has_a_bar_per_day_and_a_text_alternative(client, token)
         ("Sun 15 Mar 2026", "0", "0"),
         ("Mon 16 Mar 2026", "1", "1"),
         ("Tue 17 Mar 2026", "0", "0"),
-        ("Wed 18 Mar 2026", "4", "2"),
+        ("Wed 18 Mar 2026 (so far)", "4", "2"),
     ]
     # The axis tops out at 4 (steps of 1): Monday's bar is a quarter of the height, Wednesday's all of it.
     assert [bar["height"] for bar in plot.select(".day .bar")] == ["0%", "0%", "0%", "0%", "25%", "0%", "100%"]
     rows = [[text(cell) for cell in row.select("th, td")] for row in html.select(".chart-data tbody tr")]
-    assert rows[4] == ["Mon 16 Mar 2026", "1", "1"]
-    assert rows[6] == ["Wed 18 Mar 2026", "4", "2"]
+    assert rows[4] == ["Mon 16 Mar 2026", "1", "1", "0"]
+    assert rows[6] == ["Wed 18 Mar 2026 (so far)", "4", "2", "0"]
 
 
 def test_tables_show_counts_shares_and_bars_relative_to_the_top_row(client, token):
@@ -392,7 +392,8 @@ def test_the_page_needs_no_inline_code_and_loads_only_its_own_assets(client, tok
     assert not [tag for tag in html.find_all(True) if any(name.startswith("on") for name in tag.attrs)]
     urls = [tag.get("src") or tag.get("href") for tag in html.select("[src], [href]")]
     assert urls
-    assert all(re.match(r"^(/static/glimpse/|\?period=)", url) for url in urls), urls
+    export = re.escape(f"/share/{token.raw_token}/export/")
+    assert all(re.match(rf"^(/static/glimpse/|\?period=|{export}[a-z]+\.csv\?period=7d$)", url) for url in urls), urls
 
 
 def test_static_assets_are_served_by_the_app(client, token):

@@ -1,0 +1,139 @@
+"""The share page compares with the previous period, shows 24 hours hour by hour, marks today as partial and
+explains its numbers; the owner's dashboard shows the same.
+
+"Now" is Wednesday 2026-03-18 15:30 UTC, the site is on UTC, the traffic is tests/analytics/traffic.py plus one
+campaign visit. Counted by hand:
+- 7d: 5 visitors, 9 pageviews, 6 sessions with 4 bounces (66.7%), 1800 s / 6 = 5m 00s; the previous 7 days
+  (03-05..03-11) have 1 visitor, 1 pageview, 100.0% bounces, 0 s. Visitors +400%, pageviews +800%,
+  bounce rate -33.3 points, duration "new".
+- 24h: visitors 1, 2 and the campaign visitor; bucket 18 ([09:30, 10:30) on 03-18) has visitor 1's 3 pageviews,
+  bucket 19 visitor 2's, bucket 20 ([11:30, 12:30)) the campaign visit.
+"""
+
+import datetime as dt
+
+import pytest
+from bs4 import BeautifulSoup
+from django.utils import timezone
+
+from tests.analytics.traffic import VISITS, record_visits
+from tests.factories import ShareTokenFactory, SiteFactory
+
+pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime(2026, 3, 18, 15, 30, tzinfo=dt.UTC)
+CAMPAIGN = (6, "2026-03-18T12:00", "/launch", "newsletter", "mobile", "Chrome", "FR")
+
+
+@pytest.fixture
+def site(monkeypatch):
+    monkeypatch.setattr(timezone, "now", lambda: NOW)
+    site = SiteFactory(domain="example.com", nickname="My Website")
+    record_visits(site, [*VISITS, CAMPAIGN])
+    return site
+
+
+@pytest.fixture
+def token(site):
+    return ShareTokenFactory(site=site)
+
+
+def page(client, share_token, **params):
+    response = client.get(f"/share/{share_token.raw_token}/", params)
+    assert response.status_code == 200
+    return BeautifulSoup(response.content.decode(), "html.parser")
+
+
+def text(element) -> str:
+    return " ".join(element.get_text(" ").split())
+
+
+def changes(html) -> dict[str, str]:
+    return {card["data-metric"]: text(card.select_one(".metric-change")) for card in html.select("[data-metric]")}
+
+
+def test_each_headline_says_how_it_changed_against_the_previous_period(client, token):
+    html = page(client, token, period="7d")
+
+    assert changes(html) == {
+        "visitors": "\u25b2 +400% vs the previous 7 days (1)",
+        "pageviews": "\u25b2 +800% vs the previous 7 days (1)",
+        "bounce": "\u25bc \u221233.3 pts vs the previous 7 days (100.0%)",
+        "duration": "\u25b2 new vs the previous 7 days (0s)",
+    }
+    assert [card.select_one(".metric-change")["class"][1] for card in html.select("[data-metric]")] == [
+        "trend-up", "trend-up", "trend-down", "trend-up",
+    ]  # fmt: skip
+
+
+def test_the_chart_draws_the_previous_period_as_a_faint_line_day_against_day(client, token):
+    html = page(client, token, period="7d")
+
+    days = html.select(".chart-plot .day")
+    assert [day.get("data-previous-pageviews") for day in days] == ["0", "0", "0", "0", "0", "0", "1"]
+    assert days[6]["data-previous-label"] == "Wed 11 Mar 2026"
+    # Today's 5 pageviews give steps of 2 and a top of 8: last week's 1 pageview sits at 1/8 of the height.
+    assert html.select_one(".previous-line polyline")["points"].split()[-1] == "6.5,87.5"
+    assert text(html.select_one(".legend-previous")) == "Pageviews, the previous 7 days"
+
+
+def test_today_is_marked_as_partial_in_every_day_chart(client, token):
+    for period in ["7d", "30d", "90d", "365d"]:
+        html = page(client, token, period=period)
+        days = html.select(".chart-plot .day")
+        assert [day for day in days if "is-partial" in day["class"]] == [days[-1]]
+        assert days[-1]["data-label"] == "Wed 18 Mar 2026 (so far)"
+        assert text(html.select_one(".legend-partial")) == "Today so far"
+        assert "still in progress" in text(html.select_one(".partial-note"))
+
+
+def test_24_hours_are_24_hourly_buckets_adding_up_to_the_headline(client, token):
+    html = page(client, token, period="24h")
+
+    assert text(html.select_one("#chart-heading")) == "Visitors and pageviews per hour"
+    days = html.select(".chart-plot .day")
+    assert len(days) == 24
+    assert days[0]["data-label"] == "Tue 17 Mar, 15:30\u201316:30"
+    counted = {index: day["data-pageviews"] for index, day in enumerate(days) if day["data-pageviews"] != "0"}
+    assert counted == {18: "3", 19: "1", 20: "1"}
+    assert text(html.select_one('[data-metric="pageviews"] .metric-value')) == "5"
+    assert not html.select(".chart-plot .day.is-partial")
+    assert "Busiest hour: Wed 18 Mar, 09:30\u201310:30, with 3 pageviews" in text(html.select_one("#chart-summary"))
+    # The previous 24 hours hold visitor 3's three pageviews of 03-17 09:00-10:00: hours 17 and 18 before.
+    previous = {
+        i: day["data-previous-pageviews"] for i, day in enumerate(days) if day["data-previous-pageviews"] != "0"
+    }
+    assert previous == {17: "2", 18: "1"}
+
+
+def test_the_numbers_are_explained_in_a_sentence_where_a_reader_needs_it(client, token):
+    html = page(client, token, period="7d")
+
+    assert "someone who comes back on another day counts again" in text(html.select_one('[data-metric="visitors"]'))
+    note = text(html.select_one('[data-breakdown="referrers"] .section-note'))
+    assert "\u201cDirect / none\u201d means no referring site" in note
+    assert "utm_source" in note
+    sources = {
+        text(row.select_one(".label-text")): text(row.select_one(".tag")) if row.select_one(".tag") else ""
+        for row in html.select('[data-breakdown="referrers"] tbody tr')
+    }
+    assert sources == {
+        "google.com": "",
+        "Direct / none": "",
+        "news.ycombinator.com": "",
+        "newsletter campaign": "campaign",
+    }
+
+
+def test_the_owner_dashboard_shows_the_same_comparisons_and_hours(owner_client, owner, site):
+    site.owner = owner
+    site.save(update_fields=["owner"])
+
+    response = owner_client.get(f"/admin/analytics/site/{site.pk}/dashboard/", {"period": "24h"})
+    html = BeautifulSoup(response.content.decode(), "html.parser")
+
+    assert response.status_code == 200
+    assert len(html.select(".chart-plot .day")) == 24
+    assert text(html.select_one('[data-metric="pageviews"] .metric-change')) == (
+        "\u25b2 +67% vs the previous 24 hours (3)"
+    )
