@@ -141,6 +141,12 @@ INGEST_QUEUE = env.bool("INGEST_QUEUE", default=bool(REDIS_URL))
 # Events per client IP on POST /api/event, sized for a busy office behind one NAT; empty switches the limit off.
 EVENT_RATE = env.str("EVENT_RATE", default="600/min")
 
+# --- Raw data retention (analytics.retention, `manage.py prune_raw_data`) ---------
+# Days of raw pageviews and sessions to keep before today (site-local); older ones are deleted by
+# `prune_raw_data`, while the rollups keep every period's answer. Empty or 0 keeps everything; the
+# last-24-hours view reads raw rows, so 1 (or a negative number) is refused: keep at least 2.
+RAW_RETENTION_DAYS = int(env.str("RAW_RETENTION_DAYS", default="") or 0)
+
 # --- Django REST Framework ------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
