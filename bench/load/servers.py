@@ -36,12 +36,13 @@ def procfile_web_command(*, port: int) -> list[str]:
     if words[0] != "gunicorn":
         sys.exit(f"The Procfile's web command does not start gunicorn: {line}")
     bound = [word for word in words if word == "--bind" or word.startswith(("--bind=", "-b"))]
-    if len(bound) != 1:
-        sys.exit(f"Expected one --bind in the Procfile's web command: {line}")
-    if bound[0] == "--bind":
+    if len(bound) > 1:
+        sys.exit(f"Expected at most one --bind in the Procfile's web command: {line}")
+    # Without one, the address comes from config/gunicorn.conf.py; a --bind on the command line overrides it.
+    if bound == ["--bind"]:
         index = words.index("--bind")
         del words[index : index + 2]
-    else:
+    elif bound:
         words.remove(bound[0])
     return [sys.executable, "-m", "gunicorn", *words[1:], f"--bind=127.0.0.1:{port}"]
 
