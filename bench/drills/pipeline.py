@@ -87,7 +87,8 @@ class PipelineStack:
     def taken_by(self, pid: int) -> bool:
         """Whether the worker with this pid (consumer `<host>-<pid>`) holds entries it has not acknowledged."""
         consumer = f"{socket.gethostname()}-{pid}"
-        return bool(self.redis.command("xpending", STREAM, "ingest", "-", "+", "1", consumer))
+        answer = self.redis.command("xpending", STREAM, "ingest", "-", "+", "1", consumer)
+        return re.match(r"\d+-\d+$", answer.splitlines()[0] if answer else "") is not None
 
     def wait_until_written(self, *, seconds: float) -> float:
         """Wait until the stream is empty (every entry written, acknowledged and deleted); the time it took."""
