@@ -33,6 +33,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -263,6 +264,9 @@ def main() -> None:
     parser.add_argument("--drain-events", type=int, default=100_000)
     parser.add_argument("--drain-runs", type=int, default=3)
     options = parser.parse_args()
+    # Started in the background, SIGINT may be ignored; SIGTERM would skip the clean-up below.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed (apt-get install wrk)")
     for port in (options.port, options.redis_port):
