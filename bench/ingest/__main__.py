@@ -164,14 +164,14 @@ def wait_until_drained(redis: PrivateRedis, *, seconds: float = 300) -> float:
     return time.monotonic() - started
 
 
-def prefill(*, environment: dict[str, str], site_id: int, events: int) -> None:
+def prefill(*, environment: dict[str, str], site_id: int, events: int, seed: int) -> None:
     """`events` realistic queued pageviews of one site (about 3.5 per visitor, mixed paths), as the endpoint writes."""
     code = f"""
 import datetime as dt, random
 from django_redis import get_redis_connection
 from analytics.event_queue import FIELD, STREAM, encode
 from analytics.services import NewPageview
-rng = random.Random(7)
+rng = random.Random({seed})
 client = get_redis_connection("default")
 now = dt.datetime.now(dt.UTC)
 paths = ["/"] + [f"/blog/post-{{n}}" for n in range(300)]
@@ -330,8 +330,9 @@ def main() -> None:
         worker = None
         startup = statistics.median(timed_once(environment) for _ in range(2))
         drains = []
-        for _ in range(options.drain_runs):
-            prefill(environment=environment, site_id=int(site_ids[LOAD_DOMAIN]), events=options.drain_events)
+        for number in range(options.drain_runs):
+            site_id = int(site_ids[LOAD_DOMAIN])
+            prefill(environment=environment, site_id=site_id, events=options.drain_events, seed=number)
             queued = stream_length(redis)
             elapsed = timed_once(environment) - startup
             drains.append(queued / elapsed)
