@@ -1,15 +1,28 @@
-"""Generate a large, reproducible site for the benchmarks: about 10M pageviews over 365 days by default.
+"""Generate reproducible sites for the benchmarks: one big site (about 10M pageviews over 365 days by default),
+optionally many small and idle ones beside it, and a long tail of distinct paths.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/glimpse_bench .venv/bin/python -m bench.generate --seed 1
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/h7_bench_reads .venv/bin/python -m bench.generate --seed 1
     DATABASE_URL=sqlite:///var/bench/glimpse-bench.sqlite3 .venv/bin/python -m bench.generate --seed 1
+    … -m bench.generate --domain many.bench --sites 10000 --pageviews 20000 --days 30   # 10,000 sites
+    … -m bench.generate --domain paths.bench --pageviews 2000000 --distinct-paths 262144   # a long tail
 
 The same seed gives the same rows on both databases (one Python generator feeds
 PostgreSQL's COPY and SQLite's executemany). The data respects what ingestion
 guarantees: a visitor id lives within one site-local day, and a session is a run of
 pageviews less than 30 minutes apart, so it never crosses local midnight. Shape, as
-in `/work/shared/research/performance-anchors.md`: ~1.3 sessions and ~3.5 pageviews
-per visitor-day, half the sessions bounce, Zipf-skewed paths (5,000) and sources
-(300, plus 40% direct), 60 countries plus unknown, 9 browsers, 3 device types.
+in the performance anchors: ~1.3 sessions and ~3.5 pageviews per visitor-day, half the
+sessions bounce, Zipf-skewed paths (5,000) and sources (300, plus 40% direct), 60
+countries plus unknown, 9 browsers, 3 device types.
+
+With `--sites N`, the first site (`--domain`) gets `--pageviews`; of the N - 1 others
+(`s00001.<domain>` …), `--active-share` get a few hundred pageviews each over the last
+`--small-days` days and the rest none at all (idle). With `--distinct-paths K`, half the
+pageviews of the big site take the next of K long-tail paths in turn, so all K appear.
+The bulk load goes around `record_pageviews`, so each site's rollups are rebuilt from its
+raw rows afterwards (`rebuild_site_rollups`, one transaction per site), timed.
+
+`--replace` deletes what an earlier run made under the same `--domain` (that site and its
+`*.<domain>` siblings, owned by the bench user) and nothing else.
 """
 
 import argparse
@@ -51,7 +64,7 @@ def zipf(count: int, exponent: float) -> list[float]:
     return list(accumulate(1 / rank**exponent for rank in range(1, count + 1)))
 
 
-@dataclass(frozen=True)
+@dataclass
 class Vocabulary:
     paths: list[str]
     path_weights: list[float]
@@ -59,9 +72,11 @@ class Vocabulary:
     source_weights: list[float]
     countries: list[str]
     country_weights: list[float]
+    long_tail: int = 0  # paths taken in turn by half the pageviews, so every one of them appears
+    next_tail: int = 0
 
     @classmethod
-    def build(cls, *, paths: int) -> "Vocabulary":
+    def build(cls, *, paths: int, long_tail: int = 0) -> "Vocabulary":
         names = ["/"] + [f"/{SECTIONS[rank % len(SECTIONS)]}/page-{rank}" for rank in range(1, paths)]
         sources = list(TOP_SOURCES) + [f"ref{rank}.example" for rank in range(len(TOP_SOURCES), 300)]
         return cls(
@@ -71,7 +86,17 @@ class Vocabulary:
             source_weights=zipf(len(sources), 1.1),
             countries=[*COUNTRIES, ""],
             country_weights=list(accumulate([1 / rank**1.2 for rank in range(1, len(COUNTRIES) + 1)] + [0.08])),
+            long_tail=long_tail,
         )
+
+    def choose_paths(self, rng: random.Random, count: int) -> list[str]:
+        chosen = rng.choices(self.paths, cum_weights=self.path_weights, k=count)
+        if self.long_tail:
+            for index in range(count):
+                if rng.random() < 0.5:
+                    chosen[index] = f"/archive/{self.next_tail % self.long_tail:06d}/entry"
+                    self.next_tail += 1
+        return chosen
 
 
 @dataclass
@@ -136,7 +161,7 @@ def generate_day(
                 if following >= limit:
                     break
                 offsets.append(following)
-            paths = rng.choices(vocabulary.paths, cum_weights=vocabulary.path_weights, k=len(offsets))
+            paths = vocabulary.choose_paths(rng, len(offsets))
             source = (
                 "direct"
                 if rng.random() < 0.4
@@ -179,10 +204,19 @@ def local_midnight(day: dt.date, tz: zoneinfo.ZoneInfo) -> int:
 
 
 def generate(
-    *, seed: int, pageviews: int, days: int, paths: int, end: dt.datetime, tz: zoneinfo.ZoneInfo, site_id: int, ids: Ids
+    *,
+    seed: int | str,
+    pageviews: int,
+    days: int,
+    paths: int,
+    end: dt.datetime,
+    tz: zoneinfo.ZoneInfo,
+    site_id: int,
+    ids: Ids,
+    long_tail: int = 0,
 ) -> Iterator[DayRows]:
     rng = random.Random(f"glimpse-bench:{seed}")
-    vocabulary = Vocabulary.build(paths=paths)
+    vocabulary = Vocabulary.build(paths=paths, long_tail=long_tail)
     last_day = end.date()
     dates = [last_day - dt.timedelta(days=offset) for offset in range(days - 1, -1, -1)]
     budgets = daily_budgets(rng=rng, days=dates, pageviews=pageviews)
@@ -311,18 +345,51 @@ def indexes_built_afterwards() -> Iterator[None]:
     print(f"Built {len(indexes)} indexes and {len(foreign_keys)} foreign keys in {time.perf_counter() - started:.0f} s")
 
 
-def delete_site(site) -> None:
-    """Delete a site's rows table by table: the ORM would load millions of sessions to cascade."""
-    from django.db import connection
+@dataclass(frozen=True)
+class SitePlan:
+    domain: str
+    pageviews: int
+    days: int
+    seed: str
+    long_tail: int = 0
 
-    from analytics.models import DailyBreakdown, DailyRollup, MonthlyBreakdown, MonthlyRollup, Pageview, Session
 
-    with connection.cursor() as cursor:
-        for model in (Pageview, Session, DailyBreakdown, DailyRollup, MonthlyBreakdown, MonthlyRollup):
-            cursor.execute(
-                f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)} WHERE site_id = %s", [site.pk]
-            )
-    site.delete()
+def plan_sites(*, options: argparse.Namespace) -> list[SitePlan]:
+    """The big site first, then `--sites - 1` small or idle ones, drawn from the seed."""
+    rng = random.Random(f"glimpse-bench-sites:{options.seed}")
+    plans = [SitePlan(options.domain, options.pageviews, options.days, str(options.seed), options.distinct_paths)]
+    small_days = min(options.small_days, options.days)
+    for number in range(1, options.sites):
+        active = rng.random() < options.active_share
+        pageviews = int(options.small_pageviews * rng.uniform(0.2, 3.0)) if active else 0
+        plans.append(SitePlan(f"s{number:05d}.{options.domain}", pageviews, small_days, f"{options.seed}:{number}"))
+    return plans
+
+
+def bench_sites(*, domain: str, owner) -> list[int]:
+    """What an earlier run made under `domain`: that site and its `*.domain` siblings, owned by the bench user."""
+    from django.db.models import Q
+
+    from analytics.models import Site
+
+    chosen = Site.objects.filter(Q(domain=domain) | Q(domain__endswith=f".{domain}"), owner=owner)
+    return list(chosen.values_list("pk", flat=True))
+
+
+def delete_sites(site_ids: list[int]) -> None:
+    """Delete sites and their rows table by table, 500 sites at a time: the ORM would load every row to cascade."""
+    from django.db import connection, transaction
+
+    from analytics.models import Pageview, Session, Site
+    from analytics.rollups import ROLLUP_MODELS
+
+    for first in range(0, len(site_ids), 500):
+        chunk = site_ids[first : first + 500]
+        with transaction.atomic(), connection.cursor() as cursor:
+            for model in (Pageview, Session, *ROLLUP_MODELS):
+                table = connection.ops.quote_name(model._meta.db_table)
+                cursor.execute(f"DELETE FROM {table} WHERE site_id IN ({', '.join(['%s'] * len(chunk))})", chunk)
+            Site.objects.filter(pk__in=chunk).delete()
 
 
 def refuse_shared_databases() -> None:
@@ -338,17 +405,60 @@ def refuse_shared_databases() -> None:
         )
 
 
+def rebuild_one(site_id: int, now: dt.datetime) -> tuple[float, int]:
+    from analytics.models import Site
+    from analytics.rollups import rebuild_site_rollups
+
+    result = rebuild_site_rollups(site=Site.objects.get(pk=site_id), now=now)
+    return result.seconds, result.days
+
+
+def rebuild_each_site(*, site_ids: list[int], now: dt.datetime, jobs: int) -> None:
+    """Count each loaded site's rollups from its raw rows, one transaction per site, `jobs` sites side by side."""
+    import multiprocessing
+    import statistics
+    from concurrent.futures import ProcessPoolExecutor
+
+    from django.db import connections
+
+    if not site_ids:
+        return
+    started = time.perf_counter()
+    if jobs > 1:
+        connections.close_all()  # each forked process opens its own
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            results = list(pool.map(rebuild_one, site_ids, [now] * len(site_ids), chunksize=16))
+    else:
+        results = [rebuild_one(site_id, now) for site_id in site_ids]
+    seconds = [result[0] for result in results]
+    print(
+        f"Rebuilt the rollups of {len(seconds):,} site(s) ({sum(days for _, days in results):,} site-days, "
+        f"{jobs} at a time) in {time.perf_counter() - started:.0f} s: first site {seconds[0]:.1f} s, "
+        f"others median {statistics.median(seconds[1:] or [0]) * 1000:.0f} ms each",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--pageviews", type=int, default=10_000_000)
+    parser.add_argument("--pageviews", type=int, default=10_000_000, help="of the big (first) site")
     parser.add_argument("--days", type=int, default=365)
-    parser.add_argument("--paths", type=int, default=5000)
+    parser.add_argument("--paths", type=int, default=5000, help="Zipf-weighted paths")
+    parser.add_argument("--distinct-paths", type=int, default=0, help="a long tail of this many paths, all seen")
+    parser.add_argument("--sites", type=int, default=1, help="sites in all, the big one included (default 1)")
+    parser.add_argument("--active-share", type=float, default=0.2, help="of the other sites, the share with traffic")
+    parser.add_argument("--small-pageviews", type=int, default=300, help="typical pageviews of an active small site")
+    parser.add_argument("--small-days", type=int, default=30, help="days over which a small site has them")
     parser.add_argument("--domain", default="bench.example")
     parser.add_argument("--timezone", default="Europe/Amsterdam")
     parser.add_argument("--end", default=DEFAULT_END, help=f"local time of the last pageview (default {DEFAULT_END})")
-    parser.add_argument("--replace", action="store_true", help="delete the site first if it exists")
+    parser.add_argument("--replace", action="store_true", help="delete this run's sites first if they exist")
+    parser.add_argument("--skip-rebuild", action="store_true", help="leave the rollups empty (not for reads)")
+    parser.add_argument("--jobs", type=int, default=1, help="sites rebuilt side by side (SQLite: keep 1)")
     options = parser.parse_args()
+    if options.sites < 1:
+        parser.error("--sites needs at least 1")
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
@@ -365,47 +475,71 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     tz = zoneinfo.ZoneInfo(options.timezone)
     end = dt.datetime.fromisoformat(options.end).replace(tzinfo=tz)
-    existing = Site.objects.filter(domain=options.domain).first()
-    if existing is not None:
-        if not options.replace:
-            sys.exit(f"{options.domain} exists; pass --replace to generate it again.")
-        print(f"Deleting {options.domain} …", flush=True)
-        delete_site(existing)
     owner, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_staff": True})
-    site = Site.objects.create(domain=options.domain, owner=owner, timezone=options.timezone, nickname="Bench")
+    existing = bench_sites(domain=options.domain, owner=owner)
+    if Site.objects.filter(domain=options.domain).exclude(owner=owner).exists():
+        sys.exit(f"{options.domain} exists and is not the bench's: choose another --domain.")
+    if existing:
+        if not options.replace:
+            sys.exit(f"{options.domain} exists ({len(existing)} site(s)); pass --replace to generate it again.")
+        started = time.perf_counter()
+        delete_sites(existing)
+        print(f"Deleted {len(existing):,} site(s) of {options.domain} in {time.perf_counter() - started:.0f} s")
+    plans = plan_sites(options=options)
+    sites = Site.objects.bulk_create(
+        [
+            Site(domain=plan.domain, owner=owner, timezone=options.timezone, nickname=f"Bench {index}")
+            for index, plan in enumerate(plans)
+        ]
+    )
+    if sites[0].pk is None:  # databases without RETURNING for bulk inserts
+        sites = list(Site.objects.filter(domain__in=[plan.domain for plan in plans]).order_by("pk"))
 
     started = time.perf_counter()
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA synchronous = OFF")
             cursor.execute("PRAGMA cache_size = -1000000")
+    loaded_sites = [site.pk for site, plan in zip(sites, plans, strict=True) if plan.pageviews]
     with transaction.atomic():
         ids = Ids(
             session=(Session.objects.aggregate(top=Max("id"))["top"] or 0) + 1,
             pageview=(Pageview.objects.aggregate(top=Max("id"))["top"] or 0) + 1,
         )
         first = Ids(ids.session, ids.pageview)
-        batches = generate(
-            seed=options.seed,
-            pageviews=options.pageviews,
-            days=options.days,
-            paths=options.paths,
-            end=end,
-            tz=tz,
-            site_id=site.pk,
-            ids=ids,
-        )
+
+        def batches() -> Iterator[DayRows]:
+            for site, plan in zip(sites, plans, strict=True):
+                if plan.pageviews:
+                    yield from generate(
+                        seed=plan.seed,
+                        pageviews=plan.pageviews,
+                        days=plan.days,
+                        paths=options.paths,
+                        end=end,
+                        tz=tz,
+                        site_id=site.pk,
+                        ids=ids,
+                        long_tail=plan.long_tail,
+                    )
+
         with indexes_built_afterwards():
-            (write_postgresql if connection.vendor == "postgresql" else write_sqlite)(batches)
+            (write_postgresql if connection.vendor == "postgresql" else write_sqlite)(batches())
         reset_id_sequences()
     loaded = time.perf_counter() - started
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE" if connection.vendor == "sqlite" else "VACUUM ANALYZE")
+    idle = len(plans) - len(loaded_sites)
     print(
-        f"{site.domain} (site {site.pk}, {options.timezone}): {ids.pageview - first.pageview:,} pageviews, "
-        f"{ids.session - first.session:,} sessions over {options.days} days in {loaded:.0f} s "
-        f"(+{time.perf_counter() - started - loaded:.0f} s ANALYZE) on {connection.vendor}"
+        f"{options.domain} ({len(sites):,} site(s), {idle:,} idle; first site {sites[0].pk}, {options.timezone}): "
+        f"{ids.pageview - first.pageview:,} pageviews, {ids.session - first.session:,} sessions in {loaded:.0f} s "
+        f"(+{time.perf_counter() - started - loaded:.0f} s ANALYZE) on {connection.vendor}",
+        flush=True,
     )
+    if not options.skip_rebuild:
+        rebuild_each_site(site_ids=loaded_sites, now=end + dt.timedelta(seconds=1), jobs=options.jobs)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 if __name__ == "__main__":

@@ -145,6 +145,12 @@ EVENT_RATE = env.str("EVENT_RATE", default="600/min")
 # Password guesses per client (share page and API together), counted like PUBLIC_STATS_RATE; empty switches it off.
 SHARE_PASSWORD_RATE = env.str("SHARE_PASSWORD_RATE", default="10/min")
 
+# --- Raw data retention (analytics.retention, `manage.py prune_raw_data`) ---------
+# Days of raw pageviews and sessions to keep before today (site-local); older ones are deleted by
+# `prune_raw_data`, while the rollups keep every period's answer. Empty or 0 keeps everything; the
+# last-24-hours view reads raw rows, so 1 (or a negative number) is refused: keep at least 2.
+RAW_RETENTION_DAYS = int(env.str("RAW_RETENTION_DAYS", default="") or 0)
+
 # --- Django REST Framework ------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

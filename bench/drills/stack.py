@@ -1,4 +1,4 @@
-"""The drills' own world: a private Redis (port 6393) and PostgreSQL cluster (port 5443), and nginx + gunicorn on them.
+"""The drills' own world: a private Redis (port 6397) and PostgreSQL cluster (port 5447), and nginx + gunicorn on them.
 
 Nothing here touches the shared PostgreSQL (5432) or Redis (6379): the private ones live
 in a temporary directory, are stopped by their own pid file or data directory, and are
@@ -9,6 +9,7 @@ the `postgres` system user.
 import os
 import pwd
 import re
+import secrets
 import shutil
 import socket
 import subprocess
@@ -24,8 +25,8 @@ from pathlib import Path
 
 from bench.load import dataset, servers, traffic
 
-REDIS_PORT = 6393
-POSTGRES_PORT = 5443
+REDIS_PORT = 6397
+POSTGRES_PORT = 5447
 POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
 NGINX_PORT = 8180
 GUNICORN_PORT = 8181
@@ -38,14 +39,15 @@ def port_in_use(port: int) -> bool:
 
 
 class PrivateRedis:
-    """redis-server on 127.0.0.1:6393 without RDB snapshots; `aof` adds the append-only file production should have."""
+    """redis-server on 127.0.0.1 without RDB snapshots; `aof` adds the append-only file production should have."""
 
-    def __init__(self, *, directory: Path, aof: bool) -> None:
+    def __init__(self, *, directory: Path, aof: bool, port: int = REDIS_PORT) -> None:
         self.directory = directory
         self.aof = aof
+        self.port = port
 
     def start(self) -> None:
-        command = ["redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--save", "", "--daemonize", "yes"]
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--daemonize", "yes"]
         command += ["--dir", str(self.directory), "--pidfile", str(self.directory / "redis.pid")]
         command += ["--logfile", str(self.directory / "redis.log"), "--appendonly", "yes" if self.aof else "no"]
         subprocess.run(command, check=True, capture_output=True)
@@ -53,18 +55,18 @@ class PrivateRedis:
 
     def stop(self) -> None:
         """A clean stop (SHUTDOWN): with the append-only file on, every write acknowledged so far is on disk."""
-        subprocess.run(["redis-cli", "-p", str(REDIS_PORT), "shutdown"], capture_output=True, check=False)
+        subprocess.run(["redis-cli", "-p", str(self.port), "shutdown"], capture_output=True, check=False)
         self.wait(up=False)
 
     def wait(self, *, up: bool) -> None:
         for _ in range(100):
-            if port_in_use(REDIS_PORT) == up:
+            if port_in_use(self.port) == up:
                 return
             time.sleep(0.05)
-        sys.exit(f"Private Redis on {REDIS_PORT} did not {'start' if up else 'stop'}")
+        sys.exit(f"Private Redis on {self.port} did not {'start' if up else 'stop'}")
 
     def command(self, *words: str) -> str:
-        done = subprocess.run(["redis-cli", "-p", str(REDIS_PORT), *words], capture_output=True, text=True)
+        done = subprocess.run(["redis-cli", "-p", str(self.port), *words], capture_output=True, text=True)
         return done.stdout.strip()
 
     def pending_uses(self) -> int:
@@ -75,10 +77,11 @@ class PrivateRedis:
 
 
 class PrivatePostgres:
-    """A throwaway PostgreSQL 15 cluster in `directory`, on 127.0.0.1:5443, trust authentication."""
+    """A throwaway PostgreSQL 15 cluster in `directory`, on 127.0.0.1 (`port`), trust authentication."""
 
-    def __init__(self, *, directory: Path) -> None:
+    def __init__(self, *, directory: Path, port: int = POSTGRES_PORT) -> None:
         self.directory = directory
+        self.port = port
         self.data = directory / "data"
         self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
 
@@ -90,7 +93,7 @@ class PrivatePostgres:
         subprocess.run([*self.as_postgres, *initdb], check=True, capture_output=True)
 
     def start(self) -> None:
-        options = f"-p {POSTGRES_PORT} -c listen_addresses=127.0.0.1 -k {self.directory} -c fsync=off"
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.directory} -c fsync=off"
         pg_ctl = [str(POSTGRES_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.directory / "postgres.log")]
         subprocess.run([*self.as_postgres, *pg_ctl, "-o", options, "-w", "start"], check=True, capture_output=True)
 
@@ -101,7 +104,7 @@ class PrivatePostgres:
 
     @property
     def server_url(self) -> str:
-        return f"postgres://postgres@127.0.0.1:{POSTGRES_PORT}"
+        return f"postgres://postgres@127.0.0.1:{self.port}"
 
 
 @dataclass
@@ -174,6 +177,7 @@ def private_stack(*, aof: bool = True) -> Iterator[Stack]:
             "PUBLIC_STATS_RATE": "1000000/min",
             "EVENT_RATE": "",  # every simulated client shares 127.0.0.1
             "DEBUG": "false",
+            "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
             "DJANGO_SETTINGS_MODULE": "config.settings",
         }
         seeded = dataset.seed(environment=environment, days=30, visitors_per_day=200, cold_sites=0)

@@ -1,0 +1,352 @@
+"""Ingestion through the production server: accepted events/s and latency, the ingest worker's drain rate, and
+how long an accepted event takes to show in an uncached answer.
+
+    .venv/bin/python -m bench.ingest --database-name h7_bench_ingest --port 8130      # about 5 minutes
+
+Everything runs on 127.0.0.1: a PostgreSQL database this bench creates on the given
+server (it refuses a name that exists, and drops only the database it created), a
+private Redis with `appendonly yes` on a port of its own (accepted events live in its
+stream until written), gunicorn as the Procfile's `web:` starts it (2 sync workers;
+`EVENT_RATE=` empty, so the per-IP limit does not cut the load), and one ingest worker
+(`manage.py ingest_events`, the Procfile's `ingest:`).
+
+- **Accepted events/s, p50/p99**: wrk with `event.lua` posts realistic beacons
+  (returning and new visitors, a few paths, referrers and user agents) for `--seconds`,
+  `--runs` times after a warm-up; the median run is reported.
+- **Accept → visible**: during each run a prober posts a marker event to a site of its
+  own every 0.2 s and polls that site's `DailyRollup` (what an uncached 7d answer sums,
+  written in the same transaction as the raw rows) until it counts the marker; the
+  figure is the time from the 202 to the first poll that sees it.
+- **Drain rate**: with the worker stopped, `--drain-events` events are put in the stream
+  and `ingest_events --once` writes them; its run time minus the same command's time on
+  an empty stream (start-up) gives events written per second.
+
+The machine has 2 shared cores: wrk, gunicorn, the worker, PostgreSQL and whatever other
+engineers run all compete for them, so figures are conservative and vary between runs.
+"""
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+
+from bench.drills.stack import PrivateRedis, port_in_use
+from bench.load import dataset, servers
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+HOST = "127.0.0.1"
+LOAD_DOMAIN = "example.com"
+MARKER_DOMAIN = "marker.example"
+CHROME = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
+)
+TARGETS = {"accepted": 2000, "p99": 50.0, "drained": 10_000, "visible_p99": 5.0}
+
+SETUP = """
+from django.contrib.auth import get_user_model
+from analytics.models import Site
+owner, _ = get_user_model().objects.get_or_create(username="bench")
+for domain in ("example.com", "marker.example"):
+    site, _ = Site.objects.get_or_create(domain=domain, defaults={"owner": owner, "timezone": "UTC"})
+    print(domain, site.pk)
+"""
+
+
+@dataclass
+class LoadRun:
+    requests: int
+    rejected: int
+    errors: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    visible: list[float] = field(default_factory=list)
+    backlog: int = 0
+    caught_up_s: float = 0.0
+
+    @property
+    def accepted_per_s(self) -> float:
+        return (self.requests - self.rejected) / self.seconds
+
+
+def milliseconds(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60_000}[unit]
+
+
+def run_wrk(*, port: int, seconds: int, connections: int, max_requests: int) -> LoadRun:
+    environment = {**os.environ, "BENCH_MAX_REQUESTS_PER_THREAD": str(max_requests // 2)}
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(HERE / "event.lua")]
+    output = subprocess.run(
+        [*command, f"http://{HOST}:{port}/api/event"], env=environment, check=True, capture_output=True, text=True
+    ).stdout
+    total, elapsed, unit = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)\b", output).groups()
+    rejected = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    latency = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", output, re.MULTILINE))
+    return LoadRun(
+        requests=int(total),
+        rejected=int(rejected.group(1)) if rejected else 0,
+        errors=sum(int(count) for count in errors.groups()) if errors else 0,
+        seconds=float(elapsed) * {"ms": 0.001, "s": 1, "m": 60}[unit],
+        p50_ms=milliseconds(latency["50"]),
+        p99_ms=milliseconds(latency["99"]),
+    )
+
+
+class Prober(threading.Thread):
+    """Posts a marker event, waits until the marker site's rollup counts it, records the delay; repeats."""
+
+    def __init__(self, *, port: int, database_url: str, site_id: int) -> None:
+        super().__init__(daemon=True)
+        self.port, self.database_url, self.site_id = port, database_url, site_id
+        self.delays: list[float] = []
+        self.unseen = 0
+        self.stopping = threading.Event()
+
+    def counted(self, database) -> int:
+        row = database.execute(
+            "SELECT coalesce(sum(pageviews), 0) FROM analytics_dailyrollup WHERE site_id = %s", [self.site_id]
+        ).fetchone()
+        return int(row[0])
+
+    def run(self) -> None:
+        with psycopg.connect(self.database_url, autocommit=True) as database:
+            expected = self.counted(database)
+            connection = http.client.HTTPConnection(HOST, self.port, timeout=10)
+            number = 0
+            while not self.stopping.is_set():
+                number += 1
+                body = json.dumps({"domain": MARKER_DOMAIN, "url": f"https://{MARKER_DOMAIN}/marker/{number}"})
+                headers = {"Content-Type": "text/plain", "User-Agent": CHROME, "X-Forwarded-For": "198.51.100.7"}
+                connection.request("POST", "/api/event", body=body, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                accepted_at = time.monotonic()
+                if response.status != 202:
+                    continue
+                expected += 1
+                while self.counted(database) < expected:
+                    if time.monotonic() - accepted_at > 30:
+                        self.unseen += 1
+                        expected = self.counted(database)
+                        break
+                    time.sleep(0.02)
+                else:
+                    self.delays.append(time.monotonic() - accepted_at)
+                self.stopping.wait(0.2)
+
+
+def stream_length(redis: PrivateRedis) -> int:
+    return int(redis.command("xlen", "glimpse:events") or 0)
+
+
+def wait_until_drained(redis: PrivateRedis, *, seconds: float = 300) -> float:
+    started = time.monotonic()
+    while stream_length(redis) > 0 and time.monotonic() - started < seconds:
+        time.sleep(0.1)
+    return time.monotonic() - started
+
+
+def prefill(*, environment: dict[str, str], site_id: int, events: int, seed: int) -> None:
+    """`events` realistic queued pageviews of one site (about 3.5 per visitor, mixed paths), as the endpoint writes."""
+    code = f"""
+import datetime as dt, random
+from django_redis import get_redis_connection
+from analytics.event_queue import FIELD, STREAM, encode
+from analytics.services import NewPageview
+rng = random.Random({seed})
+client = get_redis_connection("default")
+now = dt.datetime.now(dt.UTC)
+paths = ["/"] + [f"/blog/post-{{n}}" for n in range(300)]
+visitors = [rng.getrandbits(62) for _ in range({events} * 2 // 7)]
+pipeline = client.pipeline(transaction=False)
+for index in range({events}):
+    pageview = NewPageview(
+        timestamp=now + dt.timedelta(milliseconds=index), visitor_id=rng.choice(visitors),
+        path=rng.choice(paths), source=rng.choice(["direct", "google.com", "news.ycombinator.com"]),
+        device_type=rng.choice(["desktop", "mobile"]), browser=rng.choice(["Chrome", "Firefox", "Safari"]),
+        country=rng.choice(["NL", "DE", "US", ""]),
+    )
+    pipeline.xadd(STREAM, {{FIELD: encode(site_id={site_id}, pageview=pageview)}})
+    if index % 1000 == 999:
+        pipeline.execute()
+pipeline.execute()
+"""
+    dataset.manage("shell", "--no-imports", "-c", code, environment=environment)
+
+
+def timed_once(environment: dict[str, str]) -> float:
+    started = time.monotonic()
+    dataset.manage("ingest_events", "--once", "--block-ms", "1", environment=environment)
+    return time.monotonic() - started
+
+
+def start_worker(*, environment: dict[str, str], log_path: Path) -> subprocess.Popen:
+    log = log_path.open("ab")
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "ingest_events"], cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT
+    )
+    log.close()
+    return worker
+
+
+def figure(values: list[float]) -> str:
+    return ", ".join(f"{value:,.0f}" if value >= 100 else f"{value:.1f}" for value in values)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
+
+
+def report(*, runs: list[LoadRun], drains: list[float], startup: float, options: argparse.Namespace) -> None:
+    accepted = statistics.median(run.accepted_per_s for run in runs)
+    p50 = statistics.median(run.p50_ms for run in runs)
+    p99 = statistics.median(run.p99_ms for run in runs)
+    visible = [percentile(run.visible, 0.99) for run in runs]
+    drained = statistics.median(drains) if drains else float("nan")
+    print(f"\nIngestion, {len(runs)} run(s) of {options.seconds} s at {options.connections} connections (median run)")
+    print("  The machine has 2 shared cores (wrk, gunicorn, worker, PostgreSQL and other engineers' work).")
+    rows = [
+        ("accepted events/s (gunicorn, 2 workers)", f">= {TARGETS['accepted']:,}", accepted,
+         accepted >= TARGETS["accepted"], figure([run.accepted_per_s for run in runs])),
+        ("p99 latency of POST /api/event (ms)", f"< {TARGETS['p99']:.0f}", p99, p99 < TARGETS["p99"],
+         figure([run.p99_ms for run in runs])),
+        ("p50 latency (ms)", "", p50, None, figure([run.p50_ms for run in runs])),
+        ("drained events/s (ingest_events --once)", f">= {TARGETS['drained']:,}", drained,
+         drained >= TARGETS["drained"], figure(drains)),
+        ("accept -> visible p99 (s), under load", f"< {TARGETS['visible_p99']:.0f}", statistics.median(visible),
+         statistics.median(visible) < TARGETS["visible_p99"], figure(visible)),
+    ]  # fmt: skip
+    print(f"  {'measure':<44}{'target':>10}{'median':>10}  verdict  runs")
+    for name, target, value, passed, each in rows:
+        verdict = "" if passed is None else ("met" if passed else "MISSED")
+        print(f"  {name:<44}{target:>10}{value:>10,.1f}  {verdict:<7}  {each}")
+    for index, run in enumerate(runs, 1):
+        print(
+            f"  run {index}: {run.requests:,} requests, {run.rejected:,} non-2xx, {run.errors:,} socket errors; "
+            f"markers seen {len(run.visible)} (p50 {statistics.median(run.visible or [0]):.2f} s, "
+            f"max {max(run.visible or [0]):.2f} s); stream backlog at the end {run.backlog:,}, "
+            f"written {run.caught_up_s:.1f} s later"
+        )
+    print(
+        f"  drain: {options.drain_events:,} queued events per run; start-up of the command {startup:.1f} s subtracted"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-name", default=f"glimpse_bench_ingest_{os.getpid()}", help="created and dropped")
+    parser.add_argument("--postgres-url", default="postgres://postgres@127.0.0.1:5432", help="server, no database")
+    parser.add_argument("--port", type=int, default=8130, help="gunicorn on 127.0.0.1")
+    parser.add_argument("--redis-port", type=int, default=6398, help="the private Redis on 127.0.0.1")
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--max-requests", type=int, default=600_000, help="per run, at most")
+    parser.add_argument("--drain-events", type=int, default=100_000)
+    parser.add_argument("--drain-runs", type=int, default=3)
+    options = parser.parse_args()
+    # Started in the background, SIGINT may be ignored; SIGTERM would skip the clean-up below.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed (apt-get install wrk)")
+    for port in (options.port, options.redis_port):
+        if port_in_use(port):
+            sys.exit(f"Port {port} is already in use on 127.0.0.1")
+
+    directory = Path(tempfile.mkdtemp(prefix="glimpse-bench-ingest-"))
+    admin_url = f"{options.postgres_url}/postgres"
+    dataset.create_database(server_url=admin_url, name=options.database_name)
+    database_url = f"{options.postgres_url}/{options.database_name}"
+    redis = PrivateRedis(directory=directory, aof=True, port=options.redis_port)
+    gunicorn = worker = None
+    try:
+        redis.start()
+        environment = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": f"redis://127.0.0.1:{options.redis_port}/0",
+            "EVENT_RATE": "",
+            "NUM_PROXIES": "1",
+            "DEBUG": "false",
+            "LOG_LEVEL": "WARNING",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "WEB_CONCURRENCY": "2",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+        }
+        dataset.manage("migrate", "--noinput", "-v0", environment=environment)
+        site_ids = dict(
+            line.split() for line in dataset.manage("shell", "--no-imports", "-c", SETUP, environment=environment)
+            .splitlines() if line.endswith(tuple("0123456789"))
+        )  # fmt: skip
+        gunicorn = servers.start_gunicorn(port=options.port, environment=environment, log_path=directory / "web.log")
+        worker = start_worker(environment=environment, log_path=directory / "worker.log")
+        print(f"Database {options.database_name}, Redis :{options.redis_port}, gunicorn :{options.port}", flush=True)
+        run_wrk(port=options.port, seconds=3, connections=options.connections, max_requests=20_000)
+        wait_until_drained(redis)
+
+        runs = []
+        for number in range(1, options.runs + 1):
+            prober = Prober(port=options.port, database_url=database_url, site_id=int(site_ids[MARKER_DOMAIN]))
+            prober.start()
+            run = run_wrk(
+                port=options.port,
+                seconds=options.seconds,
+                connections=options.connections,
+                max_requests=options.max_requests,
+            )
+            prober.stopping.set()
+            prober.join(timeout=40)
+            run.visible = prober.delays
+            run.backlog = stream_length(redis)
+            run.caught_up_s = wait_until_drained(redis)
+            runs.append(run)
+            print(
+                f"  run {number}: {run.accepted_per_s:,.0f} accepted/s, p99 {run.p99_ms:.1f} ms, "
+                f"visible p99 {percentile(run.visible, 0.99):.2f} s ({prober.unseen} markers unseen after 30 s)",
+                flush=True,
+            )
+
+        servers.stop(worker)
+        worker = None
+        startup = statistics.median(timed_once(environment) for _ in range(2))
+        drains = []
+        for number in range(options.drain_runs):
+            site_id = int(site_ids[LOAD_DOMAIN])
+            prefill(environment=environment, site_id=site_id, events=options.drain_events, seed=number)
+            queued = stream_length(redis)
+            elapsed = timed_once(environment) - startup
+            drains.append(queued / elapsed)
+            print(f"  drain: {queued:,} events in {elapsed:.1f} s (+{startup:.1f} s start-up)", flush=True)
+        report(runs=runs, drains=drains, startup=startup, options=options)
+        print(f"  measured {dt.datetime.now().isoformat(timespec='minutes')}")
+    finally:
+        servers.stop(worker)
+        servers.stop(gunicorn)
+        if port_in_use(options.redis_port):
+            redis.stop()
+        dataset.drop_database(server_url=admin_url, name=options.database_name)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,219 @@
+"""Uncached reads at scale: `site_stats` per period for a big site, a long tail of paths and a small site among
+many, with each target beside its figure; what the rollups cost in rows and bytes; the retention's delete plans.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/h7_bench_reads .venv/bin/python -m bench.reads
+    DATABASE_URL=sqlite:////tmp/reads.sqlite3 .venv/bin/python -m bench.reads --sites big.bench
+
+Build the sites with `bench.generate` first (docs/performance.md has the commands):
+`big.bench` (270k pageviews a day on PostgreSQL, 27k on SQLite), `paths.bench` (262,144
+distinct paths) and `many.bench` (10,000 sites, most small or idle). A shape that is
+not there is skipped. Every figure is wall time in this process for the whole response
+as a cache miss computes it (`site_stats`, then the JSON bytes), warm (one untimed run
+first), median of `--runs`; "now" is one second after the site's last pageview. With
+`--explain`, the slowest queries of each site's slowest period are run again under
+EXPLAIN ANALYZE (PostgreSQL) and their plans printed.
+"""
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import time
+from collections.abc import Callable
+
+import django
+
+# Uncached targets, in milliseconds, per shape and database.
+TARGETS = {
+    ("big.bench", "postgresql"): 100,
+    ("paths.bench", "postgresql"): 100,
+    ("many.bench", "postgresql"): 50,
+    ("big.bench", "sqlite"): 250,
+}
+
+
+def median_ms(function: Callable[[], object], *, runs: int) -> float:
+    function()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        function()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def chosen_site(domain: str):
+    """The site itself, or for a group of many sites the median-sized active small one."""
+    from django.db.models import Count
+
+    from analytics.models import Site
+
+    site = Site.objects.filter(domain=domain).first()
+    if site is None or not domain.startswith("many."):
+        return site
+    small = list(
+        Site.objects.filter(domain__endswith=f".{domain}")
+        .annotate(rows=Count("pageviews"))
+        .filter(rows__gt=0)
+        .order_by("rows", "pk")
+        .values_list("pk", flat=True)
+    )
+    return Site.objects.get(pk=small[len(small) // 2]) if small else None
+
+
+def storage(site) -> list[tuple[str, int, int | None]]:
+    """(table, rows, bytes of row data or None on SQLite) of the site's raw rows and rollups."""
+    from django.db import connection
+
+    from analytics.models import Breakdown, DailyRollup, Pageview, Session, SummedBlock
+
+    figures = []
+    with connection.cursor() as cursor:
+        for model in (Pageview, Session, DailyRollup, Breakdown, SummedBlock):
+            table = connection.ops.quote_name(model._meta.db_table)
+            size = "sum(pg_column_size(t.*))" if connection.vendor == "postgresql" else "NULL"
+            cursor.execute(f"SELECT count(*), {size} FROM {table} AS t WHERE site_id = %s", [site.pk])
+            rows, size_bytes = cursor.fetchone()
+            figures.append((model._meta.db_table.removeprefix("analytics_"), rows, size_bytes))
+    return figures
+
+
+def print_storage(site) -> None:
+    from analytics.models import Breakdown, Dimension
+
+    figures = storage(site)
+    print("  storage (row data; indexes not counted):")
+    for table, rows, size in figures:
+        print(f"    {table:<14}{rows:>12,} rows" + (f"{size / 1e6:>10.1f} MB" if size is not None else ""))
+    raw = sum(size or 0 for table, _, size in figures if table in ("pageview", "session"))
+    rolled = sum(size or 0 for table, _, size in figures if table in ("dailyrollup", "breakdown", "summedblock"))
+    if raw:
+        print(f"    rollups / raw = {rolled / raw:.2f}")
+    days = Breakdown.objects.filter(site=site, level=0).values("start").distinct().count() or 1
+    for dimension in (Dimension.PATH, Dimension.SOURCE):
+        day_rows = Breakdown.objects.filter(site=site, level=0, dimension=dimension).count()
+        block_rows = Breakdown.objects.filter(site=site, level__gt=0, dimension=dimension).count()
+        print(
+            f"    {dimension.label.lower()}: {day_rows / days:,.0f} day rows per day over {days} days, "
+            f"{block_rows:,} rows in summed blocks"
+        )
+
+
+def explain_slowest(function: Callable[[], object], *, shown: int) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        function()
+    slowest = sorted(queries.captured_queries, key=lambda query: -float(query["time"]))[:shown]
+    with connection.cursor() as cursor:
+        for query in slowest:
+            print(f"\n    {float(query['time']) * 1000:.0f} ms: {query['sql'][:300]}")
+            if connection.vendor != "postgresql" or not query["sql"].lstrip().upper().startswith("SELECT"):
+                continue
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
+            print("      " + "\n      ".join(str(row[0]) for row in cursor.fetchall()))
+
+
+def retention_plans(site, *, now: dt.datetime) -> None:
+    """The delete statements' plans on this site's table, and one day pruned inside a rolled-back transaction."""
+    from django.db import connection, transaction
+
+    from analytics.models import Pageview
+    from analytics.retention import pageview_delete, prune_site, session_delete
+
+    first = Pageview.objects.filter(site=site).order_by("timestamp").values_list("timestamp", flat=True).first()
+    if first is None:
+        return
+    cut = dt.datetime.combine(first.astimezone(site.tzinfo).date() + dt.timedelta(days=1), dt.time.min, site.tzinfo)
+    print(f"  retention: deleting the first day (before {cut:%Y-%m-%d %H:%M %Z}), rolled back afterwards")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for name, sql in (("pageviews", pageview_delete()), ("sessions", session_delete())):
+                cursor.execute("EXPLAIN " + sql, [site.pk, cut, 5000])
+                plan = [str(row[0]).strip() for row in cursor.fetchall()]
+                scans = [line for line in plan if "Seq Scan" in line]
+                print(f"    {name} delete plan: {' / '.join(plan[:6])}")
+                print(f"    {name}: {'SEQUENTIAL SCAN: ' + '; '.join(scans) if scans else 'no sequential scan'}")
+    with transaction.atomic():
+        started = time.perf_counter()
+        pageviews, sessions = prune_site(site=site, cut=cut)
+        elapsed = time.perf_counter() - started
+        transaction.set_rollback(True)
+    print(
+        f"    pruned {pageviews:,} pageviews and {sessions:,} sessions in {elapsed:.2f} s "
+        f"({(pageviews + sessions) / max(elapsed, 1e-9):,.0f} rows/s, batches of 5,000)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sites", default="big.bench,paths.bench,many.bench", help="comma-separated domains")
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--explain", type=int, default=0, metavar="N", help="EXPLAIN ANALYZE the N slowest queries")
+    parser.add_argument("--skip-retention", action="store_true")
+    options = parser.parse_args()
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django.setup()
+
+    from bench.generate import refuse_shared_databases
+
+    refuse_shared_databases()
+
+    from django.db import connection
+    from django.db.models import Max
+
+    from analytics.models import Pageview, Site
+    from analytics.periods import Period
+    from analytics.selectors import site_stats
+    from sharing.payloads import render_json, stats_fields
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sqlite_version()" if connection.vendor == "sqlite" else "SHOW server_version")
+        version = cursor.fetchone()[0]
+    print(f"{connection.vendor} {version}; {Site.objects.count():,} sites, machine: 2 shared cores (busy)")
+    summary = []
+    for domain in options.sites.split(","):
+        site = chosen_site(domain)
+        if site is None:
+            print(f"\n{domain}: not generated, skipped")
+            continue
+        last = Pageview.objects.filter(site=site).aggregate(last=Max("timestamp"))["last"]
+        now = last + dt.timedelta(seconds=1)
+        pageviews = Pageview.objects.filter(site=site).count()
+        first = Pageview.objects.filter(site=site).order_by("timestamp").values_list("timestamp", flat=True).first()
+        days = (last - first).days + 1
+        target = TARGETS.get((domain, connection.vendor))
+        print(
+            f"\n{site.domain}: {pageviews:,} pageviews over {days} days ({pageviews / days:,.0f} a day), "
+            f"now = {now.astimezone(site.tzinfo):%Y-%m-%d %H:%M %Z}"
+        )
+
+        def response(period: str, site=site, now=now) -> Callable[[], bytes]:
+            return lambda: render_json(stats_fields(site_stats(site=site, period=period, now=now)))
+
+        timings = {period.value: median_ms(response(period), runs=options.runs) for period in Period}
+        verdicts = []
+        for period, elapsed in timings.items():
+            verdict = "" if target is None else ("met" if elapsed < target else "MISSED")
+            verdicts.append(verdict)
+            target_text = f"< {target} ms" if target else ""
+            print(f"  {period:<6}{elapsed:>9.1f} ms  target {target_text:<9} {verdict}")
+        summary.append((site.domain, target, timings))
+        print_storage(site)
+        if options.explain:
+            slowest = max(timings, key=timings.get)
+            print(f"  slowest period {slowest}: its {options.explain} slowest queries")
+            explain_slowest(response(slowest), shown=options.explain)
+        if not options.skip_retention and domain.startswith("big."):
+            retention_plans(site, now=now)
+
+    print(f"\nSummary (uncached, ms, median of {options.runs}; {connection.vendor})")
+    print(f"  {'site':<22}{'target':>8}" + "".join(f"{period.value:>8}" for period in Period))
+    for domain, target, timings in summary:
+        print(f"  {domain:<22}{target or '':>8}" + "".join(f"{timings[period.value]:>8.1f}" for period in Period))
+
+
+if __name__ == "__main__":
+    main()
