@@ -248,25 +248,43 @@ def schedule_blocks_for(*, site: Site, days: Iterable[dt.date]) -> None:
 
 
 def rebuild_site_rollups(*, site: Site, now: dt.datetime) -> RollupResult:
-    """Throw `site`'s rollups away and count each day from its first pageview to its last again.
+    """Count `site`'s days again from its raw rows, from its first stored pageview to its last.
 
-    One transaction: readers keep the old rollups until the new ones are complete, and
-    other sites are untouched, so rebuilds of different sites can run side by side.
+    Days before the first stored pageview keep their rollups: their raw rows may have been
+    pruned (`analytics.retention`), and the rollups are all that is left of them. Blocks
+    reaching into the recounted days are dropped and summed again. One transaction:
+    readers keep the old rollups until the new ones are complete, and other sites are
+    untouched, so rebuilds of different sites can run side by side.
     """
     started = time.perf_counter()
     with transaction.atomic():
         lock_site(site)
-        for model in ROLLUP_MODELS:
-            model.objects.filter(site=site).delete()
         span = Pageview.objects.filter(site=site).aggregate(first=Min("timestamp"), last=Max("timestamp"))
         days = blocks = 0
         if span["first"] is not None:
             tz = site.tzinfo
-            for day in dates_between(span["first"].astimezone(tz).date(), span["last"].astimezone(tz).date()):
+            first, last = span["first"].astimezone(tz).date(), span["last"].astimezone(tz).date()
+            forget_rollups_from(site=site, first=first)
+            for day in dates_between(first, last):
                 roll_up_day(site=site, day=day)
                 days += 1
             blocks = sum_finished_blocks(site=site, now=now)
     return RollupResult(days=days, blocks=blocks, seconds=time.perf_counter() - started)
+
+
+def forget_rollups_from(*, site: Site, first: dt.date) -> None:
+    """Drop the rollups of `first` and later, and every summed block reaching into them."""
+    DailyRollup.objects.filter(site=site, day__gte=first).delete()
+    Breakdown.objects.filter(site=site, level=0, start__gte=first).delete()
+    reaching = [
+        (level, start)
+        for level, start in SummedBlock.objects.filter(site=site).values_list("level", "start")
+        if block_last_day((level, start)) >= first
+    ]
+    for level, start in reaching:
+        Breakdown.objects.filter(site=site, level=level, start=start).delete()
+        SummedBlock.objects.filter(site=site, level=level, start=start).delete()
+    BlockSchedule.objects.filter(site=site).delete()
 
 
 def rebuild_rollups(*, now: dt.datetime, sites: Iterable[Site] | None = None, jobs: int = 1) -> RollupResult:

@@ -32,7 +32,7 @@ from django.db import connection
 from analytics.models import Breakdown, DailyRollup, Pageview, Session, SummedBlock
 from analytics.periods import Period
 from analytics.retention import pageview_delete, prune_raw_data, retention_cut, retention_days, session_delete
-from analytics.rollups import sum_due_blocks
+from analytics.rollups import rebuild_site_rollups, sum_due_blocks
 from analytics.selectors import site_stats
 from analytics.services import record_pageview
 from tests.factories import SiteFactory
@@ -220,3 +220,16 @@ def test_deletes_find_old_rows_through_the_site_time_indexes(site):
     assert re.search(r"SEARCH old USING (COVERING )?INDEX pageview_site_timestamp", plans["pageview"])
     assert re.search(r"SEARCH old USING (COVERING )?INDEX session_site_started", plans["session"])
     assert "SCAN old" not in plans["pageview"] + plans["session"]
+
+
+def test_a_rebuild_after_pruning_keeps_the_pruned_days_and_every_answer(site):
+    before = answers(site)
+    rollups = rollup_rows(site)
+    prune_raw_data(now=NOW, days=2)
+
+    result = rebuild_site_rollups(site=site, now=NOW)
+
+    assert result.days == 3  # 03-16 … 03-18 local: the first pageview kept is 03-16 00:00 CET, the last 03-18 16:00
+    assert answers(site) == before
+    assert {period: figures(stats) for period, stats in answers(site).items()} == COUNTED
+    assert rollup_rows(site) == rollups
