@@ -86,7 +86,7 @@ def record_pageviews(*, site: Site, pageviews: list[NewPageview]) -> list[Pagevi
 
         extended = [session for session in touched.values() if session.pk is not None]
         Session.objects.bulk_create([session for session in touched.values() if session.pk is None])
-        Session.objects.bulk_update(extended, SESSION_FIELDS)
+        update_sessions(extended)
         stored = Pageview.objects.bulk_create(
             [
                 Pageview(
@@ -126,6 +126,37 @@ def record_pageview(
     """One pageview: a batch of one."""
     pageview = NewPageview(timestamp, visitor_id, path, source, device_type, browser, country)
     return record_pageviews(site=site, pageviews=[pageview])[0]
+
+
+def update_sessions(sessions: list[Session], *, rows_per_query: int = 1000) -> None:
+    """Write the extended sessions back with one UPDATE … FROM (VALUES …) per thousand rows.
+
+    Django's `bulk_update` builds a `CASE WHEN id = … THEN …` per row and field: it was over half
+    of a worker's batch. PostgreSQL and SQLite (3.33 and later) both read this form.
+    """
+    table = connection.ops.quote_name(Session._meta.db_table)
+    assignments = ", ".join(f"{field} = changed.{field}" for field in SESSION_FIELDS)
+    adapt = connection.ops.adapt_datetimefield_value
+    for first in range(0, len(sessions), rows_per_query):
+        chunk = sessions[first : first + rows_per_query]
+        rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+        params: list = []
+        for session in chunk:
+            params += [
+                session.pk,
+                adapt(session.started_at),
+                adapt(session.ended_at),
+                session.entry_path,
+                session.exit_path,
+                session.pageviews,
+                session.duration,
+            ]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH changed (id, {', '.join(SESSION_FIELDS)}) AS (VALUES {rows}) "
+                f"UPDATE {table} SET {assignments} FROM changed WHERE {table}.id = changed.id",
+                params,
+            )
 
 
 def unrecorded(pageviews: list[NewPageview]) -> list[NewPageview]:
