@@ -11,7 +11,9 @@ class AnalyticsConfig(AppConfig):
         from analytics.known_sites import forget_sites
         from analytics.process_state import register_reset
         from analytics.salts import forget_held_salts
+        from analytics.script import tracking_script
 
         register_reset("sites by domain", forget_sites)
         register_reset("salts held in this process", forget_held_salts)
         register_reset("event queue pause after a failure", queue_connection.forget)
+        register_reset("tracking script bytes", tracking_script.script_bytes.cache_clear)

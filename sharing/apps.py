@@ -8,7 +8,7 @@ class SharingConfig(AppConfig):
     def ready(self) -> None:
         """Every per-process structure of share links, reset by `analytics.process_state.reset_process_state`."""
         from analytics.process_state import register_reset
-        from sharing.embed_script import embed_script_bytes
+        from sharing.embed_script import embed_script
         from sharing.local_uses import local_uses
         from sharing.stats_cache import forget_local_copies
         from sharing.token_lookup import compiled_lookup
@@ -16,4 +16,4 @@ class SharingConfig(AppConfig):
         register_reset("share-link stats copies", forget_local_copies)
         register_reset("share-link uses noted in this process", local_uses.forget)
         register_reset("compiled share-token lookup", compiled_lookup.cache_clear)
-        register_reset("embed host script bytes", embed_script_bytes.cache_clear)
+        register_reset("embed host script bytes", embed_script.script_bytes.cache_clear)
