@@ -54,7 +54,12 @@ class SiteForm(forms.ModelForm):
 
 
 def timezone_locked(site: Site | None) -> bool:
-    return site is not None and site.has_pageviews()
+    """Asked for the fields and again for the read-only ones: one query per page, kept on the site object."""
+    if site is None:
+        return False
+    if not hasattr(site, "_timezone_locked"):
+        site._timezone_locked = site.has_pageviews()
+    return site._timezone_locked
 
 
 @admin.register(Site)

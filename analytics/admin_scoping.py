@@ -24,9 +24,14 @@ class OwnerScopedAdmin(admin.ModelAdmin):
         return obj
 
     def visible(self, request: HttpRequest, obj: Model | None) -> bool:
+        """Asked by every permission check (several per page), answered by one query per object and request."""
         if obj is None:
             return True
-        return self.model._default_manager.visible_to(request.user).filter(pk=obj.pk).exists()
+        answers = request.__dict__.setdefault("_visible_objects", {})
+        key = (self.model, obj.pk)
+        if key not in answers:
+            answers[key] = self.model._default_manager.visible_to(request.user).filter(pk=obj.pk).exists()
+        return answers[key]
 
     def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return super().has_view_permission(request, obj) and self.visible(request, obj)

@@ -6,10 +6,12 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.test import override_settings
+from django.utils import timezone
 
 from analytics.process_state import reset_process_state
 from sharing.local_uses import local_uses
 from sharing.owners import create_site_owner
+from tests.analytics.traffic import record_visits
 from tests.factories import ShareTokenFactory, SiteFactory, UserFactory
 
 CHROMIUM = "/usr/bin/chromium"
@@ -74,6 +76,21 @@ def user(db):
 @pytest.fixture
 def site(db):
     return SiteFactory(domain="example.com", nickname="My Website")
+
+
+@pytest.fixture
+def frozen_now(monkeypatch, now) -> dt.datetime:
+    """The app's own clock (`timezone.now`, read by views and services) pinned to `now`."""
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    return now
+
+
+@pytest.fixture
+def visited_site(db):
+    """example.com ("My Website", UTC) with the hand-counted traffic of `tests/analytics/traffic.py` (up to `now`)."""
+    site = SiteFactory(domain="example.com", nickname="My Website")
+    record_visits(site)
+    return site
 
 
 @pytest.fixture

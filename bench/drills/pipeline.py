@@ -9,15 +9,11 @@ the end. gunicorn runs the Procfile's web command (2 sync workers) on port 8183;
 
 import http.client
 import json
-import os
 import re
-import secrets
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -26,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.drills.stack import POSTGRES_PORT, REDIS_PORT, PrivatePostgres, PrivateRedis, port_in_use
+from bench.drills.stack import PrivatePostgres, PrivateRedis, private_services
 from bench.load import dataset, servers
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,50 +110,34 @@ class PipelineStack:
 
 @contextmanager
 def pipeline_stack(*, workers: int = 1) -> Iterator[PipelineStack]:
-    for port in (REDIS_PORT, POSTGRES_PORT, GUNICORN_PORT):
-        if port_in_use(port):
-            sys.exit(f"Port {port} is already in use on 127.0.0.1: is another drill running?")
-    directory = Path(tempfile.mkdtemp(prefix="glimpse-pipeline-drill-"))
-    directory.chmod(0o755)  # the postgres user works below it
-    redis = PrivateRedis(directory=directory / "redis", aof=True)
-    postgres = PrivatePostgres(directory=directory / "postgres")
-    redis.directory.mkdir()
-    postgres.directory.mkdir()
-    stack = None
-    try:
-        redis.start()
-        postgres.initialise()
-        postgres.start()
-        dataset.create_database(server_url=f"{postgres.server_url}/postgres", name=DATABASE)
-        environment = {
-            **os.environ,
-            "DATABASE_URL": f"{postgres.server_url}/{DATABASE}",
-            "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/0",
-            "EVENT_RATE": "",
-            "NUM_PROXIES": "1",
-            "DEBUG": "false",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "WEB_CONCURRENCY": "2",
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-        }
-        dataset.manage("migrate", "--noinput", "-v0", environment=environment)
-        dataset.manage("shell", "--no-imports", "-c", SETUP, environment=environment)
-        stack = PipelineStack(directory=directory, redis=redis, postgres=postgres, environment=environment)
-        stack.gunicorn = servers.start_gunicorn(port=GUNICORN_PORT, environment=environment, log_path=stack.log_path)
-        for _ in range(workers):
-            stack.start_worker()
-        yield stack
-    finally:
-        if stack is not None:
-            for worker in stack.workers:
-                if worker.poll() is None:
-                    worker.send_signal(signal.SIGTERM)
-                    worker.wait(timeout=15)
-            servers.stop(stack.gunicorn)
-        postgres.stop()
-        if port_in_use(REDIS_PORT):
-            redis.stop()
-        shutil.rmtree(directory, ignore_errors=True)
+    with private_services(
+        prefix="glimpse-pipeline-drill-",
+        database=DATABASE,
+        aof=True,
+        ports=(GUNICORN_PORT,),
+        settings={"WEB_CONCURRENCY": "2"},
+    ) as services:
+        stack = None
+        try:
+            environment = services.environment
+            dataset.manage("migrate", "--noinput", "-v0", environment=environment)
+            dataset.manage("shell", "--no-imports", "-c", SETUP, environment=environment)
+            stack = PipelineStack(
+                directory=services.directory, redis=services.redis, postgres=services.postgres, environment=environment
+            )
+            stack.gunicorn = servers.start_gunicorn(
+                port=GUNICORN_PORT, environment=environment, log_path=stack.log_path
+            )
+            for _ in range(workers):
+                stack.start_worker()
+            yield stack
+        finally:
+            if stack is not None:
+                for worker in stack.workers:
+                    if worker.poll() is None:
+                        worker.send_signal(signal.SIGTERM)
+                        worker.wait(timeout=15)
+                servers.stop(stack.gunicorn)
 
 
 class Sender:

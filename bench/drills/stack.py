@@ -9,7 +9,6 @@ the `postgres` system user.
 import os
 import pwd
 import re
-import secrets
 import shutil
 import socket
 import subprocess
@@ -151,48 +150,84 @@ class Stack:
         return int(self.manage("shell", "-c", code).strip().splitlines()[-1])
 
 
+@dataclass
+class PrivateServices:
+    directory: Path
+    redis: PrivateRedis
+    postgres: PrivatePostgres
+    environment: dict[str, str]
+
+
 @contextmanager
-def private_stack(*, aof: bool = True) -> Iterator[Stack]:
-    """Private Redis and PostgreSQL, a seeded database, gunicorn (Procfile's, 2 sync workers) behind nginx."""
-    for port in (REDIS_PORT, POSTGRES_PORT, NGINX_PORT, GUNICORN_PORT):
+def private_services(
+    *, prefix: str, database: str, aof: bool, ports: tuple[int, ...], settings: dict[str, str]
+) -> Iterator[PrivateServices]:
+    """A temporary directory with a private Redis and PostgreSQL cluster, a database of the drill's own, and the
+    environment pointing the app at them (plus `settings`); everything is stopped and removed afterwards."""
+    for port in (REDIS_PORT, POSTGRES_PORT, *ports):
         if port_in_use(port):
             sys.exit(f"Port {port} is already in use on 127.0.0.1: is another drill running?")
-    directory = Path(tempfile.mkdtemp(prefix="glimpse-drill-"))
+    directory = Path(tempfile.mkdtemp(prefix=prefix))
     directory.chmod(0o755)  # the postgres user and nginx's workers work below it
     redis = PrivateRedis(directory=directory / "redis", aof=aof)
     postgres = PrivatePostgres(directory=directory / "postgres")
     redis.directory.mkdir()
     postgres.directory.mkdir()
-    stack = None
     try:
         redis.start()
         postgres.initialise()
         postgres.start()
-        dataset.create_database(server_url=f"{postgres.server_url}/postgres", name=DATABASE)
+        dataset.create_database(server_url=f"{postgres.server_url}/postgres", name=database)
         environment = {
             **os.environ,
-            "DATABASE_URL": f"{postgres.server_url}/{DATABASE}",
+            "DATABASE_URL": f"{postgres.server_url}/{database}",
             "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/0",
             "NUM_PROXIES": "1",
-            "PUBLIC_STATS_RATE": "1000000/min",
             "EVENT_RATE": "",  # every simulated client shares 127.0.0.1
             "DEBUG": "false",
-            "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
+            "SECRET_KEY": servers.bench_secret_key(),
             "DJANGO_SETTINGS_MODULE": "config.settings",
+            **settings,
         }
-        seeded = dataset.seed(environment=environment, days=30, visitors_per_day=200, cold_sites=0)
-        stack = Stack(directory=directory, redis=redis, postgres=postgres, environment=environment, seeded=seeded)
-        stack.gunicorn = servers.start_gunicorn(port=GUNICORN_PORT, environment=environment, log_path=stack.log_path)
-        stack.nginx = servers.start_nginx(prefix=directory / "nginx", port=NGINX_PORT, upstream_port=GUNICORN_PORT)
-        yield stack
+        yield PrivateServices(directory=directory, redis=redis, postgres=postgres, environment=environment)
     finally:
-        if stack is not None:
-            servers.stop(stack.nginx)
-            servers.stop(stack.gunicorn)
         postgres.stop()
         if port_in_use(REDIS_PORT):
             redis.stop()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+@contextmanager
+def private_stack(*, aof: bool = True) -> Iterator[Stack]:
+    """Private Redis and PostgreSQL, a seeded database, gunicorn (Procfile's, 2 sync workers) behind nginx."""
+    with private_services(
+        prefix="glimpse-drill-",
+        database=DATABASE,
+        aof=aof,
+        ports=(NGINX_PORT, GUNICORN_PORT),
+        settings={"PUBLIC_STATS_RATE": "1000000/min"},
+    ) as services:
+        stack = None
+        try:
+            seeded = dataset.seed(environment=services.environment, days=30, visitors_per_day=200, cold_sites=0)
+            stack = Stack(
+                directory=services.directory,
+                redis=services.redis,
+                postgres=services.postgres,
+                environment=services.environment,
+                seeded=seeded,
+            )
+            stack.gunicorn = servers.start_gunicorn(
+                port=GUNICORN_PORT, environment=stack.environment, log_path=stack.log_path
+            )
+            stack.nginx = servers.start_nginx(
+                prefix=stack.directory / "nginx", port=NGINX_PORT, upstream_port=GUNICORN_PORT
+            )
+            yield stack
+        finally:
+            if stack is not None:
+                servers.stop(stack.nginx)
+                servers.stop(stack.gunicorn)
 
 
 class Background:

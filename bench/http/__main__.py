@@ -29,6 +29,8 @@ from pathlib import Path
 
 import django
 
+from bench.load.servers import bench_secret_key
+
 ROOT = Path(__file__).resolve().parents[2]
 PORT = 8141
 BIND = f"127.0.0.1:{PORT}"
@@ -140,6 +142,7 @@ def main() -> None:
     os.environ["BENCH_BODY_FILE"] = str(body_file)
     body_file.parent.mkdir(parents=True, exist_ok=True)
     body_file.write_text("{}")
+    os.environ["SECRET_KEY"] = bench_secret_key()  # in this process and in gunicorn's
     django.setup()
 
     from bench.generate import refuse_shared_databases
@@ -151,6 +154,7 @@ def main() -> None:
     from django.utils import timezone
 
     from analytics.models import DailyRollup, Site
+    from analytics.periods import Period
     from analytics.rollups import rebuild_site_rollups
     from sharing.selectors import find_active_token
     from sharing.services import create_share_token
@@ -181,7 +185,7 @@ def main() -> None:
         "token lookup (find_active_token)": lambda: find_active_token(token, now=timezone.now()),
         "usage count (record_token_use)": lambda: record_token_use(share_token, now=timezone.now()),
         "stats from the cache (cached_stats)": lambda: cached_stats(
-            site=share_token.site, period=options.period, now=timezone.now()
+            site=share_token.site, period=Period(options.period), now=timezone.now()
         ),
     }
     for name, step in steps.items():

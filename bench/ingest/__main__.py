@@ -31,7 +31,6 @@ import http.client
 import json
 import os
 import re
-import secrets
 import shutil
 import signal
 import statistics
@@ -289,7 +288,7 @@ def main() -> None:
             "NUM_PROXIES": "1",
             "DEBUG": "false",
             "LOG_LEVEL": "WARNING",
-            "SECRET_KEY": secrets.token_urlsafe(50),
+            "SECRET_KEY": servers.bench_secret_key(),
             "WEB_CONCURRENCY": "2",
             "DJANGO_SETTINGS_MODULE": "config.settings",
         }

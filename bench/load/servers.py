@@ -46,11 +46,16 @@ def procfile_web_command(*, port: int) -> list[str]:
     return [sys.executable, "-m", "gunicorn", *words[1:], f"--bind=127.0.0.1:{port}"]
 
 
+def bench_secret_key() -> str:
+    """The production config refuses to start without a secret key of its own: a bench uses the environment's
+    key, or a throwaway one."""
+    return os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50)
+
+
 def start_gunicorn(*, port: int, environment: dict[str, str], log_path: Path) -> subprocess.Popen:
     """gunicorn as the Procfile starts it, its output (errors and app logs) appended to `log_path`."""
     log = log_path.open("ab")
-    # The production config refuses to start without a secret key of its own: a bench gets a throwaway one.
-    environment = {"SECRET_KEY": secrets.token_urlsafe(48), **environment}
+    environment = {**environment, "SECRET_KEY": environment.get("SECRET_KEY") or bench_secret_key()}
     server = subprocess.Popen(
         procfile_web_command(port=port), cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT
     )

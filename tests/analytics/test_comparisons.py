@@ -23,10 +23,8 @@ NOW = utc("2026-03-18T15:30")
 
 
 @pytest.fixture
-def site(db):
-    site = SiteFactory(domain="example.com")
-    record_visits(site)
-    return site
+def site(visited_site):
+    return visited_site
 
 
 def headline(stats) -> tuple:

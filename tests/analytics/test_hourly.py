@@ -13,17 +13,15 @@ import pytest
 from analytics.hourly import hourly_counts
 from analytics.selectors import site_stats
 from analytics.services import record_pageview
-from tests.analytics.traffic import record_visits, utc
+from tests.analytics.traffic import utc
 from tests.factories import SiteFactory
 
 NOW = utc("2026-03-18T15:30")
 
 
 @pytest.fixture
-def site(db):
-    site = SiteFactory(domain="example.com")
-    record_visits(site)
-    return site
+def site(visited_site):
+    return visited_site
 
 
 def test_24_buckets_zero_filled_with_the_hand_counted_hours(site):

@@ -12,7 +12,7 @@ from sharing.link_passwords import SharePasswordThrottle
 from sharing.models import ShareToken
 from sharing.services import revoke_share_token
 from sharing.throttling import PublicStatsThrottle
-from tests.analytics.traffic import record_visits, utc
+from tests.analytics.traffic import utc
 from tests.factories import ShareTokenFactory, SiteFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,18 +30,8 @@ ORIGIN = {"HTTP_ORIGIN": "https://client.example"}
 
 
 @pytest.fixture
-def frozen_now(monkeypatch):
-    """Pin the API's clock to the traffic fixture's 'now' (Wednesday 2026-03-18 15:30 UTC)."""
-    moment = utc("2026-03-18T15:30")
-    monkeypatch.setattr(timezone, "now", lambda: moment)
-    return moment
-
-
-@pytest.fixture
-def shared_site(frozen_now):
-    site = SiteFactory(domain="example.com", nickname="My Website")
-    record_visits(site)
-    return site
+def shared_site(frozen_now, visited_site):
+    return visited_site
 
 
 def get(client, **params):

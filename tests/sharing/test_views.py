@@ -71,12 +71,6 @@ NOT_FOUND_HEADING = "This share link doesn\u2019t work"
 
 
 @pytest.fixture
-def frozen_now(monkeypatch):
-    monkeypatch.setattr(timezone, "now", lambda: NOW)
-    return NOW
-
-
-@pytest.fixture
 def site(frozen_now):
     site = SiteFactory(domain="example.com", nickname="My Website", timezone="Europe/Amsterdam")
     record_visits(site, VISITS)

@@ -14,7 +14,6 @@ import datetime as dt
 
 import pytest
 from bs4 import BeautifulSoup
-from django.utils import timezone
 
 from tests.analytics.traffic import VISITS, record_visits
 from tests.factories import ShareTokenFactory, SiteFactory
@@ -26,8 +25,7 @@ CAMPAIGN = (6, "2026-03-18T12:00", "/launch", "newsletter", "mobile", "Chrome", 
 
 
 @pytest.fixture
-def site(monkeypatch):
-    monkeypatch.setattr(timezone, "now", lambda: NOW)
+def site(frozen_now):
     site = SiteFactory(domain="example.com", nickname="My Website")
     record_visits(site, [*VISITS, CAMPAIGN])
     return site

@@ -9,10 +9,8 @@ import json
 
 import pytest
 from bs4 import BeautifulSoup
-from django.utils import timezone
 
-from tests.analytics.traffic import record_visits
-from tests.factories import ShareTokenFactory, SiteFactory
+from tests.factories import ShareTokenFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,11 +19,8 @@ BASE_POLICY = "default-src 'self'; object-src 'none'; base-uri 'none'; form-acti
 
 
 @pytest.fixture
-def site(monkeypatch):
-    monkeypatch.setattr(timezone, "now", lambda: NOW)
-    site = SiteFactory(domain="example.com", nickname="My Website")
-    record_visits(site)
-    return site
+def site(frozen_now, visited_site):
+    return visited_site
 
 
 def get(client, share_token, **params):

@@ -7,14 +7,12 @@ API's documented 7-day body (tests/sharing/test_public_api.py), counted by hand 
 import datetime as dt
 
 import pytest
-from django.utils import timezone
 
 from analytics.services import record_pageview
 from sharing.services import revoke_share_token
 from sharing.throttling import PublicStatsThrottle
 from sharing.usage import flush_token_usage
-from tests.analytics.traffic import record_visits
-from tests.factories import ShareTokenFactory, SiteFactory
+from tests.factories import ShareTokenFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -23,11 +21,8 @@ BOM = "\ufeff"
 
 
 @pytest.fixture
-def site(monkeypatch):
-    monkeypatch.setattr(timezone, "now", lambda: NOW)
-    site = SiteFactory(domain="example.com", nickname="My Website")
-    record_visits(site)
-    return site
+def site(frozen_now, visited_site):
+    return visited_site
 
 
 @pytest.fixture

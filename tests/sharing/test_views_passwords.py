@@ -10,12 +10,10 @@ import logging
 import pytest
 from bs4 import BeautifulSoup
 from django.test import Client
-from django.utils import timezone
 
 from sharing.link_passwords import UNLOCK_COOKIE, SharePasswordThrottle
 from sharing.services import update_share_token
-from tests.analytics.traffic import record_visits
-from tests.factories import ShareTokenFactory, SiteFactory
+from tests.factories import ShareTokenFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -24,11 +22,8 @@ PASSWORD = "correct horse 42"
 
 
 @pytest.fixture
-def site(monkeypatch):
-    monkeypatch.setattr(timezone, "now", lambda: NOW)
-    site = SiteFactory(domain="example.com", nickname="My Website")
-    record_visits(site)
-    return site
+def site(frozen_now, visited_site):
+    return visited_site
 
 
 @pytest.fixture
