@@ -9,7 +9,6 @@ cheapest refusal comes first: the per-client rate limit, before the body is read
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
-from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
@@ -29,7 +28,6 @@ def error(status: int, message: str, *, headers: dict[str, str] | None = None) -
     return JsonResponse({"error": message}, status=status, headers={**NO_STORE, **(headers or {})})
 
 
-@method_decorator(csrf_exempt, name="dispatch")
 class EventApi(View):
     http_method_names = ["post", "options"]
 
@@ -55,7 +53,7 @@ class EventApi(View):
             return error(400, str(problem))
         client = Client(
             ip=ip,
-            user_agent=request.headers.get("User-Agent", ""),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
             header_country=trusted_country_header(request),
         )
         try:
@@ -71,3 +69,7 @@ class EventApi(View):
         response = error(405, "Method not allowed")
         response["Allow"] = "POST, OPTIONS"
         return response
+
+
+# Exempt as a whole rather than per call (`method_decorator` wraps `dispatch` again on every request).
+event_api = csrf_exempt(EventApi.as_view())

@@ -16,7 +16,7 @@ from analytics.paths import page_path
 from analytics.salts import salt_for
 from analytics.services import NewPageview, record_pageviews
 from analytics.sources import session_source
-from analytics.user_agents import browser_family, device_type, is_bot
+from analytics.user_agents import device_type_for_width, user_agent_traits
 from analytics.visitors import visitor_id
 
 
@@ -50,7 +50,8 @@ def ingest_pageview(*, event: PageviewEvent, client: Client, now: dt.datetime) -
     ):
         count_dropped_event(site=site, now=now)
         return None
-    if is_bot(client.user_agent):
+    traits = user_agent_traits(client.user_agent)
+    if traits.bot:
         return None
     salt = salt_for(day=now.astimezone(site.tzinfo).date(), now=now)
     pageview = NewPageview(
@@ -58,8 +59,8 @@ def ingest_pageview(*, event: PageviewEvent, client: Client, now: dt.datetime) -
         visitor_id=visitor_id(salt=salt, site_id=site.pk, ip=client.ip, user_agent=client.user_agent),
         path=page_path(event.url),
         source=session_source(url=event.url, referrer=event.referrer, site_domain=site.domain),
-        device_type=device_type(width=event.width, user_agent=client.user_agent),
-        browser=browser_family(client.user_agent),
+        device_type=device_type_for_width(event.width) or traits.device_type,
+        browser=traits.browser,
         country=country_code(ip=client.ip, header_country=client.header_country),
     )
     if not enqueue(site_id=site.pk, pageview=pageview):

@@ -31,7 +31,8 @@ def salt_for(*, day: dt.date, now: dt.datetime) -> str:
     if created:
         prune_salts(now=now)
     live_from = earliest_live_date(now=now)
-    for old_day in [held_day for held_day in _held_salts if held_day < live_from]:
+    # `list()` copies the keys at once: a web worker's other threads may add a salt meanwhile.
+    for old_day in [held_day for held_day in list(_held_salts) if held_day < live_from]:
         _held_salts.pop(old_day, None)
     _held_salts[day] = salt.value
     return salt.value

@@ -1,9 +1,9 @@
 from django.urls import path
 
-from analytics.api import EventApi
+from analytics.api import event_api
 from analytics.script import tracking_script
 
 urlpatterns = [
-    path("api/event", EventApi.as_view(), name="event"),
+    path("api/event", event_api, name="event"),
     path("js/script.js", tracking_script, name="tracking-script"),
 ]

@@ -55,6 +55,17 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+# `POST /api/event` (config.event_handler) reads no cookie, has no user and takes no CSRF token; every
+# other middleware, the security headers and the public API's CORS headers among them, applies to it too.
+NOT_FOR_EVENTS = {
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "axes.middleware.AxesMiddleware",
+}
+EVENT_MIDDLEWARE = [path for path in MIDDLEWARE if path not in NOT_FOR_EVENTS]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

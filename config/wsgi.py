@@ -4,8 +4,11 @@ import os
 from django.core.wsgi import get_wsgi_application
 from django.urls import get_resolver
 
+from config.event_handler import EventDispatch, EventHandler
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-application = get_wsgi_application()
+site_application = get_wsgi_application()
 get_resolver().url_patterns  # noqa: B018 - import every view now rather than on the first request
+application = EventDispatch(site=site_application, events=EventHandler())
 gc.freeze()  # the loaded app is never garbage: the collector's full passes need not walk it on every request

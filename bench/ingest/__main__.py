@@ -6,13 +6,17 @@ how long an accepted event takes to show in an uncached answer.
 Everything runs on 127.0.0.1: a PostgreSQL database this bench creates on the given
 server (it refuses a name that exists, and drops only the database it created), a
 private Redis with `appendonly yes` on a port of its own (accepted events live in its
-stream until written), gunicorn as the Procfile's `web:` starts it (2 sync workers;
+stream until written), gunicorn as the Procfile's `web:` starts it (2 workers of 4
+threads, which `GUNICORN_CMD_ARGS` in the environment can change for a comparison;
 `EVENT_RATE=` empty, so the per-IP limit does not cut the load), and one ingest worker
 (`manage.py ingest_events`, the Procfile's `ingest:`).
 
 - **Accepted events/s, p50/p99**: wrk with `event.lua` posts realistic beacons
   (returning and new visitors, a few paths, referrers and user agents) for `--seconds`,
   `--runs` times after a warm-up; the median run is reported.
+- **CPU per request, wrk's share**: the CPU time gunicorn's workers used during a run
+  (from /proc) per request wrk sent, which other processes' load inflates far less than
+  the rate; and wrk's own CPU time as a share of the 2 cores, to show it is not the limit.
 - **Accept → visible**: during each run a prober posts a marker event to a site of its
   own every 0.2 s and polls that site's `DailyRollup` (what an uncached 7d answer sums,
   written in the same transaction as the raw rows) until it counts the marker; the
@@ -31,6 +35,7 @@ import http.client
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import statistics
@@ -78,10 +83,35 @@ class LoadRun:
     visible: list[float] = field(default_factory=list)
     backlog: int = 0
     caught_up_s: float = 0.0
+    server_cpu_s: float = 0.0
+    wrk_cpu_s: float = 0.0
 
     @property
     def accepted_per_s(self) -> float:
         return (self.requests - self.rejected) / self.seconds
+
+    @property
+    def server_cpu_us(self) -> float:
+        """CPU time of gunicorn's workers per request: HTTP parsing and sockets included, other processes' load not."""
+        return self.server_cpu_s / self.requests * 1e6
+
+    @property
+    def wrk_share(self) -> float:
+        """wrk's CPU time as a share of the run's wall time on the 2 cores."""
+        return self.wrk_cpu_s / (2 * self.seconds)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time of the processes, from /proc (clock ticks)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
 def milliseconds(text: str) -> float:
@@ -89,12 +119,16 @@ def milliseconds(text: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60_000}[unit]
 
 
-def run_wrk(*, port: int, seconds: int, connections: int, max_requests: int) -> LoadRun:
+def run_wrk(*, port: int, seconds: int, connections: int, max_requests: int, server_pid: int) -> LoadRun:
     environment = {**os.environ, "BENCH_MAX_REQUESTS_PER_THREAD": str(max_requests // 2)}
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(HERE / "event.lua")]
+    workers = children(server_pid)
+    server_before, wrk_before = cpu_seconds(workers), resource.getrusage(resource.RUSAGE_CHILDREN)
     output = subprocess.run(
         [*command, f"http://{HOST}:{port}/api/event"], env=environment, check=True, capture_output=True, text=True
     ).stdout
+    server_cpu, wrk_after = cpu_seconds(workers) - server_before, resource.getrusage(resource.RUSAGE_CHILDREN)
+    wrk_cpu = wrk_after.ru_utime + wrk_after.ru_stime - wrk_before.ru_utime - wrk_before.ru_stime
     total, elapsed, unit = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)\b", output).groups()
     rejected = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
@@ -106,6 +140,8 @@ def run_wrk(*, port: int, seconds: int, connections: int, max_requests: int) -> 
         seconds=float(elapsed) * {"ms": 0.001, "s": 1, "m": 60}[unit],
         p50_ms=milliseconds(latency["50"]),
         p99_ms=milliseconds(latency["99"]),
+        server_cpu_s=server_cpu,
+        wrk_cpu_s=wrk_cpu,
     )
 
 
@@ -128,15 +164,17 @@ class Prober(threading.Thread):
     def run(self) -> None:
         with psycopg.connect(self.database_url, autocommit=True) as database:
             expected = self.counted(database)
-            connection = http.client.HTTPConnection(HOST, self.port, timeout=10)
             number = 0
             while not self.stopping.is_set():
                 number += 1
                 body = json.dumps({"domain": MARKER_DOMAIN, "url": f"https://{MARKER_DOMAIN}/marker/{number}"})
                 headers = {"Content-Type": "text/plain", "User-Agent": CHROME, "X-Forwarded-For": "198.51.100.7"}
+                # A connection per marker: gunicorn closes a kept-alive one idle for 2 s, as the wait below can be.
+                connection = http.client.HTTPConnection(HOST, self.port, timeout=10)
                 connection.request("POST", "/api/event", body=body, headers=headers)
                 response = connection.getresponse()
                 response.read()
+                connection.close()
                 accepted_at = time.monotonic()
                 if response.status != 202:
                     continue
@@ -229,6 +267,10 @@ def report(*, runs: list[LoadRun], drains: list[float], startup: float, options:
         ("p99 latency of POST /api/event (ms)", f"< {TARGETS['p99']:.0f}", p99, p99 < TARGETS["p99"],
          figure([run.p99_ms for run in runs])),
         ("p50 latency (ms)", "", p50, None, figure([run.p50_ms for run in runs])),
+        ("gunicorn workers' CPU per request (us)", "", statistics.median(run.server_cpu_us for run in runs), None,
+         figure([run.server_cpu_us for run in runs])),
+        ("wrk's share of the 2 cores (%)", "", statistics.median(100 * run.wrk_share for run in runs), None,
+         figure([100 * run.wrk_share for run in runs])),
         ("drained events/s (ingest_events --once)", f">= {TARGETS['drained']:,}", drained,
          drained >= TARGETS["drained"], figure(drains)),
         ("accept -> visible p99 (s), under load", f"< {TARGETS['visible_p99']:.0f}", statistics.median(visible),
@@ -300,7 +342,9 @@ def main() -> None:
         gunicorn = servers.start_gunicorn(port=options.port, environment=environment, log_path=directory / "web.log")
         worker = start_worker(environment=environment, log_path=directory / "worker.log")
         print(f"Database {options.database_name}, Redis :{options.redis_port}, gunicorn :{options.port}", flush=True)
-        run_wrk(port=options.port, seconds=3, connections=options.connections, max_requests=20_000)
+        run_wrk(
+            port=options.port, seconds=3, connections=options.connections, max_requests=20_000, server_pid=gunicorn.pid
+        )
         wait_until_drained(redis)
 
         runs = []
@@ -312,6 +356,7 @@ def main() -> None:
                 seconds=options.seconds,
                 connections=options.connections,
                 max_requests=options.max_requests,
+                server_pid=gunicorn.pid,
             )
             prober.stopping.set()
             prober.join(timeout=40)
@@ -321,6 +366,7 @@ def main() -> None:
             runs.append(run)
             print(
                 f"  run {number}: {run.accepted_per_s:,.0f} accepted/s, p99 {run.p99_ms:.1f} ms, "
+                f"gunicorn CPU {run.server_cpu_us:,.0f} us/request, wrk {100 * run.wrk_share:.0f}% of the cores, "
                 f"visible p99 {percentile(run.visible, 0.99):.2f} s ({prober.unseen} markers unseen after 30 s)",
                 flush=True,
             )

@@ -252,3 +252,14 @@ def test_a_chunked_body_is_not_read_when_the_server_does_not_promise_it_ends(cli
 
     assert_error(response, 400, "Body is empty: send a JSON object")
     assert stream.read_bytes == 0
+
+
+def test_a_user_agent_with_a_lone_surrogate_is_recorded_as_another_browser(site, client):
+    response = post_event(
+        client,
+        {"domain": "example.com", "url": "https://example.com/"},
+        user_agent="Mozilla/5.0 \ud800 Firefox/125.0",
+    )
+
+    assert (response.status_code, response.content) == (202, b"")
+    assert Session.objects.get().browser == "Other"

@@ -13,7 +13,7 @@ from django.test import Client
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from analytics.events import InvalidEvent, PageviewEvent, parse_event
+from analytics.events import SPACE_OR_CONTROL, InvalidEvent, PageviewEvent, is_absolute_url, parse_event
 from analytics.text import is_storable
 from tests.factories import SiteFactory
 
@@ -153,3 +153,15 @@ def django_settings(settings):
     settings.NUM_PROXIES = 1
     settings.TRUSTED_COUNTRY_HEADER = "CF-IPCountry"
     return settings
+
+
+def test_every_character_that_is_white_space_or_a_control_makes_a_url_not_absolute():
+    """`SPACE_OR_CONTROL` is the rule `char.isspace() or ord(char) < 32`, checked for every code point."""
+    refused = {chr(code) for code in range(0x110000) if chr(code).isspace() or code < 32}
+    matched = {chr(code) for code in range(0x110000) if SPACE_OR_CONTROL.search(chr(code))}
+
+    assert matched == refused
+    assert {"\t", "\n", " ", "\x00", "\x1f", "\x85", "\xa0", "\u2028", "\u3000"} <= refused
+    assert not is_absolute_url("https://example.com/a\u2028b")
+    assert not is_absolute_url("https://example.com/a\x1fb")
+    assert is_absolute_url("https://example.com/a\x7fb")

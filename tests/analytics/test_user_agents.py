@@ -1,6 +1,17 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from analytics.user_agents import browser_family, device_type, is_bot
+from analytics.process_state import reset_process_state
+from analytics.user_agents import (
+    USER_AGENT_MAX_LENGTH,
+    UserAgentTraits,
+    browser_family,
+    device_type,
+    is_bot,
+    remembered_traits_of,
+    user_agent_traits,
+)
 
 CHROME_WINDOWS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
@@ -44,6 +55,7 @@ GPTBOT = "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/
         (CHROME_ANDROID_PHONE, "Chrome Mobile"),
         ("", "Other"),
         ("definitely not a browser", "Other"),
+        ("Mozilla/5.0 \ud800 Firefox/125.0", "Other"),
     ],
 )
 def test_browser_family_comes_from_ua_parser(user_agent, family):
@@ -107,3 +119,49 @@ def test_bots_crawlers_and_headless_browsers_are_detected(user_agent):
 @pytest.mark.parametrize("user_agent", [CHROME_WINDOWS, EDGE_WINDOWS, FIREFOX_LINUX, SAFARI_IPHONE, SAFARI_IPAD])
 def test_real_browsers_are_not_bots(user_agent):
     assert not is_bot(user_agent)
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "traits"),
+    [
+        (CHROME_WINDOWS, UserAgentTraits(bot=False, browser="Chrome", device_type="desktop")),
+        (SAFARI_IPHONE, UserAgentTraits(bot=False, browser="Mobile Safari", device_type="mobile")),
+        (CHROME_ANDROID_TABLET, UserAgentTraits(bot=False, browser="Chrome", device_type="tablet")),
+        (GOOGLEBOT, UserAgentTraits(bot=True, browser="", device_type="")),
+        ("", UserAgentTraits(bot=True, browser="", device_type="")),
+    ],
+)
+def test_user_agent_traits_are_the_verdicts_of_the_single_functions(user_agent, traits):
+    assert user_agent_traits(user_agent) == traits
+    assert user_agent_traits(user_agent) == traits  # the remembered answer is the same
+
+
+@given(st.text(max_size=80) | st.sampled_from([CHROME_WINDOWS, SAFARI_IPAD, GOOGLEBOT, HEADLESS_CHROME, ""]))
+def test_remembered_traits_always_equal_the_single_functions(user_agent):
+    traits = user_agent_traits(user_agent)
+
+    assert traits.bot == is_bot(user_agent)
+    if not traits.bot:
+        assert traits.browser == browser_family(user_agent)
+        assert traits.device_type == device_type(width=None, user_agent=user_agent)
+
+
+def test_traits_are_remembered_per_user_agent_and_forgotten_with_the_process_state():
+    reset_process_state()
+    user_agent_traits(CHROME_WINDOWS)
+    user_agent_traits(CHROME_WINDOWS)
+    user_agent_traits(FIREFOX_LINUX)
+
+    assert (remembered_traits_of.cache_info().hits, remembered_traits_of.cache_info().currsize) == (1, 2)
+    reset_process_state()
+    assert remembered_traits_of.cache_info().currsize == 0
+
+
+def test_over_long_user_agents_and_switched_off_fast_paths_are_not_remembered(settings):
+    reset_process_state()
+    over_long = CHROME_WINDOWS + " " + "x" * USER_AGENT_MAX_LENGTH
+
+    assert user_agent_traits(over_long) == UserAgentTraits(bot=True, browser="", device_type="")
+    settings.GLIMPSE_FAST_PATHS = False
+    assert user_agent_traits(CHROME_WINDOWS) == UserAgentTraits(bot=False, browser="Chrome", device_type="desktop")
+    assert remembered_traits_of.cache_info().currsize == 0

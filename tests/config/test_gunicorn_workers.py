@@ -1,0 +1,33 @@
+"""The production server's workers: threads, so a request waiting on Redis or the database frees its core."""
+
+import runpy
+
+from gunicorn.config import Config
+
+from tests.config.conftest import GUNICORN_CONF
+
+
+def gunicorn_config() -> Config:
+    cfg = Config()
+    for name, value in runpy.run_path(str(GUNICORN_CONF)).items():
+        if name in cfg.settings:
+            cfg.set(name, value)
+    return cfg
+
+
+def test_two_threaded_workers_of_four_threads_by_default(production_key, monkeypatch):
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    monkeypatch.delenv("GUNICORN_THREADS", raising=False)
+
+    cfg = gunicorn_config()
+
+    assert (cfg.worker_class_str, cfg.workers, cfg.threads) == ("gthread", 2, 4)
+
+
+def test_the_environment_sets_workers_and_threads(production_key, monkeypatch):
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    monkeypatch.setenv("GUNICORN_THREADS", "8")
+
+    cfg = gunicorn_config()
+
+    assert (cfg.worker_class_str, cfg.workers, cfg.threads) == ("gthread", 3, 8)
