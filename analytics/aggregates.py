@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from django.db.models import F
 
 from analytics.models import DailyRollup, Dimension, Session, Site
+from analytics.period_totals import add_batch_to_totals
 from analytics.rollups import add_changes, lock_site, schedule_blocks_for, summed_blocks_holding
 
 SESSION_DIMENSIONS = {
@@ -131,7 +132,7 @@ def batch_changes(
 
 
 def apply_batch_changes(*, site: Site, changes: BatchChanges) -> None:
-    """Add the changes to the day rows and to every summed block holding each day.
+    """Add the changes to the day rows, to every summed block holding each day, and to the period totals.
 
     Runs inside the batch's transaction, under the site's roll-up lock, so a reader
     sees the raw rows and the rollups of a batch together, and two writers of one
@@ -155,6 +156,7 @@ def apply_batch_changes(*, site: Site, changes: BatchChanges) -> None:
     for day, day_values in sorted(per_day.items()):
         for block in [(0, day), *summed_blocks_holding(site=site, day=day)]:
             add_changes(site=site, block=block, changes=day_values)
+    add_batch_to_totals(site=site, changes=changes.values)
     if changes.days:
         schedule_blocks_for(site=site, days=changes.days)
 

@@ -263,3 +263,47 @@ class BlockSchedule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site_id} due on {self.due_on}"
+
+
+class PeriodTotal(models.Model):
+    """Per value, the sum of the day rows (`Breakdown` level 0) of every day from the first day of the site's
+    `PeriodWindow` of `days` days on: while no day before that window holds data, a period's top N is an index read.
+
+    `value_hash` (the first 16 hex digits of the value's MD5, computed alike in SQL and in Python) finds a
+    value's row without an index on the value itself (too long for a PostgreSQL index entry); rows are matched
+    on the value too, so two values sharing a hash never mix.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_index=False)
+    days = models.PositiveSmallIntegerField()
+    dimension = models.PositiveSmallIntegerField(choices=Dimension.choices)
+    value = models.CharField(max_length=PATH_MAX_LENGTH)
+    value_hash = models.CharField(max_length=16)
+    pageviews = models.PositiveIntegerField(default=0)
+    visitors = models.PositiveIntegerField(default=0)
+    visits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["site", "days", "dimension", "-pageviews"], name="periodtotal_ranked"),
+            models.Index(fields=["site", "value_hash"], name="periodtotal_value"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site_id} {self.days}d {self.get_dimension_display()} {self.value}"
+
+
+class PeriodWindow(models.Model):
+    """The first day a site's `PeriodTotal` rows of `days` days count from, and when a day holding data leaves
+    the period (`due_on`, None while the totals hold no data): the worker visits only sites that are due."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_index=False)
+    days = models.PositiveSmallIntegerField()
+    first_day = models.DateField()
+    due_on = models.DateField(null=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "days"], name="periodwindow_site_days")]
+
+    def __str__(self) -> str:
+        return f"{self.site_id} {self.days}d from {self.first_day}"

@@ -1,11 +1,13 @@
 """Statistics served fast: day periods from the rollups, the last 24 hours from raw rows.
 
-A day period (`7d` … `365d`) reads its dates' `DailyRollup` totals and as few
-`Breakdown` blocks (a day, or an aligned block of 2, 4, … 256 days) as tile them.
-Every batch of pageviews updates the rollups in its own transaction
-(`analytics.aggregates`), so they are never behind the raw rows, and the answer always
-equals `analytics.reference_stats`, which the property tests check. Ranking, cuts and
-assembly come from `analytics.metrics`, as for the reference.
+A day period (`7d` … `365d`) reads its dates' `DailyRollup` totals, and its lists from
+the period's running totals (`analytics.period_totals`) when these hold exactly its days
+— one index read per list, however many distinct values — else from as few `Breakdown`
+blocks (a day, or an aligned block of 2, 4, … 256 days) as tile them. Every batch of
+pageviews updates the rollups in its own transaction (`analytics.aggregates`), so they
+are never behind the raw rows, and the answer always equals `analytics.reference_stats`,
+which the property tests check. Ranking, cuts and assembly come from
+`analytics.metrics`, as for the reference.
 
 Adding visitor counts of different days is exact because a visitor id never spans
 two local days of its site (docs/definitions.md, "Visitors and sessions").
@@ -28,9 +30,10 @@ from analytics.metrics import (
     assemble_stats,
     code_point_collation,
     list_rules,
+    ranked,
     zero_filled,
 )
-from analytics.models import Breakdown, DailyRollup, Dimension, Site, SummedBlock
+from analytics.models import Breakdown, DailyRollup, Dimension, PeriodTotal, PeriodWindow, Site, SummedBlock
 from analytics.periods import Period, Window, window_for
 from analytics.raw_counts import counts_per_date, dimension_counts, session_totals
 from analytics.stats import SiteStats
@@ -107,17 +110,52 @@ def rolled_up_site_stats(*, site: Site, period: Period, now: dt.datetime) -> Sit
     """A day period (`7d` … `365d`)."""
     window = window_for(period, now=now, tz=site.tzinfo)
     days = list(window.dates)
+    first_day = PeriodWindow.objects.filter(site=site, days=period.days).values_list("first_day", flat=True).first()
     per_date: dict[dt.date, tuple[int, int]] = {}
+    outside: set[dt.date] = set()
     sessions = SessionTotals()
-    rolled = DailyRollup.objects.filter(site=site, day__gte=days[0], day__lte=days[-1])
+    since = days[0] if first_day is None else min(first_day, days[0])
+    rolled = DailyRollup.objects.filter(site=site, day__gte=since)
     for day, pageviews, visitors, count, bounces, duration in rolled.values_list(
         "day", "pageviews", "visitors", "sessions", "bounces", "duration"
     ):
+        if day < days[0] or day > days[-1]:
+            outside.add(day)
+            continue
         per_date[day] = (pageviews, visitors)
         sessions += SessionTotals(count, bounces, duration)
+    if totals_hold_window(first_day=first_day, window=window, days_with_data=outside):
+        lists = {
+            rule.name: ranked(period_totals(site=site, days=period.days, rule=rule), rule) for rule in list_rules()
+        }
+        return assembled(period=period, window=window, per_date=per_date, sessions=sessions, lists=lists)
     blocks = blocks_for(days, site=site, days_with_data=set(per_date))
     parts_for = {rule: rolled_up_counts(blocks, rule.dimension, site=site) for rule in list_rules()}
     return from_parts(period=period, window=window, per_date=per_date, sessions=sessions, parts_for=parts_for)
+
+
+def totals_hold_window(*, first_day: dt.date | None, window: Window, days_with_data: set[dt.date]) -> bool:
+    """The period totals count every day from `first_day` on: they are the window's when `first_day` is not
+    after its first day and no day with data (outside the window, from `first_day` on) is counted besides."""
+    return first_day is not None and first_day <= window.dates[0] and not days_with_data
+
+
+def period_totals(*, site: Site, days: int, rule: ListRule) -> QuerySet:
+    """The rows of a period's totals as `ranked` takes them.
+
+    A list ranked by pageviews (pages) is first narrowed to the rows counting at least as
+    many pageviews as its Nth: one short walk down the `periodtotal_ranked` index, whatever
+    the planner's statistics say, so a top N reads about N rows, not every value's row.
+    """
+    rows = PeriodTotal.objects.filter(site=site, days=days, dimension=rule.dimension)
+    if rule.limit is not None and rule.ranked_by == PAGEVIEW_COUNT:
+        listed = rows.exclude(value="") if rule.leaves_out_unknown else rows
+        nth = list(listed.order_by("-pageviews").values_list("pageviews", flat=True)[rule.limit - 1 : rule.limit])
+        if nth:
+            rows = rows.filter(pageviews__gte=nth[0])
+    return rows.values(
+        key=F("value"), **{PAGEVIEW_COUNT: F("pageviews"), VISITOR_COUNT: F("visitors"), VISIT_COUNT: F("visits")}
+    )
 
 
 def last_24_hours_stats(*, site: Site, now: dt.datetime) -> SiteStats:
@@ -140,6 +178,17 @@ def from_parts(
     sessions: SessionTotals,
     parts_for: dict[ListRule, list[QuerySet]],
 ) -> SiteStats:
+    return assembled(period=period, window=window, per_date=per_date, sessions=sessions, lists=ranked_lists(parts_for))
+
+
+def assembled(
+    *,
+    period: Period,
+    window: Window,
+    per_date: dict[dt.date, tuple[int, int]],
+    sessions: SessionTotals,
+    lists: dict[str, list[Counts]],
+) -> SiteStats:
     """Totals are the sums of the daily rows: exact, since a visitor id never spans two local days."""
     daily = zero_filled(window.dates, per_date)
     return assemble_stats(
@@ -147,6 +196,6 @@ def from_parts(
         pageviews=sum(day.pageviews for day in daily),
         unique_visitors=sum(day.unique_visitors for day in daily),
         sessions=sessions,
-        lists=ranked_lists(parts_for),
+        lists=lists,
         daily=daily,
     )

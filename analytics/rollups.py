@@ -22,14 +22,25 @@ from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import Case, F, Max, Min, Q, QuerySet, Sum, When
 
 from analytics.blocks import MAX_LEVEL, Block, block_last_day, block_start, blocks_containing, halves
-from analytics.models import BlockSchedule, Breakdown, DailyRollup, Dimension, Pageview, Site, SummedBlock
+from analytics.models import (
+    BlockSchedule,
+    Breakdown,
+    DailyRollup,
+    Dimension,
+    Pageview,
+    PeriodTotal,
+    PeriodWindow,
+    Site,
+    SummedBlock,
+)
+from analytics.period_totals import add_batch_to_totals, build_period_totals, slide_site_periods
 from analytics.periods import Window, dates_between, days_window
 from analytics.raw_counts import counts_per_date, dimension_counts, session_totals
 
 logger = logging.getLogger("glimpse.rollups")
 
 ROLLUP_LOCK = 0x676C696D  # "glim": the advisory-lock namespace of roll-ups
-ROLLUP_MODELS = (DailyRollup, Breakdown, SummedBlock, BlockSchedule)
+ROLLUP_MODELS = (DailyRollup, Breakdown, SummedBlock, BlockSchedule, PeriodTotal, PeriodWindow)
 ONE_DAY = dt.timedelta(days=1)
 CHANGES_PER_QUERY = 500
 STAGING_LEVEL = 1000  # a re-rolled day's fresh rows, compared with the stored ones; never committed
@@ -40,6 +51,7 @@ class RollupResult:
     days: int
     blocks: int
     seconds: float
+    periods: int = 0
 
 
 def lock_site(site: Site) -> None:
@@ -67,8 +79,8 @@ def insert_breakdown(constants: list, counts: QuerySet) -> None:
 def roll_up_day(*, site: Site, day: dt.date) -> None:
     """Recompute one site-local day from its raw rows, replacing what was there.
 
-    The summed blocks holding the day get the day's change added in the same
-    transaction, so a reader sees the day and its blocks either all before or all after.
+    The summed blocks holding the day, and the period totals counting it, get the day's
+    change added in the same transaction, so a reader sees them either all before or all after.
     """
     lock_site(site)
     DailyRollup.objects.filter(site=site, day=day).delete()
@@ -86,7 +98,8 @@ def roll_up_day(*, site: Site, day: dt.date) -> None:
             duration=sessions.duration,
         )
     blocks = summed_blocks_holding(site=site, day=day)
-    if not blocks:
+    counted = PeriodWindow.objects.filter(site=site, first_day__lte=day).exists()
+    if not blocks and not counted:
         Breakdown.objects.filter(site=site, level=0, start=day).delete()
         if pageviews or sessions.sessions:
             insert_day_breakdown(site=site, window=windows[0], level=0)
@@ -96,6 +109,18 @@ def roll_up_day(*, site: Site, day: dt.date) -> None:
     changes = list(day_changes(site=site, day=day))
     for target in [(0, day), *blocks]:
         add_changes(site=site, block=target, changes=changes)
+    if counted:
+        add_batch_to_totals(
+            site=site,
+            changes={
+                (day, change["dimension"], change["value"]): [
+                    change["pageviews_change"],
+                    change["visitors_change"],
+                    change["visits_change"],
+                ]
+                for change in changes
+            },
+        )
     Breakdown.objects.filter(site=site, level=STAGING_LEVEL, start=day).delete()
 
 
@@ -252,13 +277,15 @@ def rebuild_site_rollups(*, site: Site, now: dt.datetime) -> RollupResult:
 
     Days before the first stored pageview keep their rollups: their raw rows may have been
     pruned (`analytics.retention`), and the rollups are all that is left of them. Blocks
-    reaching into the recounted days are dropped and summed again. One transaction:
+    reaching into the recounted days are dropped and summed again, and the period totals
+    summed afresh from the day rows. One transaction:
     readers keep the old rollups until the new ones are complete, and other sites are
     untouched, so rebuilds of different sites can run side by side.
     """
     started = time.perf_counter()
     with transaction.atomic():
         lock_site(site)
+        PeriodWindow.objects.filter(site=site).delete()  # summed afresh below, after the days
         span = Pageview.objects.filter(site=site).aggregate(first=Min("timestamp"), last=Max("timestamp"))
         days = blocks = 0
         if span["first"] is not None:
@@ -269,6 +296,7 @@ def rebuild_site_rollups(*, site: Site, now: dt.datetime) -> RollupResult:
                 roll_up_day(site=site, day=day)
                 days += 1
             blocks = sum_finished_blocks(site=site, now=now)
+        build_period_totals(site=site, now=now)
     return RollupResult(days=days, blocks=blocks, seconds=time.perf_counter() - started)
 
 
@@ -332,3 +360,25 @@ def sum_due_blocks(*, now: dt.datetime, sites: Iterable[Site] | None = None) -> 
     for site in due if sites is None else sites:
         blocks += sum_finished_blocks(site=site, now=now)
     return RollupResult(days=0, blocks=blocks, seconds=time.perf_counter() - started)
+
+
+def slide_due_periods(*, now: dt.datetime, sites: Iterable[Site] | None = None) -> int:
+    """Move the period totals whose earliest day with data has left the period, for every site that is due (or
+    `sites`), and sum the totals of sites that have data but none yet; returns how many periods were moved or built.
+
+    Due is judged a day early in UTC, as for blocks; a site without data and an idle site are not visited.
+    """
+    latest_local_date = (now.astimezone(dt.UTC) + dt.timedelta(hours=14)).date()
+    if sites is None:
+        due = PeriodWindow.objects.filter(due_on__lte=latest_local_date).values("site_id")
+        without = BlockSchedule.objects.exclude(site_id__in=PeriodWindow.objects.values("site_id")).values("site_id")
+        sites = Site.objects.filter(Q(pk__in=due) | Q(pk__in=without)).order_by("pk")
+    periods = 0
+    for site in sites:
+        with transaction.atomic():
+            lock_site(site)
+            if PeriodWindow.objects.filter(site=site).exists():
+                periods += slide_site_periods(site=site, now=now)
+            else:
+                periods += build_period_totals(site=site, now=now)
+    return periods

@@ -9,9 +9,11 @@ Build the sites with `bench.generate` first (docs/performance.md has the command
 distinct paths) and `many.bench` (10,000 sites, most small or idle). A shape that is
 not there is skipped. Every figure is wall time in this process for the whole response
 as a cache miss computes it (`site_stats`, then the JSON bytes), warm (one untimed run
-first), median of `--runs`; "now" is one second after the site's last pageview. With
-`--explain`, the slowest queries of each site's slowest period are run again under
-EXPLAIN ANALYZE (PostgreSQL) and their plans printed.
+first), median of `--runs`; "now" is one second after the site's last pageview. Each day
+period says where its lists came from: the period totals, or blocks (no totals summed as
+of that "now": `--build-totals` sums them first, timed, as the worker's first visit
+would). With `--explain`, the slowest queries of each site's slowest period are run
+again under EXPLAIN ANALYZE (PostgreSQL) and their plans printed.
 """
 
 import argparse
@@ -65,11 +67,11 @@ def storage(site) -> list[tuple[str, int, int | None]]:
     """(table, rows, bytes of row data or None on SQLite) of the site's raw rows and rollups."""
     from django.db import connection
 
-    from analytics.models import Breakdown, DailyRollup, Pageview, Session, SummedBlock
+    from analytics.models import Breakdown, DailyRollup, Pageview, PeriodTotal, PeriodWindow, Session, SummedBlock
 
     figures = []
     with connection.cursor() as cursor:
-        for model in (Pageview, Session, DailyRollup, Breakdown, SummedBlock):
+        for model in (Pageview, Session, DailyRollup, Breakdown, SummedBlock, PeriodTotal, PeriodWindow):
             table = connection.ops.quote_name(model._meta.db_table)
             size = "sum(pg_column_size(t.*))" if connection.vendor == "postgresql" else "NULL"
             cursor.execute(f"SELECT count(*), {size} FROM {table} AS t WHERE site_id = %s", [site.pk])
@@ -87,8 +89,9 @@ def print_storage(site) -> None:
         print(f"    {table:<14}{rows:>12,} rows" + (f"{size / 1e6:>10.1f} MB" if size is not None else ""))
     raw = sum(size or 0 for table, _, size in figures if table in ("pageview", "session"))
     rolled = sum(size or 0 for table, _, size in figures if table in ("dailyrollup", "breakdown", "summedblock"))
+    totals = sum(size or 0 for table, _, size in figures if table in ("periodtotal", "periodwindow"))
     if raw:
-        print(f"    rollups / raw = {rolled / raw:.2f}")
+        print(f"    rollups / raw = {rolled / raw:.2f}, period totals / raw = {totals / raw:.2f}")
     days = Breakdown.objects.filter(site=site, level=0).values("start").distinct().count() or 1
     for dimension in (Dimension.PATH, Dimension.SOURCE):
         day_rows = Breakdown.objects.filter(site=site, level=0, dimension=dimension).count()
@@ -97,6 +100,80 @@ def print_storage(site) -> None:
             f"    {dimension.label.lower()}: {day_rows / days:,.0f} day rows per day over {days} days, "
             f"{block_rows:,} rows in summed blocks"
         )
+
+
+def build_totals(site, *, now: dt.datetime) -> None:
+    from django.db import transaction
+
+    from analytics.period_totals import build_period_totals
+    from analytics.rollups import lock_site
+
+    started = time.perf_counter()
+    with transaction.atomic():
+        lock_site(site)
+        build_period_totals(site=site, now=now)
+    print(f"  period totals summed as of now in {time.perf_counter() - started:.1f} s")
+
+
+def lists_source(function: Callable[[], object]) -> str:
+    from unittest import mock
+
+    from analytics import rollup_selectors
+
+    with mock.patch.object(rollup_selectors, "blocks_for", wraps=rollup_selectors.blocks_for) as blocks_for:
+        function()
+    return "blocks" if blocks_for.called else "totals"
+
+
+def write_costs(site, *, now: dt.datetime, runs: int) -> None:
+    """What the period totals add to writing: a batch of 1,000 pageviews on today's paths recorded with and
+    without the site's totals (alternately), and every period moved one day on; each in a rolled-back
+    transaction, median of `runs`."""
+    import random
+
+    from django.db import transaction
+
+    from analytics.models import Breakdown, Dimension, PeriodWindow
+    from analytics.period_totals import slide_site_periods
+    from analytics.services import NewPageview, record_pageviews
+
+    today = now.astimezone(site.tzinfo).date()
+    paths = list(
+        Breakdown.objects.filter(site=site, level=0, start=today, dimension=Dimension.PATH).values_list(
+            "value", flat=True
+        )
+    )
+    if not paths or not PeriodWindow.objects.filter(site=site).exists():
+        return
+    chosen = random.Random(1)
+    samples: dict[str, list[float]] = {"with totals": [], "without": [], "move": []}
+    for run in range(runs):
+        for label in ("with totals", "without"):
+            batch = [
+                NewPageview(
+                    timestamp=now - dt.timedelta(seconds=chosen.randint(1, 3600)),
+                    visitor_id=-(run * 10_000 + number + 1),
+                    path=chosen.choice(paths),
+                )
+                for number in range(1000)
+            ]
+            with transaction.atomic():
+                if label == "without":
+                    PeriodWindow.objects.filter(site=site).delete()
+                started = time.perf_counter()
+                record_pageviews(site=site, pageviews=batch)
+                samples[label].append((time.perf_counter() - started) * 1000)
+                transaction.set_rollback(True)
+        with transaction.atomic():
+            started = time.perf_counter()
+            moved = slide_site_periods(site=site, now=now + dt.timedelta(days=1))
+            samples["move"].append((time.perf_counter() - started) * 1000)
+            transaction.set_rollback(True)
+    print(
+        f"  batch of 1,000 pageviews: {statistics.median(samples['with totals']):.0f} ms with the period totals, "
+        f"{statistics.median(samples['without']):.0f} ms without; moving {moved} period(s) a day on: "
+        f"{statistics.median(samples['move']):.0f} ms (median of {runs}, rolled back)"
+    )
 
 
 def explain_slowest(function: Callable[[], object], *, shown: int) -> None:
@@ -152,6 +229,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--explain", type=int, default=0, metavar="N", help="EXPLAIN ANALYZE the N slowest queries")
     parser.add_argument("--skip-retention", action="store_true")
+    parser.add_argument("--build-totals", action="store_true", help="sum each site's period totals as of its now")
+    parser.add_argument("--write-costs", action="store_true", help="time a batch and a move, with and without totals")
     options = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -193,15 +272,20 @@ def main() -> None:
         def response(period: str, site=site, now=now) -> Callable[[], bytes]:
             return lambda: render_json(stats_fields(site_stats(site=site, period=period, now=now)))
 
+        if options.build_totals:
+            build_totals(site, now=now)
         timings = {period.value: median_ms(response(period), runs=options.runs) for period in Period}
         verdicts = []
         for period, elapsed in timings.items():
             verdict = "" if target is None else ("met" if elapsed < target else "MISSED")
             verdicts.append(verdict)
             target_text = f"< {target} ms" if target else ""
-            print(f"  {period:<6}{elapsed:>9.1f} ms  target {target_text:<9} {verdict}")
+            source = "" if period == Period.HOURS_24 else f"lists from {lists_source(response(period))}"
+            print(f"  {period:<6}{elapsed:>9.1f} ms  target {target_text:<9} {verdict:<7}{source}")
         summary.append((site.domain, target, timings))
         print_storage(site)
+        if options.write_costs:
+            write_costs(site, now=now, runs=options.runs)
         if options.explain:
             slowest = max(timings, key=timings.get)
             print(f"  slowest period {slowest}: its {options.explain} slowest queries")

@@ -1,20 +1,22 @@
 import logging
 import time
+from dataclasses import replace
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
 from django.utils import timezone
 
 from analytics.models import Site
-from analytics.rollups import RollupResult, rebuild_rollups, sum_due_blocks
+from analytics.rollups import RollupResult, rebuild_rollups, slide_due_periods, sum_due_blocks
 
 logger = logging.getLogger("glimpse.rollups")
 
 
 class Command(BaseCommand):
     help = (
-        "Rollups are kept current as pageviews are written; this sums the blocks of days that are over "
-        "(--every N keeps doing it), or rebuilds them from the raw rows (--rebuild, after a bulk load or to repair)."
+        "Rollups are kept current as pageviews are written; this sums the blocks of days that are over and moves "
+        "the period totals past the days that left them (--every N keeps doing it), or rebuilds them from the raw "
+        "rows (--rebuild, after a bulk load or to repair)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -41,7 +43,7 @@ class Command(BaseCommand):
             self.report(rebuild_rollups(now=timezone.now(), sites=sites, jobs=options["jobs"]))
         if every is None:
             if not options["rebuild"]:
-                self.report(sum_due_blocks(now=timezone.now()))
+                self.report(self.due_work())
             return
         while True:
             self.run_pass()
@@ -51,13 +53,20 @@ class Command(BaseCommand):
         """One pass; a failure is logged and retried on the next pass rather than ending the worker."""
         close_old_connections()
         try:
-            self.report(sum_due_blocks(now=timezone.now()))
+            self.report(self.due_work())
         except Exception:
-            logger.exception("Summing due blocks failed; retrying on the next pass")
+            logger.exception("Summing due blocks or moving period totals failed; retrying on the next pass")
         finally:
             close_old_connections()
 
+    def due_work(self) -> RollupResult:
+        started = time.perf_counter()
+        blocks = sum_due_blocks(now=timezone.now())
+        periods = slide_due_periods(now=timezone.now())
+        return replace(blocks, periods=periods, seconds=time.perf_counter() - started)
+
     def report(self, result: RollupResult) -> None:
         self.stdout.write(
-            f"Rolled up {result.days} site-day(s) and summed {result.blocks} block(s) in {result.seconds:.2f} s."
+            f"Rolled up {result.days} site-day(s) and summed {result.blocks} block(s) in {result.seconds:.2f} s; "
+            f"moved or built {result.periods} period total(s)."
         )

@@ -1,0 +1,189 @@
+"""Running totals per day period (7, 30, 90, 365 days): a long period's top N as an index read.
+
+For each site and period length n, `PeriodTotal` holds per value the sum of the day rows
+(`Breakdown` level 0) of every day from `PeriodWindow.first_day` on. Three things keep it
+so, all under the site's roll-up lock:
+
+- every batch adds its per-day changes of days from `first_day` on (`add_batch_to_totals`,
+  in the batch's transaction), and notes when its earliest such day will leave the period;
+- when a day holding data leaves the period, the worker subtracts the leaving days' rows
+  and moves `first_day` to the period's first day (`slide_site_periods`);
+- a rebuild, or the worker's first visit to a site without totals, sums them from the day
+  rows (`build_period_totals`).
+
+A reader uses the totals only when they hold exactly the period's days: `first_day` is not
+after the period's first day and no day before the period or after today holds data
+(`analytics.rollup_selectors`); otherwise it sums blocks as before. Both are exact; the
+totals make the long tail cheap (262,144 distinct paths: 365d in a few ms instead of 1.6 s).
+"""
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+
+from django.db import connection
+from django.db.models import Min, Sum
+from django.db.models.functions import MD5, Left
+
+from analytics.models import Breakdown, DailyRollup, PeriodTotal, PeriodWindow, Site
+from analytics.periods import Period
+
+PERIOD_DAYS = tuple(period.days for period in Period if period.days is not None)
+VALUES_PER_QUERY = 500
+HASH_DIGITS = 16
+
+TotalKey = tuple[int, int, str]  # (days, dimension, value)
+Change = tuple[int, int, int]  # (pageviews, visitors, visits)
+
+
+def value_hash(value: str) -> str:
+    """What `hashed_value` computes in the database, to find a value's rows through an index."""
+    return hashlib.md5(value.encode()).hexdigest()[:HASH_DIGITS]
+
+
+def hashed_value() -> Left:
+    return Left(MD5("value"), HASH_DIGITS)
+
+
+def first_day_of(*, days: int, today: dt.date) -> dt.date:
+    return today - dt.timedelta(days=days - 1)
+
+
+def add_batch_to_totals(*, site: Site, changes: Mapping[tuple[dt.date, int, str], list[int]]) -> None:
+    """Add a batch's per-(day, dimension, value) changes to the totals counting each day, and note when the
+    earliest of those days leaves each period. A site without totals yet is left to the worker."""
+    windows = list(PeriodWindow.objects.filter(site=site))
+    if not windows:
+        return
+    summed: dict[TotalKey, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for window in windows:
+        earliest = None
+        for (day, dimension, value), counts in changes.items():
+            if day >= window.first_day and any(counts):
+                total = summed[(window.days, dimension, value)]
+                for index, count in enumerate(counts):
+                    total[index] += count
+                earliest = day if earliest is None else min(earliest, day)
+        if earliest is not None:
+            due_on = earliest + dt.timedelta(days=window.days)
+            if window.due_on is None or due_on < window.due_on:
+                PeriodWindow.objects.filter(pk=window.pk).update(due_on=due_on)
+    add_to_totals(site=site, changes={key: tuple(counts) for key, counts in summed.items()})
+
+
+def add_to_totals(*, site: Site, changes: Mapping[TotalKey, Change]) -> None:
+    """Add `changes` to the total rows, a few hundred values per query: read the touched rows, replace them by
+    the sums, and leave out those whose counts all fall to zero, as a sum from scratch would have no row."""
+    items = [(key, change) for key, change in changes.items() if any(change)]
+    for first in range(0, len(items), VALUES_PER_QUERY):
+        add_change_batch(site=site, items=items[first : first + VALUES_PER_QUERY])
+
+
+def add_change_batch(*, site: Site, items: list[tuple[TotalKey, Change]]) -> None:
+    hashes = {value_hash(value) for (_, _, value), _ in items}
+    periods = {days for (days, _, _), _ in items}
+    current = {
+        (days, dimension, value): (row_id, (pageviews, visitors, visits))
+        for row_id, days, dimension, value, pageviews, visitors, visits in PeriodTotal.objects.filter(
+            site=site, value_hash__in=hashes, days__in=periods
+        ).values_list("id", "days", "dimension", "value", "pageviews", "visitors", "visits")
+    }
+    touched, sums = [], []
+    for key, change in items:
+        row_id, counts = current.get(key, (None, (0, 0, 0)))
+        if row_id is not None:
+            touched.append(row_id)
+        new = [count + delta for count, delta in zip(counts, change, strict=True)]
+        if any(new):
+            days, dimension, value = key
+            sums.append(
+                PeriodTotal(
+                    site=site,
+                    days=days,
+                    dimension=dimension,
+                    value=value,
+                    value_hash=value_hash(value),
+                    pageviews=new[0],
+                    visitors=new[1],
+                    visits=new[2],
+                )
+            )
+    if touched:
+        PeriodTotal.objects.filter(id__in=touched).delete()
+    PeriodTotal.objects.bulk_create(sums)
+
+
+def day_sums(*, site: Site, since: dt.date, before: dt.date) -> Iterable[tuple[int, str, Change]]:
+    """Per (dimension, value), the sum of the day rows from `since` to the day before `before`."""
+    rows = (
+        Breakdown.objects.filter(site=site, level=0, start__gte=since, start__lt=before)
+        .values_list("dimension", "value")
+        .annotate(Sum("pageviews"), Sum("visitors"), Sum("visits"))
+        .order_by()
+    )
+    for dimension, value, pageviews, visitors, visits in rows.iterator(chunk_size=5000):
+        yield dimension, value, (pageviews, visitors, visits)
+
+
+def next_due(*, site: Site, days: int, first_day: dt.date) -> dt.date | None:
+    """The date the earliest day holding data, from `first_day` on, leaves the period; None without data."""
+    earliest = DailyRollup.objects.filter(site=site, day__gte=first_day).aggregate(day=Min("day"))["day"]
+    return None if earliest is None else earliest + dt.timedelta(days=days)
+
+
+def build_period_totals(*, site: Site, now: dt.datetime) -> int:
+    """Sum `site`'s totals afresh from its day rows, each period starting at its first day as of `now`; returns
+    how many periods were built. INSERT … SELECT: the rows never travel through Python.
+
+    The caller holds the site's roll-up lock, in a transaction.
+    """
+    PeriodTotal.objects.filter(site=site).delete()
+    PeriodWindow.objects.filter(site=site).delete()
+    today = now.astimezone(site.tzinfo).date()
+    quote = connection.ops.quote_name
+    names = ("site", "days", "dimension", "value", "value_hash", "pageviews", "visitors", "visits")
+    columns = ", ".join(quote(PeriodTotal._meta.get_field(name).column) for name in names)
+    for days in PERIOD_DAYS:
+        first_day = first_day_of(days=days, today=today)
+        sums = (
+            Breakdown.objects.filter(site=site, level=0, start__gte=first_day)
+            .values("dimension", "value")
+            .annotate(hashed=hashed_value(), summed_pageviews=Sum("pageviews"))
+            .annotate(summed_visitors=Sum("visitors"), summed_visits=Sum("visits"))
+            .order_by()
+        )
+        sql, params = sums.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {quote(PeriodTotal._meta.db_table)} ({columns}) SELECT %s, %s, sums.* FROM ({sql}) sums",
+                [site.pk, days, *params],
+            )
+        PeriodWindow.objects.create(
+            site=site, days=days, first_day=first_day, due_on=next_due(site=site, days=days, first_day=first_day)
+        )
+    return len(PERIOD_DAYS)
+
+
+def slide_site_periods(*, site: Site, now: dt.datetime) -> int:
+    """Move every period of `site` whose earliest day with data has left it to start at its first day as of
+    `now`, subtracting the days that left; returns how many periods moved.
+
+    The caller holds the site's roll-up lock, in a transaction.
+    """
+    today = now.astimezone(site.tzinfo).date()
+    moved = 0
+    for window in PeriodWindow.objects.filter(site=site, due_on__lte=today):
+        first_day = first_day_of(days=window.days, today=today)
+        if first_day <= window.first_day:
+            continue
+        leaving = {
+            (window.days, dimension, value): tuple(-count for count in counts)
+            for dimension, value, counts in day_sums(site=site, since=window.first_day, before=first_day)
+        }
+        add_to_totals(site=site, changes=leaving)
+        window.first_day = first_day
+        window.due_on = next_due(site=site, days=window.days, first_day=first_day)
+        window.save(update_fields=["first_day", "due_on"])
+        moved += 1
+    return moved

@@ -1,0 +1,257 @@
+"""Period totals: what batches add, how the worker moves them, when readers use them, and that they stay exact.
+
+The traffic is the hand-counted table of `tests/analytics/traffic.py` (site on UTC, "now"
+Wednesday 2026-03-18 15:30 UTC): data on 03-11, 03-14, 03-17 and 03-18. Summed as of
+"now", the 7-day totals count from 03-12 and the 30-day totals from 02-17.
+"""
+
+import datetime as dt
+from unittest import mock
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from analytics import rollup_selectors
+from analytics.models import Dimension, Pageview, PeriodTotal, PeriodWindow
+from analytics.period_totals import build_period_totals
+from analytics.periods import Period
+from analytics.reference_stats import reference_site_stats
+from analytics.retention import prune_site
+from analytics.rollups import rebuild_site_rollups, roll_up_day, slide_due_periods
+from analytics.selectors import site_stats
+from analytics.services import record_pageview
+from analytics.stats import CountryRow, PageRow, SourceRow
+from tests.analytics.traffic import record_visits, utc
+from tests.factories import SiteFactory
+
+pytestmark = pytest.mark.django_db
+
+NOW = utc("2026-03-18T15:30")
+
+
+def d(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
+def totals(site, days: int, dimension: Dimension) -> dict[str, tuple[int, int, int]]:
+    rows = PeriodTotal.objects.filter(site=site, days=days, dimension=dimension)
+    return {row.value: (row.pageviews, row.visitors, row.visits) for row in rows}
+
+
+def window(site, days: int) -> tuple[dt.date, dt.date | None]:
+    stored = PeriodWindow.objects.get(site=site, days=days)
+    return stored.first_day, stored.due_on
+
+
+@pytest.fixture
+def traffic_site():
+    site = SiteFactory(timezone="UTC")
+    record_visits(site)
+    return site
+
+
+@pytest.fixture
+def summed_site(traffic_site):
+    build_period_totals(site=traffic_site, now=NOW)
+    return traffic_site
+
+
+@pytest.fixture
+def blocks_read():
+    """Counts the readers that fell back to summing blocks."""
+    with mock.patch.object(rollup_selectors, "blocks_for", wraps=rollup_selectors.blocks_for) as spy:
+        yield spy
+
+
+def assert_matches_reference(site, now: dt.datetime) -> None:
+    for period in Period:
+        if period.days is not None:
+            assert site_stats(site=site, period=period, now=now) == reference_site_stats(
+                site=site, period=period, now=now
+            ), period
+
+
+def test_totals_sum_the_day_rows_from_each_period_s_first_day(summed_site):
+    assert window(summed_site, 7) == (d("2026-03-12"), d("2026-03-21"))  # 03-14 leaves on 03-21
+    assert window(summed_site, 30) == (d("2026-02-17"), d("2026-04-10"))  # 03-11 leaves on 04-10
+    assert totals(summed_site, 7, Dimension.PATH) == {
+        "/": (4, 3, 0),
+        "/pricing": (2, 2, 0),
+        "/about": (1, 1, 0),
+        "/blog": (1, 1, 0),
+    }
+    assert totals(summed_site, 30, Dimension.PATH)["/"] == (5, 4, 0)
+    assert totals(summed_site, 7, Dimension.COUNTRY) == {
+        "US": (0, 1, 0),
+        "GB": (0, 1, 0),
+        "DE": (0, 1, 0),
+        "": (0, 1, 0),
+    }
+
+
+def test_seven_days_read_their_lists_from_the_totals(summed_site, blocks_read):
+    stats = site_stats(site=summed_site, period="7d", now=NOW)
+
+    assert not blocks_read.called
+    assert stats.pages == [
+        PageRow("/", 4, 3),
+        PageRow("/pricing", 2, 2),
+        PageRow("/about", 1, 1),
+        PageRow("/blog", 1, 1),
+    ]
+    assert stats.referrers == [
+        SourceRow("direct", 2),
+        SourceRow("google.com", 2),
+        SourceRow("news.ycombinator.com", 1),
+    ]
+    assert stats.countries == [CountryRow("DE", "Germany", 1), CountryRow("GB", "United Kingdom", 1),
+                               CountryRow("US", "United States", 1)]  # fmt: skip
+    assert stats == reference_site_stats(site=summed_site, period="7d", now=NOW)
+
+
+def test_a_batch_adds_to_the_totals_counting_its_day_and_brings_their_move_forward(summed_site):
+    record_pageview(site=summed_site, timestamp=utc("2026-03-15T08:00"), visitor_id=20, path="/late", country="FR")
+    record_pageview(site=summed_site, timestamp=utc("2026-03-05T08:00"), visitor_id=21, path="/older")
+
+    assert totals(summed_site, 7, Dimension.PATH)["/late"] == (1, 1, 0)
+    assert "/older" not in totals(summed_site, 7, Dimension.PATH)  # before 03-12: not a 7-day total's day
+    assert totals(summed_site, 30, Dimension.PATH)["/older"] == (1, 1, 0)
+    assert totals(summed_site, 7, Dimension.COUNTRY)["FR"] == (0, 1, 0)
+    assert window(summed_site, 7) == (d("2026-03-12"), d("2026-03-21"))  # 03-15 leaves after 03-14
+    assert window(summed_site, 30) == (d("2026-02-17"), d("2026-04-04"))  # 03-05 leaves on 04-04
+    assert_matches_reference(summed_site, NOW)
+
+
+def test_the_worker_moves_a_period_past_the_days_that_left_it(summed_site, blocks_read):
+    later = utc("2026-03-21T12:00")  # 7 days: 03-15 … 03-21; 03-14 has left
+
+    assert slide_due_periods(now=later) == 1
+
+    assert window(summed_site, 7) == (d("2026-03-15"), d("2026-03-24"))  # 03-17 leaves next, on 03-24
+    assert window(summed_site, 30) == (d("2026-02-17"), d("2026-04-10"))
+    assert totals(summed_site, 7, Dimension.PATH) == {
+        "/": (4, 3, 0),
+        "/pricing": (1, 1, 0),
+        "/about": (1, 1, 0),
+        "/blog": (1, 1, 0),
+    }
+    assert totals(summed_site, 7, Dimension.COUNTRY) == {"US": (0, 1, 0), "GB": (0, 1, 0), "DE": (0, 1, 0)}
+    assert totals(summed_site, 7, Dimension.SOURCE) == {
+        "google.com": (0, 0, 1),
+        "direct": (0, 0, 2),
+        "news.ycombinator.com": (0, 0, 1),
+    }
+    stats = site_stats(site=summed_site, period="7d", now=later)
+    assert not blocks_read.called
+    assert stats.pages == [
+        PageRow("/", 4, 3),
+        PageRow("/about", 1, 1),
+        PageRow("/blog", 1, 1),
+        PageRow("/pricing", 1, 1),
+    ]
+    assert_matches_reference(summed_site, later)
+
+
+def test_a_reader_sums_blocks_while_the_worker_is_behind(summed_site, blocks_read):
+    later = utc("2026-03-21T12:00")  # 03-14 still counted by the 7-day totals
+
+    stats = site_stats(site=summed_site, period="7d", now=later)
+
+    assert blocks_read.call_count == 1
+    assert stats.pages == [
+        PageRow("/", 4, 3),
+        PageRow("/about", 1, 1),
+        PageRow("/blog", 1, 1),
+        PageRow("/pricing", 1, 1),
+    ]
+    assert stats == reference_site_stats(site=summed_site, period="7d", now=later)
+
+
+def test_totals_not_yet_moved_serve_while_no_day_with_data_lies_before_the_period(summed_site, blocks_read):
+    next_day = utc("2026-03-19T12:00")  # 7 days: 03-13 … 03-19; the totals count from 03-12, which has no data
+
+    assert site_stats(site=summed_site, period="7d", now=next_day) == reference_site_stats(
+        site=summed_site, period="7d", now=next_day
+    )
+    assert not blocks_read.called
+
+
+def test_data_after_today_sends_the_reader_to_the_blocks(summed_site, blocks_read):
+    record_pageview(site=summed_site, timestamp=utc("2026-03-20T08:00"), visitor_id=30, path="/future")
+
+    assert_matches_reference(summed_site, NOW)
+    assert blocks_read.call_count == 4
+    assert totals(summed_site, 7, Dimension.PATH)["/future"] == (1, 1, 0)
+
+
+def test_a_site_without_totals_is_read_from_blocks_until_the_worker_sums_them(traffic_site, blocks_read):
+    assert_matches_reference(traffic_site, NOW)
+    assert blocks_read.call_count == 4
+
+    assert slide_due_periods(now=NOW) == 4
+    assert slide_due_periods(now=NOW) == 0
+    blocks_read.reset_mock()
+    assert_matches_reference(traffic_site, NOW)
+    assert not blocks_read.called
+
+
+def test_idle_sites_cost_the_worker_one_query_whatever_their_number(summed_site):
+    for _ in range(3):
+        idle = SiteFactory(timezone="UTC")
+        record_pageview(site=idle, timestamp=utc("2026-03-18T09:00"), visitor_id=1, path="/")
+        build_period_totals(site=idle, now=NOW)
+    SiteFactory(timezone="UTC")  # no data at all
+
+    with CaptureQueriesContext(connection) as queries:
+        moved = slide_due_periods(now=utc("2026-03-19T12:00"))  # nothing leaves a period before 03-21
+
+    assert moved == 0
+    assert len(queries.captured_queries) == 1
+    sql = queries.captured_queries[0]["sql"]
+    assert "analytics_periodtotal" not in sql
+    assert "analytics_breakdown" not in sql
+
+
+def test_a_site_in_a_far_time_zone_counts_from_its_own_today():
+    site = SiteFactory(timezone="Pacific/Kiritimati")  # UTC+14: "now" is 03-19 05:30 there
+    record_pageview(site=site, timestamp=utc("2026-03-12T09:00"), visitor_id=1, path="/")  # 03-12 23:00 local
+
+    build_period_totals(site=site, now=NOW)
+
+    assert window(site, 7) == (d("2026-03-13"), None)  # 03-12 local is before the period: nothing counted
+    assert totals(site, 7, Dimension.PATH) == {}
+    assert totals(site, 30, Dimension.PATH) == {"/": (1, 1, 0)}
+    assert_matches_reference(site, NOW)
+
+
+def test_recounting_a_day_from_raw_rows_reaches_the_totals(summed_site):
+    Pageview.objects.filter(site=summed_site, visitor_id=4).delete()
+    summed_site.sessions.filter(visitor_id=4).delete()
+
+    roll_up_day(site=summed_site, day=d("2026-03-14"))
+
+    assert totals(summed_site, 7, Dimension.PATH)["/pricing"] == (1, 1, 0)
+    assert "" not in totals(summed_site, 7, Dimension.COUNTRY)
+    assert_matches_reference(summed_site, NOW)
+
+
+def test_a_rebuild_sums_the_totals_afresh(summed_site):
+    PeriodTotal.objects.filter(site=summed_site, days=7, value="/").update(pageviews=99)
+    PeriodWindow.objects.filter(site=summed_site, days=7).update(first_day=d("2026-01-01"))
+
+    rebuild_site_rollups(site=summed_site, now=NOW)
+
+    assert totals(summed_site, 7, Dimension.PATH)["/"] == (4, 3, 0)
+    assert window(summed_site, 7) == (d("2026-03-12"), d("2026-03-21"))
+    assert_matches_reference(summed_site, NOW)
+
+
+def test_pruning_raw_rows_changes_no_answer_served_from_the_totals(summed_site, blocks_read):
+    before = {period: site_stats(site=summed_site, period=period, now=NOW) for period in ("7d", "30d")}
+
+    prune_site(site=summed_site, cut=utc("2026-03-17T00:00"))
+
+    assert Pageview.objects.filter(site=summed_site).count() == 7
+    assert {period: site_stats(site=summed_site, period=period, now=NOW) for period in ("7d", "30d")} == before
+    assert not blocks_read.called
