@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 
 from django.db.models import F
 
+from analytics.blocks import Block
 from analytics.models import DailyRollup, Dimension, Session, Site
 from analytics.period_totals import add_batch_to_totals
-from analytics.rollups import add_changes, lock_site, schedule_blocks_for, summed_blocks_holding
+from analytics.rollups import add_block_changes, lock_site, schedule_blocks_for, summed_blocks_holding
 
 SESSION_DIMENSIONS = {
     Dimension.DEVICE_TYPE: "device_type",
@@ -139,8 +140,15 @@ def apply_batch_changes(*, site: Site, changes: BatchChanges) -> None:
     site never lose each other's additions.
     """
     lock_site(site)
-    for day, change in sorted(changes.days.items()):
-        add_to_day(site=site, day=day, change=change)
+    add_to_days(site=site, changes=changes.days)
+    add_block_changes(site=site, changes=block_changes(site=site, changes=changes))
+    add_batch_to_totals(site=site, changes=changes.values)
+    if changes.days:
+        schedule_blocks_for(site=site, days=changes.days)
+
+
+def block_changes(*, site: Site, changes: BatchChanges) -> dict[Block, list[dict]]:
+    """The per-value changes of each day, for the day itself and for every summed block holding it."""
     per_day: dict[dt.date, list[dict]] = defaultdict(list)
     for (day, dimension, value), (pageviews, visitors, visits) in changes.values.items():
         if pageviews or visitors or visits:
@@ -153,12 +161,16 @@ def apply_batch_changes(*, site: Site, changes: BatchChanges) -> None:
                     "visits_change": visits,
                 }
             )
+    per_block: dict[Block, list[dict]] = defaultdict(list)
     for day, day_values in sorted(per_day.items()):
         for block in [(0, day), *summed_blocks_holding(site=site, day=day)]:
-            add_changes(site=site, block=block, changes=day_values)
-    add_batch_to_totals(site=site, changes=changes.values)
-    if changes.days:
-        schedule_blocks_for(site=site, days=changes.days)
+            per_block[block] += day_values
+    return per_block
+
+
+def add_to_days(*, site: Site, changes: dict[dt.date, DayChange]) -> None:
+    for day, change in sorted(changes.items()):
+        add_to_day(site=site, day=day, change=change)
 
 
 def add_to_day(*, site: Site, day: dt.date, change: DayChange) -> None:

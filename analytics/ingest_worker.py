@@ -15,13 +15,17 @@ from django.db import transaction
 from redis import Redis
 from redis.exceptions import ResponseError
 
-from analytics.event_queue import FIELD, GROUP, STREAM, QueuedPageview, decode
+from analytics.event_queue import GROUP, STREAM, QueuedPageview, decode_entries
 from analytics.models import Site
 from analytics.services import NewPageview, record_pageviews
 
 logger = logging.getLogger("glimpse.ingest")
 
 CLAIM_IDLE_MS = 30_000
+# At most this many entries per batch; a worker that keeps up takes whatever is there. A backlog drains
+# in big batches: fewer stream round trips, and a visitor's pageviews of one batch make one session write.
+BATCH_SIZE = 5000
+VISITORS_PER_TRANSACTION = 1000  # see `parts`
 
 
 @dataclass(frozen=True)
@@ -52,29 +56,59 @@ def take_batch(client: Redis, *, consumer: str, size: int, block_ms: int) -> lis
 
 
 def write_batch(queued: list[QueuedPageview]) -> int:
-    """Write every pageview of the batch, all sites, in one transaction; returns how many were new."""
+    """Write every pageview of the batch, in one transaction per part (`parts`); returns how many were new.
+
+    The entries are acknowledged only after the last part committed: a part written before
+    a failure is skipped the next time (its event ids are stored).
+    """
     by_site: dict[int, list[NewPageview]] = defaultdict(list)
     for item in queued:
         by_site[item.site_id].append(item.pageview)
     sites = Site.objects.in_bulk(list(by_site))
+    for site_id in [site_id for site_id in by_site if site_id not in sites]:
+        logger.warning("Dropping %d queued pageviews of a site that no longer exists", len(by_site.pop(site_id)))
     written = 0
-    with transaction.atomic():
-        for site_id in sorted(by_site):
-            site = sites.get(site_id)
-            if site is None:
-                logger.warning("Dropping %d queued pageviews of a site that no longer exists", len(by_site[site_id]))
-                continue
-            written += len(record_pageviews(site=site, pageviews=by_site[site_id]))
+    for part in parts(by_site):
+        with transaction.atomic():
+            for site_id, pageviews in part:
+                written += len(record_pageviews(site=sites[site_id], pageviews=pageviews))
     return written
 
 
-def drain_once(client: Redis, *, consumer: str, size: int = 1000, block_ms: int = 1000) -> DrainResult:
+def parts(by_site: dict[int, list[NewPageview]]) -> list[list[tuple[int, list[NewPageview]]]]:
+    """The batch cut into parts of at most `VISITORS_PER_TRANSACTION` visitors, each with all its pageviews.
+
+    A transaction holds an advisory lock per visitor until it commits, and PostgreSQL's lock
+    table is shared by every connection (by default `max_locks_per_transaction` times
+    `max_connections` entries, 6,400): a batch of 5,000 visitors would fill most of it.
+    Cutting by visitor changes no number (a part is a batch like any other) and keeps a
+    visitor's pageviews together, so each of their sessions is still written once. Within
+    a part, sites come in id order, as the roll-up locks must.
+    """
+    cut: list[list[tuple[int, list[NewPageview]]]] = [[]]
+    room = VISITORS_PER_TRANSACTION
+    for site_id in sorted(by_site):
+        by_visitor: dict[int, list[NewPageview]] = defaultdict(list)
+        for pageview in by_site[site_id]:
+            by_visitor[pageview.visitor_id].append(pageview)
+        visitors = list(by_visitor.values())
+        while visitors:
+            if room == 0:
+                cut.append([])
+                room = VISITORS_PER_TRANSACTION
+            taken, visitors = visitors[:room], visitors[room:]
+            room -= len(taken)
+            cut[-1].append((site_id, [pageview for pageviews in taken for pageview in pageviews]))
+    return [part for part in cut if part]
+
+
+def drain_once(client: Redis, *, consumer: str, size: int = BATCH_SIZE, block_ms: int = 1000) -> DrainResult:
     """One batch: take, write, acknowledge. A failed write raises, leaving the entries to be retried."""
     entries = take_batch(client, consumer=consumer, size=size, block_ms=block_ms)
     if not entries:
         return DrainResult(taken=0, written=0)
     ids = [entry_id for entry_id, _ in entries]
-    queued = [decode(fields[FIELD], event_id=entry_id.decode()) for entry_id, fields in entries if fields]
+    queued = decode_entries(entries)
     written = write_batch(queued)
     pipeline = client.pipeline(transaction=False)
     pipeline.xack(STREAM, GROUP, *ids)

@@ -36,6 +36,7 @@ from analytics.models import (
 from analytics.period_totals import add_batch_to_totals, build_period_totals, slide_site_periods
 from analytics.periods import Window, dates_between, days_window
 from analytics.raw_counts import counts_per_date, dimension_counts, session_totals
+from analytics.raw_writes import insert_rows, is_postgresql, update_rows
 
 logger = logging.getLogger("glimpse.rollups")
 
@@ -155,55 +156,82 @@ def day_changes(*, site: Site, day: dt.date) -> QuerySet:
 
 
 def add_changes(*, site: Site, block: Block, changes: list[dict]) -> None:
-    """Add a day's changes to the rows of a block (or of the day itself) holding it.
+    """Add a day's changes to the rows of a block (or of the day itself) holding it."""
+    add_block_changes(site=site, changes={block: changes})
 
-    Only the values that changed are touched: their rows are read, replaced by the
-    sums, and dropped where every count falls to zero, as a sum from scratch would
-    have no row for them. Changes go in batches, so no query outgrows the databases'
-    limits on parameters however many values a day has.
+
+def add_block_changes(*, site: Site, changes: dict[Block, list[dict]]) -> None:
+    """Add changes to the rows of several blocks (days included) at once: `changes` per block.
+
+    Only the values that changed are touched: their rows are read, given the sums, and
+    dropped where every count falls to zero, as a sum from scratch would have no row for
+    them. Changes go in batches, so no query outgrows the databases' limits on parameters
+    however many values a day has. The caller holds the site's roll-up lock (`lock_site`):
+    the rows are read and written back, and two writers must not interleave.
     """
-    for first in range(0, len(changes), CHANGES_PER_QUERY):
-        add_change_batch(site=site, block=block, changes=changes[first : first + CHANGES_PER_QUERY])
+    pairs = [(block, change) for block, block_changes in changes.items() for change in block_changes]
+    for first in range(0, len(pairs), CHANGES_PER_QUERY):
+        add_change_batch(site=site, changes=pairs[first : first + CHANGES_PER_QUERY])
 
 
-def add_change_batch(*, site: Site, block: Block, changes: list[dict]) -> None:
-    level, start = block
-    values_by_dimension: dict[int, list[str]] = {}
-    for change in changes:
-        values_by_dimension.setdefault(change["dimension"], []).append(change["value"])
-    touched = reduce(
-        operator.or_, (Q(dimension=dimension, value__in=values) for dimension, values in values_by_dimension.items())
-    )
-    rows = Breakdown.objects.filter(touched, site=site, level=level, start=start)
-    current = {
-        (dimension, value): (row_id, pageviews, visitors, visits)
-        for row_id, dimension, value, pageviews, visitors, visits in rows.values_list(
-            "id", "dimension", "value", "pageviews", "visitors", "visits"
+BREAKDOWN_FIELDS = ("level", "start", "dimension", "value", "pageviews", "visitors", "visits")
+
+
+def add_change_batch(*, site: Site, changes: list[tuple[Block, dict]]) -> None:
+    wanted: dict[tuple, tuple[int, int, int]] = {}
+    for (level, start), change in changes:
+        key = (level, start, change["dimension"], change["value"])
+        counts = (change["pageviews_change"], change["visitors_change"], change["visits_change"])
+        previous = wanted.get(key, (0, 0, 0))
+        wanted[key] = (previous[0] + counts[0], previous[1] + counts[1], previous[2] + counts[2])
+    blocks = {(level, start) for level, start, _, _ in wanted}
+    in_blocks = reduce(operator.or_, (Q(level=level, start=start) for level, start in blocks))
+    rows = Breakdown.objects.filter(
+        in_blocks,
+        site=site,
+        dimension__in={dimension for _, _, dimension, _ in wanted},
+        value__in={value for *_, value in wanted},
+    ).values_list("id", *BREAKDOWN_FIELDS)
+    current = {tuple(row[1:5]): (row[0], row[5:]) for row in rows if tuple(row[1:5]) in wanted}
+    new_rows: list[tuple] = []
+    updated: list[tuple[int, tuple]] = []
+    emptied: list[int] = []
+    for key, change in wanted.items():
+        row_id, counts = current.get(key, (None, (0, 0, 0)))
+        total = (counts[0] + change[0], counts[1] + change[1], counts[2] + change[2])
+        if not any(total):
+            if row_id is not None:
+                emptied.append(row_id)
+        elif row_id is None:
+            new_rows.append((*key, *total))
+        else:
+            updated.append((row_id, (*key, *total)))
+    write_breakdown_rows(site=site, new_rows=new_rows, updated=updated, emptied=emptied)
+
+
+def write_breakdown_rows(
+    *, site: Site, new_rows: list[tuple], updated: list[tuple[int, tuple]], emptied: list[int]
+) -> None:
+    """Rows are (level, start, dimension, value, pageviews, visitors, visits); `updated` pairs them with their ids.
+
+    PostgreSQL: one UPDATE and one INSERT from arrays. SQLite: the updated rows are deleted
+    and inserted again with the new counts, in one `bulk_create` with the new ones.
+    """
+    if not is_postgresql():
+        Breakdown.objects.filter(id__in=emptied + [row_id for row_id, _ in updated]).delete()
+        Breakdown.objects.bulk_create(
+            Breakdown(site=site, **dict(zip(BREAKDOWN_FIELDS, row, strict=True)))
+            for row in [*new_rows, *(row for _, row in updated)]
         )
-    }
-    sums = []
-    for change in changes:
-        _, pageviews, visitors, visits = current.get((change["dimension"], change["value"]), (None, 0, 0, 0))
-        counts = (
-            pageviews + change["pageviews_change"],
-            visitors + change["visitors_change"],
-            visits + change["visits_change"],
-        )
-        if any(counts):
-            sums.append(
-                Breakdown(
-                    site=site,
-                    level=level,
-                    start=start,
-                    dimension=change["dimension"],
-                    value=change["value"],
-                    pageviews=counts[0],
-                    visitors=counts[1],
-                    visits=counts[2],
-                )
-            )
-    Breakdown.objects.filter(id__in=[row_id for row_id, *_ in current.values()]).delete()
-    Breakdown.objects.bulk_create(sums)
+        return
+    if emptied:
+        Breakdown.objects.filter(id__in=emptied).delete()
+    if updated:
+        counts = [[row[index] for _, row in updated] for index in (4, 5, 6)]
+        update_rows(Breakdown, ids=[row_id for row_id, _ in updated], fields=BREAKDOWN_FIELDS[4:], columns=counts)
+    if new_rows:
+        columns = [[site.pk] * len(new_rows), *([row[index] for row in new_rows] for index in range(7))]
+        insert_rows(Breakdown, fields=["site", *BREAKDOWN_FIELDS], columns=columns)
 
 
 def unsummed_with_data(*, site: Site, block: Block) -> bool:

@@ -99,7 +99,7 @@ def test_a_batch_written_but_not_acknowledged_is_not_written_twice(client, redis
     for path in ["/a", "/b"]:
         send(client, "one.example", path)
     entries = ingest_worker.take_batch(redis_client, consumer="worker-killed", size=10, block_ms=1)
-    ingest_worker.write_batch([ingest_worker.decode(fields[b"e"], event_id=i.decode()) for i, fields in entries])
+    ingest_worker.write_batch(ingest_worker.decode_entries(entries))
     monkeypatch.setattr(ingest_worker, "CLAIM_IDLE_MS", 0)
 
     result = drain_once(redis_client, consumer="worker-b", block_ms=1)
@@ -192,3 +192,31 @@ def test_late_pageviews_in_a_batch_join_their_sessions(redis_client, sites):
     session = Session.objects.get()
     assert (session.pageviews, session.duration, session.entry_path, session.exit_path) == (3, 1200, "/0", "/20")
     assert DailyRollup.objects.get().bounces == 0
+
+
+def test_a_batch_is_cut_into_transactions_by_visitor_keeping_each_visitors_pageviews_together(monkeypatch):
+    from analytics.services import NewPageview
+
+    monkeypatch.setattr(ingest_worker, "VISITORS_PER_TRANSACTION", 2)
+    moment = dt.datetime(2026, 3, 18, 10, 0, tzinfo=dt.UTC)
+    a, b, c, d = (NewPageview(moment, visitor, path) for visitor, path in [(1, "/a"), (2, "/b"), (1, "/c"), (3, "/d")])
+    e = NewPageview(moment, 1, "/e")
+
+    assert ingest_worker.parts({2: [e], 1: [a, b, c, d]}) == [[(1, [a, c, b])], [(1, [d]), (2, [e])]]
+
+
+def test_a_batch_written_in_several_transactions_counts_every_pageview_once(client, redis_client, sites, monkeypatch):
+    monkeypatch.setattr(ingest_worker, "VISITORS_PER_TRANSACTION", 1)
+    send(client, "one.example", "/a")
+    send(client, "one.example", "/b", user_agent=SAFARI, address="198.51.100.4")
+    send(client, "one.example", "/c")
+    send(client, "two.example", "/")
+
+    result = drain_once(redis_client, consumer="worker-a", block_ms=1)
+
+    assert (result.taken, result.written) == (4, 4)
+    assert queued(redis_client) == 0
+    assert sorted(Session.objects.filter(site=sites[0]).values_list("pageviews", flat=True)) == [1, 2]
+    day = DailyRollup.objects.get(site=sites[0])
+    assert (day.pageviews, day.visitors, day.sessions) == (3, 2, 2)
+    assert DailyRollup.objects.get(site=sites[1]).pageviews == 1

@@ -38,7 +38,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analytics import metrics, rollup_selectors
+from analytics import metrics, rollup_selectors, rollups
 from analytics.period_totals import build_period_totals
 from analytics.periods import Period, local_midnight
 from analytics.reference_stats import reference_site_stats
@@ -178,9 +178,13 @@ def small_lists():
     drawn=traffic(),
     repeated=st.integers(0, BATCHES - 1),
     lag=st.one_of(st.integers(0, 3), st.integers(0, 400)),
+    changes_per_query=st.sampled_from([1, 3, 500]),
 )
-def test_rollups_equal_the_raw_computation_for_every_period(small_lists, drawn: Traffic, repeated: int, lag: int):
-    with transaction.atomic():
+def test_rollups_equal_the_raw_computation_for_every_period(
+    small_lists, drawn: Traffic, repeated: int, lag: int, changes_per_query: int
+):
+    """`changes_per_query` cuts a batch's rollup changes into pieces of that many (block, value) pairs."""
+    with transaction.atomic(), mock.patch.object(rollups, "CHANGES_PER_QUERY", changes_per_query):
         site = SiteFactory(timezone=drawn.timezone)
         for batch in range(BATCHES):
             record(site, [event for event in drawn.events if event.batch == batch])

@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
-from analytics.models import Pageview, Session
-from analytics.services import record_pageview
+from analytics.models import DailyRollup, Pageview, Session
+from analytics.services import NewPageview, record_pageview, record_pageviews
 from tests.analytics.traffic import utc
 from tests.factories import SiteFactory
 
@@ -78,3 +78,57 @@ def test_visitor_ids_use_the_whole_signed_64_bit_range():
         record_pageview(site=site, timestamp=dt.datetime(2026, 3, 18, tzinfo=dt.UTC), visitor_id=visitor, path="/")
 
     assert sorted(Pageview.objects.values_list("visitor_id", flat=True)) == [-(2**63), 2**63 - 1]
+
+
+def test_in_one_batch_each_pageview_joins_its_own_visitors_session():
+    """Three visitors interleaved, one of them returning: the batch writes new sessions, extends one, and links
+    every pageview to the right one (on PostgreSQL the new ids come back from one INSERT for the whole batch)."""
+    site = SiteFactory()
+    visit(site, "2026-03-18T09:50", "/before", visitor=3)
+    batch = [
+        NewPageview(utc("2026-03-18T10:00"), 1, "/a", "google.com", event_id="1-0"),
+        NewPageview(utc("2026-03-18T10:01"), 2, "/b", "x.com", "mobile", event_id="1-1"),
+        NewPageview(utc("2026-03-18T10:02"), 3, "/c", event_id="1-2"),
+        NewPageview(utc("2026-03-18T10:03"), 1, "/d", event_id="1-3"),
+        NewPageview(utc("2026-03-18T10:04"), 2, "/e", event_id="1-4"),
+        NewPageview(utc("2026-03-18T10:45"), 1, "/f", "news.example", event_id="1-5"),
+    ]
+
+    stored = record_pageviews(site=site, pageviews=batch)
+
+    assert len({pageview.pk for pageview in stored}) == 6
+    rows = Pageview.objects.order_by("timestamp").values_list("path", "visitor_id", "session__visitor_id")
+    assert [(path, visitor) for path, visitor, session_visitor in rows if visitor == session_visitor] == [
+        ("/before", 3),
+        ("/a", 1),
+        ("/b", 2),
+        ("/c", 3),
+        ("/d", 1),
+        ("/e", 2),
+        ("/f", 1),
+    ]
+    sessions = Session.objects.order_by("visitor_id", "started_at").values_list(
+        "visitor_id", "pageviews", "duration", "entry_path", "exit_path", "source", "device_type"
+    )
+    assert list(sessions) == [
+        (1, 2, 180, "/a", "/d", "google.com", "desktop"),
+        (1, 1, 0, "/f", "/f", "news.example", "desktop"),
+        (2, 2, 180, "/b", "/e", "x.com", "mobile"),
+        (3, 2, 720, "/before", "/c", "direct", "desktop"),
+    ]
+
+
+def test_a_batch_handed_over_again_is_not_written_twice():
+    site = SiteFactory()
+    batch = [
+        NewPageview(utc("2026-03-18T10:00"), 1, "/a", event_id="7-0"),
+        NewPageview(utc("2026-03-18T10:01"), 1, "/b", event_id="7-1"),
+    ]
+    record_pageviews(site=site, pageviews=batch[:1])
+
+    stored = record_pageviews(site=site, pageviews=batch)
+
+    assert [pageview.path for pageview in stored] == ["/b"]
+    assert Pageview.objects.count() == 2
+    assert Session.objects.get().pageviews == 2
+    assert DailyRollup.objects.get().pageviews == 2
