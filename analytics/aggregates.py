@@ -40,15 +40,16 @@ SESSION_DIMENSIONS = {
 
 @dataclass(frozen=True)
 class SessionState:
-    """What the aggregates read of a session: when it starts (its day), how many pageviews, how long."""
+    """What the aggregates read of a session: when it starts (its day) and ends, how many pageviews, how long."""
 
     started_at: dt.datetime
+    ended_at: dt.datetime
     pageviews: int
     duration: int
 
     @classmethod
     def of(cls, session: Session) -> "SessionState":
-        return cls(session.started_at, session.pageviews, session.duration)
+        return cls(session.started_at, session.ended_at, session.pageviews, session.duration)
 
 
 @dataclass(frozen=True)

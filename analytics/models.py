@@ -136,11 +136,17 @@ class Session(models.Model):
     device_type = models.CharField(max_length=10, choices=DeviceType.choices, default=DeviceType.DESKTOP)
     browser = models.CharField(max_length=64, blank=True)
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2; empty when unknown.")
+    # Marks on the latest-ending session of its visitor with its device type, browser or country
+    # (see `Pageview.last_of_visitor`).
+    last_of_device_type = models.BooleanField(default=False, db_default=False)
+    last_of_browser = models.BooleanField(default=False, db_default=False)
+    last_of_country = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         indexes = [
             models.Index(fields=["site", "started_at"], name="session_site_started"),
             models.Index(fields=["site", "visitor_id", "ended_at"], name="session_site_visitor_ended"),
+            models.Index(fields=["site", "ended_at"], name="session_site_ended"),
         ]
 
     def __str__(self) -> str:
@@ -157,6 +163,10 @@ class Pageview(models.Model):
     path = models.CharField(max_length=PATH_MAX_LENGTH)
     # The ingest queue's id of the event, so a batch handed over twice is stored once; empty when written directly.
     event_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # Marks on the latest pageview of its visitor, and of its visitor on its path, kept by the writer
+    # (`analytics.hourly_rollups`): the last 24 hours count the visitors of their first, partial hour with them.
+    last_of_visitor = models.BooleanField(default=False, db_default=False)
+    last_of_path = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         indexes = [
@@ -307,3 +317,65 @@ class PeriodWindow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site_id} {self.days}d from {self.first_day}"
+
+
+class HourlyRollup(models.Model):
+    """The totals of one UTC hour of one site-local day, for the last 24 hours (`analytics.last_day_stats`).
+
+    Pageviews are those in the hour; sessions, bounces and duration those of the sessions
+    that start in it. `visitors` counts the visitors whose latest pageview of the day is in
+    the hour, so the visitors of any run of the day's hours add up, each once. Rows older
+    than a few days are dropped (`prune_hourly_rollups`): only the last 24 hours read them.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_index=False)
+    hour = models.DateTimeField(help_text="Start of the UTC hour.")
+    day = models.DateField()
+    pageviews = models.IntegerField(default=0)
+    visitors = models.IntegerField(default=0)
+    sessions = models.IntegerField(default=0)
+    bounces = models.IntegerField(default=0)
+    duration = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "hour", "day"], name="hourlyrollup_site_hour_day")]
+
+    def __str__(self) -> str:
+        return f"{self.site_id}@{self.hour:%Y-%m-%d %H}h ({self.day})"
+
+
+class HourlyBreakdown(models.Model):
+    """Counts for one value of one dimension in one UTC hour of one site-local day (see `HourlyRollup`).
+
+    Paths carry the pageviews in the hour and the visitors whose latest pageview of the
+    path is in it; sources the visits (sessions started in the hour); device types,
+    browsers and countries the visitors whose latest session with that value ends in it.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_index=False)
+    hour = models.DateTimeField()
+    day = models.DateField()
+    dimension = models.PositiveSmallIntegerField(choices=Dimension.choices)
+    value = models.CharField(max_length=PATH_MAX_LENGTH)
+    # A 64-bit hash of the value: what the writer finds a row by, as a 2,000-character value would not fit an index.
+    value_key = models.BigIntegerField()
+    pageviews = models.IntegerField(default=0)
+    visitors = models.IntegerField(default=0)
+    visits = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["site", "dimension", "hour", "value_key"], name="hourlybreakdown_site_dim_hour")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site_id}@{self.hour:%Y-%m-%d %H}h {self.get_dimension_display()} {self.value}"
+
+
+class HourlyHorizon(models.Model):
+    """The earliest hour whose hourly rollups are all there: older ones have been dropped. One row at most."""
+
+    kept_from = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"hourly rollups kept from {self.kept_from:%Y-%m-%d %H}h"

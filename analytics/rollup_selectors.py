@@ -1,4 +1,4 @@
-"""Statistics served fast: day periods from the rollups, the last 24 hours from raw rows.
+"""Statistics served fast: day periods from the rollups and period totals; `24h` falls back on raw rows here.
 
 A day period (`7d` … `365d`) reads its dates' `DailyRollup` totals, and its lists from
 the period's running totals (`analytics.period_totals`) when these hold exactly its days
@@ -45,7 +45,8 @@ def summed_counts(parts: list[QuerySet], *, rule: ListRule) -> list[Counts]:
     Each part selects key and the `COUNT_COLUMNS`. Django cannot aggregate over a
     UNION, so the parts are built with the ORM and only this outer sum is written out;
     it keeps the top-N cut in the database, where it stays cheap however many distinct
-    values a site has.
+    values a site has. A value whose ranked count sums to zero is left out, as the raw rows
+    would have no row for it (an hourly row a session's visit moved away from).
     """
     if not parts:
         return []
@@ -56,7 +57,7 @@ def summed_counts(parts: list[QuerySet], *, rule: ListRule) -> list[Counts]:
     where = f" WHERE {key} <> ''" if rule.leaves_out_unknown else ""
     sql = (
         f"SELECT {key}, {sums} FROM ({' UNION ALL '.join(sql for sql, _ in compiled)}) AS parts{where} "
-        f"GROUP BY {key} "
+        f"GROUP BY {key} HAVING SUM({quote(rule.ranked_by)}) <> 0 "
         f"ORDER BY SUM({quote(rule.ranked_by)}) DESC, {key} COLLATE {quote(code_point_collation())} ASC"
     )
     if rule.limit is not None:
@@ -158,8 +159,8 @@ def period_totals(*, site: Site, days: int, rule: ListRule) -> QuerySet:
     )
 
 
-def last_24_hours_stats(*, site: Site, now: dt.datetime) -> SiteStats:
-    """`24h`, from raw rows (a day of them at most)."""
+def raw_last_24_hours_stats(*, site: Site, now: dt.datetime) -> SiteStats:
+    """`24h` from raw rows (a day of them at most): what `analytics.last_day_stats` falls back on."""
     window = window_for(Period.HOURS_24, now=now, tz=site.tzinfo)
     return from_parts(
         period=Period.HOURS_24,

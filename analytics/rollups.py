@@ -22,6 +22,7 @@ from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import Case, F, Max, Min, Q, QuerySet, Sum, When
 
 from analytics.blocks import MAX_LEVEL, Block, block_last_day, block_start, blocks_containing, halves
+from analytics.hourly_rollups import hourly_rollups_recounted, rebuild_recent_hours
 from analytics.models import (
     BlockSchedule,
     Breakdown,
@@ -324,6 +325,7 @@ def rebuild_site_rollups(*, site: Site, now: dt.datetime) -> RollupResult:
                 roll_up_day(site=site, day=day)
                 days += 1
             blocks = sum_finished_blocks(site=site, now=now)
+            rebuild_recent_hours(site=site, now=now)
         build_period_totals(site=site, now=now)
     return RollupResult(days=days, blocks=blocks, seconds=time.perf_counter() - started)
 
@@ -358,6 +360,8 @@ def rebuild_rollups(*, now: dt.datetime, sites: Iterable[Site] | None = None, jo
         results = [rebuild_site_id(site_id, now=now) for site_id in site_ids]
     days = sum(result.days for result in results)
     blocks = sum(result.blocks for result in results)
+    if sites is None:
+        hourly_rollups_recounted(now=now)
     with connection.cursor() as cursor:
         for model in ROLLUP_MODELS:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")

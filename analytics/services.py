@@ -7,13 +7,25 @@ from typing import NamedTuple
 from django.db import connection, transaction
 
 from analytics.aggregates import SessionState, WrittenPageview, apply_batch_changes, batch_changes
+from analytics.hourly_rollups import MarkedPageview, apply_hour_changes, clear_marks, mark_batch
 from analytics.models import PATH_MAX_LENGTH, DeviceType, Pageview, Session, Site
 from analytics.raw_writes import binding_cursor, build, columns_from, insert_rows, is_postgresql, update_rows
 
 SESSION_TIMEOUT = dt.timedelta(minutes=30)
-SESSION_FIELDS = ["started_at", "ended_at", "entry_path", "exit_path", "pageviews", "duration"]
+SESSION_FIELDS = [
+    "started_at",
+    "ended_at",
+    "entry_path",
+    "exit_path",
+    "pageviews",
+    "duration",
+    "last_of_device_type",
+    "last_of_browser",
+    "last_of_country",
+]
 NEW_SESSION_FIELDS = ["site", "visitor_id", *SESSION_FIELDS, "source", "device_type", "browser", "country"]
-PAGEVIEW_FIELDS = ["site", "session", "visitor_id", "timestamp", "path", "event_id"]
+PAGEVIEW_FIELDS = ["site", "session", "visitor_id", "timestamp", "path", "event_id", "last_of_visitor", "last_of_path"]
+PRIOR_PAGEVIEW_FIELDS = ("id", "visitor_id", "path", "timestamp", "last_of_visitor", "last_of_path")
 
 
 class NewPageview(NamedTuple):
@@ -42,6 +54,8 @@ class StoredPageview(NamedTuple):
     timestamp: dt.datetime
     path: str
     event_id: str | None
+    last_of_visitor: bool = False
+    last_of_path: bool = False
 
 
 def lock_visitors(*, site_id: int, visitor_ids: list[int]) -> None:
@@ -80,9 +94,13 @@ def record_pageviews(*, site: Site, pageviews: list[NewPageview]) -> list[Stored
         visitor_ids = sorted({pageview.visitor_id for pageview in fresh})
         lock_visitors(site_id=site.pk, visitor_ids=visitor_ids)
         prior_sessions = list(Session.objects.select_for_update().filter(site=site, visitor_id__in=visitor_ids))
-        prior_paths = set(
-            Pageview.objects.filter(site=site, visitor_id__in=visitor_ids).values_list("visitor_id", "path").distinct()
-        )
+        prior_pageviews = [
+            MarkedPageview(*row)
+            for row in Pageview.objects.filter(site=site, visitor_id__in=visitor_ids)
+            .values_list(*PRIOR_PAGEVIEW_FIELDS)
+            .order_by()
+        ]
+        prior_paths = {(pageview.visitor_id, pageview.path) for pageview in prior_pageviews}
         before = {session.pk: SessionState.of(session) for session in prior_sessions}
         sessions = defaultdict(list)
         for session in prior_sessions:
@@ -101,10 +119,20 @@ def record_pageviews(*, site: Site, pageviews: list[NewPageview]) -> list[Stored
             touched[id(session)] = session
             rows.append((pageview, path, session))
 
+        new_marks = [MarkedPageview(None, pageview.visitor_id, path, pageview.timestamp) for pageview, path, _ in rows]
+        hours = mark_batch(
+            tz=site.tzinfo,
+            prior_pageviews=prior_pageviews,
+            new_pageviews=new_marks,
+            sessions=[session for visitor_sessions in sessions.values() for session in visitor_sessions],
+            before=before,
+            touched=touched.values(),
+        )
         extended = [session for session in touched.values() if session.pk is not None]
         insert_sessions([session for session in touched.values() if session.pk is None])
-        update_sessions(extended)
-        stored = insert_pageviews(site=site, rows=rows)
+        update_sessions(extended + hours.sessions_to_save)
+        stored = insert_pageviews(site=site, rows=rows, marks=new_marks)
+        clear_marks(hours)
         changes = batch_changes(
             tz=site.tzinfo,
             pageviews=[WrittenPageview(row.visitor_id, row.timestamp, row.path) for row in stored],
@@ -114,6 +142,7 @@ def record_pageviews(*, site: Site, pageviews: list[NewPageview]) -> list[Stored
             after=touched.values(),
         )
         apply_batch_changes(site=site, changes=changes)
+        apply_hour_changes(site=site, changes=hours.changes)
         return stored
 
 
@@ -139,6 +168,8 @@ def record_pageview(
         timestamp=row.timestamp,
         path=row.path,
         event_id=row.event_id,
+        last_of_visitor=row.last_of_visitor,
+        last_of_path=row.last_of_path,
     )
     stored.pk = row.pk
     stored._state.adding = False
@@ -156,7 +187,10 @@ def insert_sessions(sessions: list[Session]) -> None:
         session._state.adding = False
 
 
-def insert_pageviews(*, site: Site, rows: list[tuple[NewPageview, str, Session]]) -> list[StoredPageview]:
+def insert_pageviews(
+    *, site: Site, rows: list[tuple[NewPageview, str, Session]], marks: list[MarkedPageview]
+) -> list[StoredPageview]:
+    """Insert the batch's pageviews with the marks `mark_batch` set on them (`marks`, in the order of `rows`)."""
     if not is_postgresql():
         created = Pageview.objects.bulk_create(
             build(
@@ -167,11 +201,13 @@ def insert_pageviews(*, site: Site, rows: list[tuple[NewPageview, str, Session]]
                 timestamp=pageview.timestamp,
                 path=path,
                 event_id=pageview.event_id,
+                last_of_visitor=mark.last_of_visitor,
+                last_of_path=mark.last_of_path,
             )
-            for pageview, path, session in rows
+            for (pageview, path, session), mark in zip(rows, marks, strict=True)
         )
         return [
-            StoredPageview(row.pk, row.session_id, row.visitor_id, row.timestamp, row.path, row.event_id)
+            StoredPageview(row.pk, row.session_id, row.visitor_id, row.timestamp, row.path, row.event_id, *marked(row))
             for row in created
         ]
     columns = [
@@ -181,12 +217,20 @@ def insert_pageviews(*, site: Site, rows: list[tuple[NewPageview, str, Session]]
         [pageview.timestamp for pageview, _, _ in rows],
         [path for _, path, _ in rows],
         [pageview.event_id for pageview, _, _ in rows],
+        [mark.last_of_visitor for mark in marks],
+        [mark.last_of_path for mark in marks],
     ]
     ids = insert_rows(Pageview, fields=PAGEVIEW_FIELDS, columns=columns)
     return [
-        StoredPageview(pageview_id, session.pk, pageview.visitor_id, pageview.timestamp, path, pageview.event_id)
-        for pageview_id, (pageview, path, session) in zip(ids, rows, strict=True)
+        StoredPageview(
+            pageview_id, session.pk, pageview.visitor_id, pageview.timestamp, path, pageview.event_id, *marked(mark)
+        )
+        for pageview_id, (pageview, path, session), mark in zip(ids, rows, marks, strict=True)
     ]
+
+
+def marked(row: Pageview | MarkedPageview) -> tuple[bool, bool]:
+    return row.last_of_visitor, row.last_of_path
 
 
 def update_sessions(sessions: list[Session], *, rows_per_query: int = 1000) -> None:
@@ -205,7 +249,7 @@ def update_sessions(sessions: list[Session], *, rows_per_query: int = 1000) -> N
     adapt = connection.ops.adapt_datetimefield_value
     for first in range(0, len(sessions), rows_per_query):
         chunk = sessions[first : first + rows_per_query]
-        rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+        rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
         params: list = []
         for session in chunk:
             params += [
@@ -216,6 +260,9 @@ def update_sessions(sessions: list[Session], *, rows_per_query: int = 1000) -> N
                 session.exit_path,
                 session.pageviews,
                 session.duration,
+                session.last_of_device_type,
+                session.last_of_browser,
+                session.last_of_country,
             ]
         with connection.cursor() as cursor:
             cursor.execute(
@@ -264,6 +311,9 @@ def new_session(*, site: Site, pageview: NewPageview, path: str) -> Session:
         device_type=pageview.device_type,
         browser=pageview.browser,
         country=pageview.country,
+        last_of_device_type=False,
+        last_of_browser=False,
+        last_of_country=False,
     )
 
 

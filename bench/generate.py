@@ -176,15 +176,24 @@ def generate_day(
             )
             start = offsets[-1] + MAX_GAP + 1 + int(rng.random() * 4 * 3600)
 
+    # The marks ingestion keeps (analytics.hourly_rollups): a visitor's latest pageview, its latest on each path,
+    # and its latest-ending session (a visitor has one device, browser and country here).
+    pageviews.sort()
+    sessions.sort()
+    latest_of_visitor = {visitor_id: position for position, (_, _, visitor_id, _) in enumerate(pageviews)}
+    latest_of_path = {(row[2], row[3]): position for position, row in enumerate(pageviews)}
+    latest_session = {row[2]: position for position, row in enumerate(sessions)}
     rows = DayRows()
     session_ids = {}
-    for first, index, visitor_id, last, views, entry, exit_, *attributes in sorted(sessions):
+    for position, (first, index, visitor_id, last, views, entry, exit_, *attributes) in enumerate(sessions):
         session_ids[index] = ids.session
+        latest = latest_session[visitor_id] == position
         row = (ids.session, site_id, visitor_id, first, last, last - first, views, entry, exit_, *attributes)
-        rows.sessions.append(row)
+        rows.sessions.append((*row, latest, latest, latest))
         ids.session += 1
-    for timestamp, index, visitor_id, path in sorted(pageviews):
-        rows.pageviews.append((ids.pageview, site_id, session_ids[index], visitor_id, timestamp, path))
+    for position, (timestamp, index, visitor_id, path) in enumerate(pageviews):
+        marks = (latest_of_visitor[visitor_id] == position, latest_of_path[(visitor_id, path)] == position)
+        rows.pageviews.append((ids.pageview, site_id, session_ids[index], visitor_id, timestamp, path, *marks))
         ids.pageview += 1
     return rows
 
@@ -257,15 +266,15 @@ class TimestampText:
 
 SESSION_COLUMNS = (
     "id, site_id, visitor_id, started_at, ended_at, duration, pageviews, entry_path, exit_path, "
-    "source, device_type, browser, country"
+    "source, device_type, browser, country, last_of_device_type, last_of_browser, last_of_country"
 )
-PAGEVIEW_COLUMNS = "id, site_id, session_id, visitor_id, timestamp, path"
+PAGEVIEW_COLUMNS = "id, site_id, session_id, visitor_id, timestamp, path, last_of_visitor, last_of_path"
 LOADED_TABLES = ("analytics_session", "analytics_pageview")
 
 
 def with_text_times(rows: DayRows, text: TimestampText) -> tuple[list[tuple], list[tuple]]:
     sessions = [(*row[:3], text(row[3]), text(row[4]), *row[5:]) for row in rows.sessions]
-    pageviews = [(*row[:4], text(row[4]), row[5]) for row in rows.pageviews]
+    pageviews = [(*row[:4], text(row[4]), *row[5:]) for row in rows.pageviews]
     return sessions, pageviews
 
 
@@ -293,10 +302,10 @@ def write_sqlite(batches: Iterator[DayRows]) -> None:
         for rows in batches:
             sessions, pageviews = with_text_times(rows, text)
             cursor.executemany(
-                f"INSERT INTO analytics_session ({SESSION_COLUMNS}) VALUES ({', '.join(['%s'] * 13)})", sessions
+                f"INSERT INTO analytics_session ({SESSION_COLUMNS}) VALUES ({', '.join(['%s'] * 16)})", sessions
             )
             cursor.executemany(
-                f"INSERT INTO analytics_pageview ({PAGEVIEW_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s)", pageviews
+                f"INSERT INTO analytics_pageview ({PAGEVIEW_COLUMNS}) VALUES ({', '.join(['%s'] * 8)})", pageviews
             )
 
 

@@ -5,8 +5,10 @@ many, with each target beside its figure; what the rollups cost in rows and byte
     DATABASE_URL=sqlite:////tmp/reads.sqlite3 .venv/bin/python -m bench.reads --sites big.bench
 
 Build the sites with `bench.generate` first (docs/performance.md has the commands):
-`big.bench` (270k pageviews a day on PostgreSQL, 27k on SQLite), `paths.bench` (262,144
-distinct paths) and `many.bench` (10,000 sites, most small or idle). A shape that is
+`big.bench` (270k pageviews a day on PostgreSQL, 27k on SQLite, ending at 18:00 local),
+`noon.bench` (270k a day over 3 days ending at 12:30 local, where `24h` sums the most
+hourly rows), `paths.bench` (262,144 distinct paths) and `many.bench` (10,000 sites,
+most small or idle). A shape that is
 not there is skipped. Every figure is wall time in this process for the whole response
 as a cache miss computes it (`site_stats`, then the JSON bytes), warm (one untimed run
 first), median of `--runs`; "now" is one second after the site's last pageview. Each day
@@ -28,6 +30,7 @@ import django
 # Uncached targets, in milliseconds, per shape and database.
 TARGETS = {
     ("big.bench", "postgresql"): 100,
+    ("noon.bench", "postgresql"): 100,
     ("paths.bench", "postgresql"): 100,
     ("many.bench", "postgresql"): 50,
     ("big.bench", "sqlite"): 250,
@@ -67,11 +70,22 @@ def storage(site) -> list[tuple[str, int, int | None]]:
     """(table, rows, bytes of row data or None on SQLite) of the site's raw rows and rollups."""
     from django.db import connection
 
-    from analytics.models import Breakdown, DailyRollup, Pageview, PeriodTotal, PeriodWindow, Session, SummedBlock
+    from analytics.models import (
+        Breakdown,
+        DailyRollup,
+        HourlyBreakdown,
+        HourlyRollup,
+        Pageview,
+        PeriodTotal,
+        PeriodWindow,
+        Session,
+        SummedBlock,
+    )
 
     figures = []
     with connection.cursor() as cursor:
-        for model in (Pageview, Session, DailyRollup, Breakdown, SummedBlock, PeriodTotal, PeriodWindow):
+        models = (Pageview, Session, DailyRollup, Breakdown, SummedBlock, PeriodTotal, PeriodWindow)
+        for model in (*models, HourlyRollup, HourlyBreakdown):
             table = connection.ops.quote_name(model._meta.db_table)
             size = "sum(pg_column_size(t.*))" if connection.vendor == "postgresql" else "NULL"
             cursor.execute(f"SELECT count(*), {size} FROM {table} AS t WHERE site_id = %s", [site.pk])
@@ -90,8 +104,12 @@ def print_storage(site) -> None:
     raw = sum(size or 0 for table, _, size in figures if table in ("pageview", "session"))
     rolled = sum(size or 0 for table, _, size in figures if table in ("dailyrollup", "breakdown", "summedblock"))
     totals = sum(size or 0 for table, _, size in figures if table in ("periodtotal", "periodwindow"))
+    hourly = sum(size or 0 for table, _, size in figures if table in ("hourlyrollup", "hourlybreakdown"))
     if raw:
-        print(f"    rollups / raw = {rolled / raw:.2f}, period totals / raw = {totals / raw:.2f}")
+        print(
+            f"    rollups / raw = {rolled / raw:.2f}, period totals / raw = {totals / raw:.2f}, "
+            f"hourly rows / raw = {hourly / raw:.2f}"
+        )
     days = Breakdown.objects.filter(site=site, level=0).values("start").distinct().count() or 1
     for dimension in (Dimension.PATH, Dimension.SOURCE):
         day_rows = Breakdown.objects.filter(site=site, level=0, dimension=dimension).count()
@@ -225,7 +243,9 @@ def retention_plans(site, *, now: dt.datetime) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sites", default="big.bench,paths.bench,many.bench", help="comma-separated domains")
+    parser.add_argument(
+        "--sites", default="big.bench,noon.bench,paths.bench,many.bench", help="comma-separated domains"
+    )
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--explain", type=int, default=0, metavar="N", help="EXPLAIN ANALYZE the N slowest queries")
     parser.add_argument("--skip-retention", action="store_true")

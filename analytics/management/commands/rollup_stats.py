@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
 from django.utils import timezone
 
+from analytics.hourly_rollups import prune_hourly_rollups
 from analytics.models import Site
 from analytics.rollups import RollupResult, rebuild_rollups, slide_due_periods, sum_due_blocks
 
@@ -14,9 +15,9 @@ logger = logging.getLogger("glimpse.rollups")
 
 class Command(BaseCommand):
     help = (
-        "Rollups are kept current as pageviews are written; this sums the blocks of days that are over and moves "
-        "the period totals past the days that left them (--every N keeps doing it), or rebuilds them from the raw "
-        "rows (--rebuild, after a bulk load or to repair)."
+        "Rollups are kept current as pageviews are written; this sums the blocks of days that are over, moves "
+        "the period totals past the days that left them and drops hourly rows older than three days (--every N "
+        "keeps doing it), or rebuilds them from the raw rows (--rebuild, after a bulk load or to repair)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -55,7 +56,7 @@ class Command(BaseCommand):
         try:
             self.report(self.due_work())
         except Exception:
-            logger.exception("Summing due blocks or moving period totals failed; retrying on the next pass")
+            logger.exception("A pass of the rollup worker failed; retrying on the next pass")
         finally:
             close_old_connections()
 
@@ -63,6 +64,7 @@ class Command(BaseCommand):
         started = time.perf_counter()
         blocks = sum_due_blocks(now=timezone.now())
         periods = slide_due_periods(now=timezone.now())
+        prune_hourly_rollups(now=timezone.now())
         return replace(blocks, periods=periods, seconds=time.perf_counter() - started)
 
     def report(self, result: RollupResult) -> None:
