@@ -1,4 +1,4 @@
-"""Statistics served fast: day periods from the rollups and period totals; `24h` falls back on raw rows here.
+"""Statistics served fast for the day periods (rollups, period totals); `24h` from raw rows, `last_day_stats`' fallback.
 
 A day period (`7d` … `365d`) reads its dates' `DailyRollup` totals, and its lists from
 the period's running totals (`analytics.period_totals`) when these hold exactly its days
