@@ -32,6 +32,7 @@ from analytics.periods import Period
 PERIOD_DAYS = tuple(period.days for period in Period if period.days is not None)
 VALUES_PER_QUERY = 500
 HASH_DIGITS = 16
+ANALYZE_AFTER_ROWS = 10_000
 
 TotalKey = tuple[int, int, str]  # (days, dimension, value)
 Change = tuple[int, int, int]  # (pageviews, visitors, visits)
@@ -73,45 +74,51 @@ def add_batch_to_totals(*, site: Site, changes: Mapping[tuple[dt.date, int, str]
 
 
 def add_to_totals(*, site: Site, changes: Mapping[TotalKey, Change]) -> None:
-    """Add `changes` to the total rows, a few hundred values per query: read the touched rows, replace them by
-    the sums, and leave out those whose counts all fall to zero, as a sum from scratch would have no row."""
+    """Add `changes` to the total rows, a few hundred values per query: rows that exist are updated in place,
+    the others inserted, and those whose counts all fall to zero deleted, as a sum from scratch would have no row."""
     items = [(key, change) for key, change in changes.items() if any(change)]
     for first in range(0, len(items), VALUES_PER_QUERY):
         add_change_batch(site=site, items=items[first : first + VALUES_PER_QUERY])
 
 
 def add_change_batch(*, site: Site, items: list[tuple[TotalKey, Change]]) -> None:
-    hashes = {value_hash(value) for (_, _, value), _ in items}
-    periods = {days for (days, _, _), _ in items}
-    current = {
-        (days, dimension, value): (row_id, (pageviews, visitors, visits))
-        for row_id, days, dimension, value, pageviews, visitors, visits in PeriodTotal.objects.filter(
-            site=site, value_hash__in=hashes, days__in=periods
-        ).values_list("id", "days", "dimension", "value", "pageviews", "visitors", "visits")
-    }
-    touched, sums = [], []
-    for key, change in items:
-        row_id, counts = current.get(key, (None, (0, 0, 0)))
-        if row_id is not None:
-            touched.append(row_id)
-        new = [count + delta for count, delta in zip(counts, change, strict=True)]
-        if any(new):
-            days, dimension, value = key
-            sums.append(
-                PeriodTotal(
-                    site=site,
-                    days=days,
-                    dimension=dimension,
-                    value=value,
-                    value_hash=value_hash(value),
-                    pageviews=new[0],
-                    visitors=new[1],
-                    visits=new[2],
-                )
+    """One UPDATE … FROM (VALUES …) RETURNING finds and adds to the existing rows through `periodtotal_value`;
+    then one insert of the rest, and one delete of the rows that reached zero."""
+    table = connection.ops.quote_name(PeriodTotal._meta.db_table)
+    rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(items))
+    params: list = []
+    for (days, dimension, value), change in items:
+        params += [days, dimension, value_hash(value), value, *change]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH change (days, dimension, value_hash, value, pageviews, visitors, visits) AS (VALUES {rows}) "
+            f"UPDATE {table} SET pageviews = {table}.pageviews + change.pageviews, "
+            f"visitors = {table}.visitors + change.visitors, visits = {table}.visits + change.visits "
+            f"FROM change WHERE {table}.site_id = %s AND {table}.value_hash = change.value_hash "
+            f"AND {table}.days = change.days AND {table}.dimension = change.dimension "
+            f"AND {table}.value = change.value "
+            f"RETURNING {table}.id, {table}.days, {table}.dimension, {table}.value, "
+            f"{table}.pageviews, {table}.visitors, {table}.visits",
+            [*params, site.pk],
+        )
+        updated = cursor.fetchall()
+        found = {(days, dimension, value) for _, days, dimension, value, *_ in updated}
+        emptied = [
+            row_id for row_id, *_, pageviews, visitors, visits in updated if not (pageviews or visitors or visits)
+        ]
+        if emptied:
+            PeriodTotal.objects.filter(id__in=emptied).delete()
+        fresh = [
+            (site.pk, days, dimension, value, value_hash(value), *change)
+            for (days, dimension, value), change in items
+            if (days, dimension, value) not in found
+        ]
+        if fresh:
+            cursor.executemany(
+                f"INSERT INTO {table} (site_id, days, dimension, value, value_hash, pageviews, visitors, visits) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                fresh,
             )
-    if touched:
-        PeriodTotal.objects.filter(id__in=touched).delete()
-    PeriodTotal.objects.bulk_create(sums)
 
 
 def day_sums(*, site: Site, since: dt.date, before: dt.date) -> Iterable[tuple[int, str, Change]]:
@@ -144,6 +151,7 @@ def build_period_totals(*, site: Site, now: dt.datetime) -> int:
     quote = connection.ops.quote_name
     names = ("site", "days", "dimension", "value", "value_hash", "pageviews", "visitors", "visits")
     columns = ", ".join(quote(PeriodTotal._meta.get_field(name).column) for name in names)
+    inserted = 0
     for days in PERIOD_DAYS:
         first_day = first_day_of(days=days, today=today)
         sums = (
@@ -159,9 +167,15 @@ def build_period_totals(*, site: Site, now: dt.datetime) -> int:
                 f"INSERT INTO {quote(PeriodTotal._meta.db_table)} ({columns}) SELECT %s, %s, sums.* FROM ({sql}) sums",
                 [site.pk, days, *params],
             )
+            inserted += max(cursor.rowcount, 0)
         PeriodWindow.objects.create(
             site=site, days=days, first_day=first_day, due_on=next_due(site=site, days=days, first_day=first_day)
         )
+    if connection.vendor == "postgresql" and inserted > ANALYZE_AFTER_ROWS:
+        with connection.cursor() as cursor:
+            # Batches find their rows with one join over a few hundred values: planned on statistics that
+            # predate a big site's totals, it reads every row of the site instead (298 ms against 21 ms).
+            cursor.execute(f"ANALYZE {quote(PeriodTotal._meta.db_table)}")
     return len(PERIOD_DAYS)
 
 

@@ -28,6 +28,8 @@ from analytics.models import (
     Breakdown,
     DailyRollup,
     Dimension,
+    HourlyBreakdown,
+    HourlyRollup,
     Pageview,
     PeriodTotal,
     PeriodWindow,
@@ -42,7 +44,16 @@ from analytics.raw_writes import insert_rows, is_postgresql, update_rows
 logger = logging.getLogger("glimpse.rollups")
 
 ROLLUP_LOCK = 0x676C696D  # "glim": the advisory-lock namespace of roll-ups
-ROLLUP_MODELS = (DailyRollup, Breakdown, SummedBlock, BlockSchedule, PeriodTotal, PeriodWindow)
+ROLLUP_MODELS = (
+    DailyRollup,
+    Breakdown,
+    SummedBlock,
+    BlockSchedule,
+    PeriodTotal,
+    PeriodWindow,
+    HourlyRollup,
+    HourlyBreakdown,
+)
 ONE_DAY = dt.timedelta(days=1)
 CHANGES_PER_QUERY = 500
 STAGING_LEVEL = 1000  # a re-rolled day's fresh rows, compared with the stored ones; never committed
