@@ -30,6 +30,7 @@ from django.db import connection
 from analytics.models import Dimension, HourlyBreakdown, HourlyHorizon, HourlyRollup, Pageview, Session, Site
 from analytics.periods import days_window
 from analytics.raw_counts import pageviews_in, sessions_started_in
+from analytics.raw_writes import binding_cursor, columns_of, insert_rows, is_postgresql
 
 HOUR = dt.timedelta(hours=1)
 HOURLY_KEPT = dt.timedelta(days=3)
@@ -238,10 +239,8 @@ def apply_hour_changes(*, site: Site, changes: HourChanges, fresh: bool = False)
     add_totals(site=site, totals=totals)
     if fresh:
         insert_values(site=site, values=values)
-        return
-    keys = list(values)
-    for first in range(0, len(keys), ROWS_PER_QUERY):
-        add_values(site=site, values={key: values[key] for key in keys[first : first + ROWS_PER_QUERY]})
+    else:
+        add_values(site=site, values=values)
 
 
 def add_totals(*, site: Site, totals: dict[tuple[dt.datetime, dt.date], list[int]]) -> None:
@@ -264,7 +263,7 @@ def add_totals(*, site: Site, totals: dict[tuple[dt.datetime, dt.date], list[int
 
 
 def add_values(*, site: Site, values: dict[tuple[dt.datetime, dt.date, int, str], list[int]]) -> None:
-    """Add to the rows that exist (one UPDATE … FROM VALUES, found by `value_key`), then insert the others.
+    """Add to the rows that exist (one UPDATE, found by `value_key`), then insert the others.
 
     No unique index backs an upsert here: a value may be 2,000 characters, more than a
     PostgreSQL index entry holds, and its 64-bit key alone could in principle collide.
@@ -272,41 +271,76 @@ def add_values(*, site: Site, values: dict[tuple[dt.datetime, dt.date, int, str]
     """
     if not values:
         return
+    if is_postgresql():
+        updated = add_to_rows_from_arrays(site=site, values=values)
+    else:
+        updated = set()
+        keys = list(values)
+        for first in range(0, len(keys), ROWS_PER_QUERY):
+            chunk = {key: values[key] for key in keys[first : first + ROWS_PER_QUERY]}
+            updated |= add_to_rows_from_values(site=site, values=chunk)
+    insert_values(site=site, values={key: counts for key, counts in values.items() if key not in updated})
+
+
+ADD_TO_ROWS = (
+    "{prefix}UPDATE {table} SET pageviews = {table}.pageviews + change.pageviews, "
+    "visitors = {table}.visitors + change.visitors, visits = {table}.visits + change.visits "
+    "FROM {change} WHERE {table}.site_id = %s AND {table}.dimension = change.dimension "
+    "AND {table}.hour = change.hour AND {table}.value_key = change.value_key "
+    "AND {table}.day = change.day AND {table}.value = change.value "
+    "RETURNING {table}.hour, {table}.day, {table}.dimension, {table}.value"
+)
+CHANGE_FIELDS = ("hour", "day", "dimension", "value_key", "value", *VALUE_FIELDS)
+
+
+def add_to_rows_from_arrays(*, site: Site, values: dict) -> set:
+    """PostgreSQL: every change in one statement, one array per column (see `analytics.raw_writes`)."""
+    described = columns_of(HourlyBreakdown, CHANGE_FIELDS)
+    arrays = ", ".join(f"%b::{array_type}" for _, array_type in described)
+    change = f"unnest({arrays}) AS change ({', '.join(CHANGE_FIELDS)})"
+    table = connection.ops.quote_name(HourlyBreakdown._meta.db_table)
+    columns: list[list] = [[] for _ in CHANGE_FIELDS]
+    for (hour, day, dimension, value), counts in values.items():
+        for column, item in zip(columns, (hour, day, dimension, value_key(value), value, *counts), strict=True):
+            column.append(item)
+    with binding_cursor() as cursor:
+        cursor.execute(
+            ADD_TO_ROWS.format(prefix="", table=table, change=change).replace("%s", "%b"), [*columns, site.pk]
+        )
+        return {(parse_hour(hour), day, dimension, value) for hour, day, dimension, value in cursor.fetchall()}
+
+
+def add_to_rows_from_values(*, site: Site, values: dict) -> set:
+    """SQLite: a few hundred changes per statement, as `VALUES` rows."""
     table = connection.ops.quote_name(HourlyBreakdown._meta.db_table)
     rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(values))
     params: list = []
     for (hour, day, dimension, value), counts in values.items():
         params += [datetime_param(hour), date_param(day), dimension, value_key(value), value, *counts]
-    cast = "::timestamptz" if connection.vendor == "postgresql" else ""
+    prefix = f"WITH change ({', '.join(CHANGE_FIELDS)}) AS (VALUES {rows}) "
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH change (hour, day, dimension, value_key, value, pageviews, visitors, visits) AS (VALUES {rows}) "
-            f"UPDATE {table} SET pageviews = {table}.pageviews + change.pageviews, "
-            f"visitors = {table}.visitors + change.visitors, visits = {table}.visits + change.visits "
-            f"FROM change WHERE {table}.site_id = %s AND {table}.dimension = change.dimension "
-            f"AND {table}.hour = change.hour{cast} AND {table}.value_key = change.value_key "
-            f"AND {table}.day = change.day AND {table}.value = change.value "
-            f"RETURNING {table}.hour, {table}.day, {table}.dimension, {table}.value",
-            [*params, site.pk],
-        )
-        updated = {(parse_hour(hour), parse_day(day), dimension, value) for hour, day, dimension, value in cursor}
-    insert_values(site=site, values={key: counts for key, counts in values.items() if key not in updated})
+        cursor.execute(ADD_TO_ROWS.format(prefix=prefix, table=table, change="change"), [*params, site.pk])
+        return {(parse_hour(hour), parse_day(day), dimension, value) for hour, day, dimension, value in cursor}
 
 
 def insert_values(*, site: Site, values: dict[tuple[dt.datetime, dt.date, int, str], list[int]]) -> None:
-    """Insert value rows with one prepared statement run for all of them (Django's bulk insert builds each row
-    in Python: most of a recount's time)."""
+    """Insert value rows: one array-bound INSERT on PostgreSQL, one prepared statement run for all on SQLite
+    (Django's bulk insert builds each row in Python: most of a recount's time)."""
     if not values:
         return
+    rows = [
+        (site.pk, hour, day, dimension, value_key(value), value, *counts)
+        for (hour, day, dimension, value), counts in values.items()
+    ]
+    fields = ("site", *CHANGE_FIELDS)
+    if is_postgresql():
+        insert_rows(HourlyBreakdown, fields=fields, columns=[list(column) for column in zip(*rows, strict=True)])
+        return
     table = connection.ops.quote_name(HourlyBreakdown._meta.db_table)
-    columns = "site_id, hour, day, dimension, value_key, value, pageviews, visitors, visits"
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            [
-                (site.pk, datetime_param(hour), date_param(day), dimension, value_key(value), value, *counts)
-                for (hour, day, dimension, value), counts in values.items()
-            ],
+            f"INSERT INTO {table} (site_id, {', '.join(CHANGE_FIELDS)}) VALUES ({', '.join(['%s'] * len(fields))})",
+            [(site_id, datetime_param(hour), date_param(day), *rest) for site_id, hour, day, *rest in rows],
         )
 
 
