@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.slowloris            # about 50 s in all, loopback only
 
-For each setup it starts gunicorn (the Procfile's web command: 2 sync workers) on a
+For each setup it starts gunicorn (the Procfile's web command: 2 workers of 4 threads) on a
 SQLite database of its own in a temporary directory, with nginx (deploy/nginx) in front
 or not, then:
   1. measures a cached /api/public/stats hit with wrk (quiet: no slow clients);

@@ -3,7 +3,7 @@ and a sender whose every event carries a marker path, so each accepted event can
 
 Nothing touches the shared PostgreSQL (5432) or Redis (6379): the private ones live in
 a temporary directory on ports 6397 and 5447 (as the other drills) and are removed at
-the end. gunicorn runs the Procfile's web command (2 sync workers) on port 8183;
+the end. gunicorn runs the Procfile's web command (2 workers of 4 threads) on port 8183;
 `EVENT_RATE` is empty so the per-IP limit never answers 429 to the load.
 """
 

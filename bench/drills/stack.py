@@ -199,7 +199,7 @@ def private_services(
 
 @contextmanager
 def private_stack(*, aof: bool = True) -> Iterator[Stack]:
-    """Private Redis and PostgreSQL, a seeded database, gunicorn (Procfile's, 2 sync workers) behind nginx."""
+    """Private Redis and PostgreSQL, a seeded database, gunicorn (Procfile's, 2 workers of 4 threads) behind nginx."""
     with private_services(
         prefix="glimpse-drill-",
         database=DATABASE,

@@ -3,7 +3,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/glimpse_bench REDIS_URL=redis://127.0.0.1:6379/5 \\
         .venv/bin/python -m bench.http
 
-Starts gunicorn (2 sync workers) on 127.0.0.1, loads it with `wrk` (Debian package)
+Starts gunicorn (the Procfile's: 2 workers of 4 threads) on 127.0.0.1, loads it with `wrk` (Debian package)
 for a bounded time, and prints requests per second and p50/p99 latency for:
   (a) a cached /api/public/stats hit (token checked in the database, stats bytes from the
       cache, usage counted), throttle off (PUBLIC_STATS_RATE empty);
@@ -174,7 +174,7 @@ def main() -> None:
     if response.status_code != 200:
         sys.exit(f"{api} answered {response.status_code}: {response.content[:200]!r}")
     body_file.write_bytes(response.content)
-    print(f"{options.period} response: {len(response.content):,} bytes; gunicorn 2 sync workers on 127.0.0.1:{PORT}")
+    print(f"{options.period} response: {len(response.content):,} bytes; gunicorn 2 workers on 127.0.0.1:{PORT}")
 
     print("\nIn-process cost per call (median of 300, ms): where a cached hit spends its time")
     share_token = find_active_token(token, now=timezone.now())

@@ -5,7 +5,7 @@
 
 By default it creates a PostgreSQL database (`--database-name`, default glimpse_load_<pid>)
 on the server of `--postgres` (the shared one on 127.0.0.1:5432), seeds it with the demo
-commands, starts gunicorn (the Procfile's web command, 2 sync workers) behind nginx
+commands, starts gunicorn (the Procfile's web command, 2 workers of 4 threads) behind nginx
 (deploy/nginx) on 127.0.0.1, sends the mix from `--connections` threads, and drops the
 database again. It drops only a database it created. Redis is `--redis-url` (default
 db 4 on 127.0.0.1:6379), emptied first because the fresh database reuses ids.
@@ -110,7 +110,7 @@ def main() -> None:
                 nginx = servers.start_nginx(prefix=prefix, port=options.port, upstream_port=gunicorn_port)
             target = traffic.Target(options.port, seeded.token, seeded.domain, seeded.cold_tokens)
             where = "nginx + gunicorn" if behind_nginx else "gunicorn alone"
-            load(target=target, options=options, where=f"{where} (2 sync workers), PostgreSQL {options.database_name}")
+            load(target=target, options=options, where=f"{where} (2 x 4 threads), PostgreSQL {options.database_name}")
             servers.stop(nginx)
             servers.stop(gunicorn)
             errors = [
