@@ -30,7 +30,7 @@ from django.db import connection
 from analytics.models import Dimension, HourlyBreakdown, HourlyHorizon, HourlyRollup, Pageview, Session, Site
 from analytics.periods import days_window
 from analytics.raw_counts import pageviews_in, sessions_started_in
-from analytics.raw_writes import binding_cursor, columns_of, insert_rows, is_postgresql
+from analytics.raw_writes import add_to_counts, insert_many, prepared_row
 
 HOUR = dt.timedelta(hours=1)
 HOURLY_KEPT = dt.timedelta(days=3)
@@ -238,7 +238,9 @@ def apply_hour_changes(*, site: Site, changes: HourChanges, fresh: bool = False)
     values = {key: counts for key, counts in changes.values.items() if any(counts)}
     add_totals(site=site, totals=totals)
     if fresh:
-        insert_values(site=site, values=values)
+        insert_many(
+            HourlyBreakdown, fields=("site", *CHANGE_FIELDS), rows=[(site.pk, *row) for row in value_rows(values)]
+        )
     else:
         add_values(site=site, values=values)
 
@@ -253,7 +255,7 @@ def add_totals(*, site: Site, totals: dict[tuple[dt.datetime, dt.date], list[int
     rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(totals))
     params: list = []
     for (hour, day), counts in totals.items():
-        params += [site.pk, datetime_param(hour), date_param(day), *counts]
+        params += prepared_row(HourlyRollup, ("site", "hour", "day", *TOTAL_FIELDS), (site.pk, hour, day, *counts))
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (site_id, hour, day, {columns}) VALUES {rows} "
@@ -263,93 +265,31 @@ def add_totals(*, site: Site, totals: dict[tuple[dt.datetime, dt.date], list[int
 
 
 def add_values(*, site: Site, values: dict[tuple[dt.datetime, dt.date, int, str], list[int]]) -> None:
-    """Add to the rows that exist (one UPDATE, found by `value_key`), then insert the others.
+    """Add to the rows that exist, found by `value_key` (and the value itself), then insert the others.
 
     No unique index backs an upsert here: a value may be 2,000 characters, more than a
     PostgreSQL index entry holds, and its 64-bit key alone could in principle collide.
     The site's roll-up lock keeps two writers apart.
     """
-    if not values:
-        return
-    if is_postgresql():
-        updated = add_to_rows_from_arrays(site=site, values=values)
-    else:
-        updated = set()
-        keys = list(values)
-        for first in range(0, len(keys), ROWS_PER_QUERY):
-            chunk = {key: values[key] for key in keys[first : first + ROWS_PER_QUERY]}
-            updated |= add_to_rows_from_values(site=site, values=chunk)
-    insert_values(site=site, values={key: counts for key, counts in values.items() if key not in updated})
+    rows = value_rows(values)
+    found = add_to_counts(HourlyBreakdown, site_id=site.pk, key_fields=CHANGE_FIELDS[:5], rows=rows)
+    updated = {(parse_hour(hour), parse_day(day), dimension, value) for _, hour, day, dimension, _, value, *_ in found}
+    insert_many(
+        HourlyBreakdown,
+        fields=("site", *CHANGE_FIELDS),
+        rows=[(site.pk, *row) for row in rows if (row[0], row[1], row[2], row[4]) not in updated],
+    )
 
 
-ADD_TO_ROWS = (
-    "{prefix}UPDATE {table} SET pageviews = {table}.pageviews + change.pageviews, "
-    "visitors = {table}.visitors + change.visitors, visits = {table}.visits + change.visits "
-    "FROM {change} WHERE {table}.site_id = %s AND {table}.dimension = change.dimension "
-    "AND {table}.hour = change.hour AND {table}.value_key = change.value_key "
-    "AND {table}.day = change.day AND {table}.value = change.value "
-    "RETURNING {table}.hour, {table}.day, {table}.dimension, {table}.value"
-)
 CHANGE_FIELDS = ("hour", "day", "dimension", "value_key", "value", *VALUE_FIELDS)
 
 
-def add_to_rows_from_arrays(*, site: Site, values: dict) -> set:
-    """PostgreSQL: every change in one statement, one array per column (see `analytics.raw_writes`)."""
-    described = columns_of(HourlyBreakdown, CHANGE_FIELDS)
-    arrays = ", ".join(f"%b::{array_type}" for _, array_type in described)
-    change = f"unnest({arrays}) AS change ({', '.join(CHANGE_FIELDS)})"
-    table = connection.ops.quote_name(HourlyBreakdown._meta.db_table)
-    columns: list[list] = [[] for _ in CHANGE_FIELDS]
-    for (hour, day, dimension, value), counts in values.items():
-        for column, item in zip(columns, (hour, day, dimension, value_key(value), value, *counts), strict=True):
-            column.append(item)
-    with binding_cursor() as cursor:
-        cursor.execute(
-            ADD_TO_ROWS.format(prefix="", table=table, change=change).replace("%s", "%b"), [*columns, site.pk]
-        )
-        return {(parse_hour(hour), day, dimension, value) for hour, day, dimension, value in cursor.fetchall()}
-
-
-def add_to_rows_from_values(*, site: Site, values: dict) -> set:
-    """SQLite: a few hundred changes per statement, as `VALUES` rows."""
-    table = connection.ops.quote_name(HourlyBreakdown._meta.db_table)
-    rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(values))
-    params: list = []
-    for (hour, day, dimension, value), counts in values.items():
-        params += [datetime_param(hour), date_param(day), dimension, value_key(value), value, *counts]
-    prefix = f"WITH change ({', '.join(CHANGE_FIELDS)}) AS (VALUES {rows}) "
-    with connection.cursor() as cursor:
-        cursor.execute(ADD_TO_ROWS.format(prefix=prefix, table=table, change="change"), [*params, site.pk])
-        return {(parse_hour(hour), parse_day(day), dimension, value) for hour, day, dimension, value in cursor}
-
-
-def insert_values(*, site: Site, values: dict[tuple[dt.datetime, dt.date, int, str], list[int]]) -> None:
-    """Insert value rows: one array-bound INSERT on PostgreSQL, one prepared statement run for all on SQLite
-    (Django's bulk insert builds each row in Python: most of a recount's time)."""
-    if not values:
-        return
-    rows = [
-        (site.pk, hour, day, dimension, value_key(value), value, *counts)
+def value_rows(values: dict[tuple[dt.datetime, dt.date, int, str], list[int]]) -> list[tuple]:
+    """The changes as rows of `CHANGE_FIELDS`."""
+    return [
+        (hour, day, dimension, value_key(value), value, *counts)
         for (hour, day, dimension, value), counts in values.items()
     ]
-    fields = ("site", *CHANGE_FIELDS)
-    if is_postgresql():
-        insert_rows(HourlyBreakdown, fields=fields, columns=[list(column) for column in zip(*rows, strict=True)])
-        return
-    table = connection.ops.quote_name(HourlyBreakdown._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {table} (site_id, {', '.join(CHANGE_FIELDS)}) VALUES ({', '.join(['%s'] * len(fields))})",
-            [(site_id, datetime_param(hour), date_param(day), *rest) for site_id, hour, day, *rest in rows],
-        )
-
-
-def datetime_param(moment: dt.datetime):
-    return moment if connection.vendor == "postgresql" else connection.ops.adapt_datetimefield_value(moment)
-
-
-def date_param(day: dt.date):
-    return day if connection.vendor == "postgresql" else connection.ops.adapt_datefield_value(day)
 
 
 def parse_hour(value) -> dt.datetime:

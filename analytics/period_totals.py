@@ -28,10 +28,9 @@ from django.db.models.functions import MD5, Left
 
 from analytics.models import Breakdown, DailyRollup, PeriodTotal, PeriodWindow, Site
 from analytics.periods import Period
-from analytics.raw_writes import binding_cursor, columns_of, insert_rows, is_postgresql
+from analytics.raw_writes import add_to_counts, insert_many
 
 PERIOD_DAYS = tuple(period.days for period in Period if period.days is not None)
-VALUES_PER_QUERY = 500
 HASH_DIGITS = 16
 ANALYZE_AFTER_ROWS = 10_000
 
@@ -76,63 +75,27 @@ def add_batch_to_totals(*, site: Site, changes: Mapping[tuple[dt.date, int, str]
 
 def add_to_totals(*, site: Site, changes: Mapping[TotalKey, Change]) -> None:
     """Add `changes` to the total rows: rows that exist are updated in place, the others inserted, and those
-    whose counts all fall to zero deleted, as a sum from scratch would have no row. On PostgreSQL in one
-    statement each (one array per column); on SQLite a few hundred values per statement."""
-    items = [(key, change) for key, change in changes.items() if any(change)]
-    step = len(items) or 1 if is_postgresql() else VALUES_PER_QUERY
-    for first in range(0, len(items), step):
-        add_change_batch(site=site, items=items[first : first + step])
+    whose counts all fall to zero deleted, as a sum from scratch would have no row."""
+    add_change_batch(site=site, items=[(key, change) for key, change in changes.items() if any(change)])
 
 
-ADD_TO_TOTALS = (
-    "{prefix}UPDATE {table} SET pageviews = {table}.pageviews + change.pageviews, "
-    "visitors = {table}.visitors + change.visitors, visits = {table}.visits + change.visits "
-    "FROM {change} WHERE {table}.site_id = %s AND {table}.value_hash = change.value_hash "
-    "AND {table}.days = change.days AND {table}.dimension = change.dimension AND {table}.value = change.value "
-    "RETURNING {table}.id, {table}.days, {table}.dimension, {table}.value, "
-    "{table}.pageviews, {table}.visitors, {table}.visits"
-)
 CHANGE_FIELDS = ("days", "dimension", "value_hash", "value", "pageviews", "visitors", "visits")
 
 
 def add_change_batch(*, site: Site, items: list[tuple[TotalKey, Change]]) -> None:
-    """One UPDATE … RETURNING finds and adds to the existing rows through `periodtotal_value`; then one insert of
-    the rest, and one delete of the rows that reached zero."""
-    table = connection.ops.quote_name(PeriodTotal._meta.db_table)
+    """Add to the rows that exist (found through `periodtotal_value`), insert the rest, and delete the rows whose
+    counts all reached zero."""
     rows = [(days, dimension, value_hash(value), value, *change) for (days, dimension, value), change in items]
-    if is_postgresql():
-        described = columns_of(PeriodTotal, CHANGE_FIELDS)
-        arrays = ", ".join(f"%b::{array_type}" for _, array_type in described)
-        change = f"unnest({arrays}) AS change ({', '.join(CHANGE_FIELDS)})"
-        with binding_cursor() as cursor:
-            cursor.execute(
-                ADD_TO_TOTALS.format(prefix="", table=table, change=change).replace("%s", "%b"),
-                [*(list(column) for column in zip(*rows, strict=True)), site.pk],
-            )
-            updated = cursor.fetchall()
-    else:
-        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))
-        prefix = f"WITH change ({', '.join(CHANGE_FIELDS)}) AS (VALUES {values}) "
-        with connection.cursor() as cursor:
-            cursor.execute(
-                ADD_TO_TOTALS.format(prefix=prefix, table=table, change="change"),
-                [*(item for row in rows for item in row), site.pk],
-            )
-            updated = cursor.fetchall()
-    found = {(days, dimension, value) for _, days, dimension, value, *_ in updated}
-    emptied = [row_id for row_id, _, _, _, *counts in updated if not any(counts)]
+    found = add_to_counts(PeriodTotal, site_id=site.pk, key_fields=CHANGE_FIELDS[:4], rows=rows)
+    emptied = [row_id for row_id, *_, pageviews, visitors, visits in found if not (pageviews or visitors or visits)]
     if emptied:
         PeriodTotal.objects.filter(id__in=emptied).delete()
-    fresh = [(site.pk, *row) for row in rows if (row[0], row[1], row[3]) not in found]
-    if not fresh:
-        return
-    if is_postgresql():
-        insert_rows(PeriodTotal, fields=("site", *CHANGE_FIELDS), columns=[list(c) for c in zip(*fresh, strict=True)])
-        return
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {table} (site_id, {', '.join(CHANGE_FIELDS)}) VALUES ({', '.join(['%s'] * 8)})", fresh
-        )
+    updated = {(days, dimension, value) for _, days, dimension, _, value, *_ in found}
+    insert_many(
+        PeriodTotal,
+        fields=("site", *CHANGE_FIELDS),
+        rows=[(site.pk, *row) for row in rows if (row[0], row[1], row[3]) not in updated],
+    )
 
 
 def day_sums(*, site: Site, since: dt.date, before: dt.date) -> Iterable[tuple[int, str, Change]]:

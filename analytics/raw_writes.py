@@ -93,3 +93,69 @@ def update_rows(model: type[Model], *, ids: list[int], fields: Sequence[str], co
             f"WHERE {table}.id = changed.id",
             [ids, *columns],
         )
+
+
+COUNT_FIELDS = ("pageviews", "visitors", "visits")
+ROWS_PER_STATEMENT = 500  # SQLite: a few thousand parameters per statement, well under its limit
+
+
+def add_to_counts(model: type[Model], *, site_id: int, key_fields: Sequence[str], rows: Sequence[tuple]) -> list:
+    """Add counts to the rows of `site_id` that exist, and report them: no unique index needs to back it.
+
+    Each of `rows` is the values of `key_fields` then of `COUNT_FIELDS`; a stored row
+    matches when every key field is equal. Returns `(id, *key values, *counts after)` of
+    every row found; the caller inserts the others. PostgreSQL: one UPDATE … FROM
+    unnest(arrays); SQLite: one UPDATE … FROM a `VALUES` CTE per few hundred rows.
+    """
+    if not rows:
+        return []
+    fields = (*key_fields, *COUNT_FIELDS)
+    table = connection.ops.quote_name(model._meta.db_table)
+    sums = ", ".join(f"{name} = {table}.{name} + change.{name}" for name in COUNT_FIELDS)
+    matches = " AND ".join(f"{table}.{name} = change.{name}" for name in key_fields)
+    returned = ", ".join(f"{table}.{name}" for name in ("id", *key_fields, *COUNT_FIELDS))
+    update = f"UPDATE {table} SET {sums} FROM {{change}} WHERE {table}.site_id = {{site}} AND {matches} "
+    update += f"RETURNING {returned}"
+    if is_postgresql():
+        arrays = ", ".join(f"%b::{array_type}" for _, array_type in columns_of(model, fields))
+        change = f"unnest({arrays}) AS change ({', '.join(fields)})"
+        with binding_cursor() as cursor:
+            cursor.execute(update.format(change=change, site="%b"), [*map(list, zip(*rows, strict=True)), site_id])
+            return cursor.fetchall()
+    found = []
+    prepared = [prepared_row(model, fields, row) for row in rows]
+    for first in range(0, len(prepared), ROWS_PER_STATEMENT):
+        chunk = prepared[first : first + ROWS_PER_STATEMENT]
+        values = ", ".join([f"({', '.join(['%s'] * len(fields))})"] * len(chunk))
+        statement = f"WITH change ({', '.join(fields)}) AS (VALUES {values}) " + update.format(
+            change="change", site="%s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(statement, [*(item for row in chunk for item in row), site_id])
+            found += cursor.fetchall()
+    return found
+
+
+def insert_many(model: type[Model], *, fields: Sequence[str], rows: Sequence[tuple]) -> None:
+    """Insert `rows` (values of `fields`, by field name): one array-bound INSERT on PostgreSQL, one prepared
+    statement run for every row on SQLite."""
+    if not rows:
+        return
+    if is_postgresql():
+        insert_rows(model, fields=fields, columns=[list(column) for column in zip(*rows, strict=True)])
+        return
+    columns = ", ".join(column for column, _ in columns_of(model, fields))
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})",
+            [prepared_row(model, fields, row) for row in rows],
+        )
+
+
+def prepared_row(model: type[Model], fields: Sequence[str], row: tuple) -> tuple:
+    """The row's values as the database takes them (SQLite: dates and times as text)."""
+    return tuple(
+        model._meta.get_field(name).get_db_prep_value(value, connection, prepared=False)
+        for name, value in zip(fields, row, strict=True)
+    )
