@@ -66,6 +66,22 @@ CHROME = (
 )
 TARGETS = {"accepted": 2000, "p99": 50.0, "drained": 10_000, "visible_p99": 5.0}
 
+
+def app_environment(*, database_url: str, redis_port: int) -> dict[str, str]:
+    """The app's settings under load: the private Redis, no per-IP event limit, quiet logs, 2 web workers."""
+    return {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "EVENT_RATE": "",
+        "NUM_PROXIES": "1",
+        "DEBUG": "false",
+        "LOG_LEVEL": "WARNING",
+        "SECRET_KEY": servers.bench_secret_key(),
+        "WEB_CONCURRENCY": "2",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+
+
 SETUP = """
 from django.contrib.auth import get_user_model
 from analytics.models import Site
@@ -350,18 +366,7 @@ def main() -> None:
     gunicorn = worker = None
     try:
         redis.start()
-        environment = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "REDIS_URL": f"redis://127.0.0.1:{options.redis_port}/0",
-            "EVENT_RATE": "",
-            "NUM_PROXIES": "1",
-            "DEBUG": "false",
-            "LOG_LEVEL": "WARNING",
-            "SECRET_KEY": servers.bench_secret_key(),
-            "WEB_CONCURRENCY": "2",
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-        }
+        environment = {**os.environ, **app_environment(database_url=database_url, redis_port=options.redis_port)}
         dataset.manage("migrate", "--noinput", "-v0", environment=environment)
         site_ids = dict(
             line.split() for line in dataset.manage("shell", "--no-imports", "-c", SETUP, environment=environment)

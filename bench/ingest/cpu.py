@@ -28,8 +28,7 @@ import time
 from pathlib import Path
 
 from bench.drills.stack import PrivateRedis, port_in_use
-from bench.ingest.__main__ import CHROME
-from bench.load import servers
+from bench.ingest.__main__ import CHROME, app_environment
 
 AGENTS = [
     CHROME,
@@ -117,16 +116,7 @@ def main() -> None:
     try:
         redis.start()
         os.environ.update(
-            {
-                "DATABASE_URL": f"sqlite:///{directory / 'bench.sqlite3'}",
-                "REDIS_URL": f"redis://127.0.0.1:{options.redis_port}/0",
-                "EVENT_RATE": "",
-                "NUM_PROXIES": "1",
-                "DEBUG": "false",
-                "LOG_LEVEL": "WARNING",
-                "SECRET_KEY": servers.bench_secret_key(),
-                "DJANGO_SETTINGS_MODULE": "config.settings",
-            }
+            app_environment(database_url=f"sqlite:///{directory / 'bench.sqlite3'}", redis_port=options.redis_port)
         )
         from config.wsgi import application  # sets Django up, so it comes before `create_site`
 

@@ -136,7 +136,7 @@ def test_a_browser_user_agent_of_512_characters_is_recorded(client, site):
 VALID = {"domain": "example.com", "url": "https://example.com/"}
 
 
-def test_over_the_rate_a_client_gets_429_json_with_retry_after_and_others_do_not(client, site, settings):
+def test_over_the_rate_a_client_gets_429_json_with_retry_after_and_others_do_not(client, site, settings, frozen_now):
     settings.EVENT_RATE = "2/min"
 
     mine = [post_event(client, VALID, REMOTE_ADDR="203.0.113.7") for _ in range(3)]
@@ -149,7 +149,7 @@ def test_over_the_rate_a_client_gets_429_json_with_retry_after_and_others_do_not
     assert Pageview.objects.count() == 3
 
 
-def test_the_limit_comes_before_the_body_is_read(client, site, settings):
+def test_the_limit_comes_before_the_body_is_read(client, site, settings, frozen_now):
     settings.EVENT_RATE = "1/min"
     post_event(client, VALID)
 
@@ -158,7 +158,7 @@ def test_the_limit_comes_before_the_body_is_read(client, site, settings):
     assert_error(response, 429, "Too many requests")
 
 
-def test_forged_forwarded_addresses_do_not_dodge_the_limit(client, site, settings):
+def test_forged_forwarded_addresses_do_not_dodge_the_limit(client, site, settings, frozen_now):
     settings.EVENT_RATE = "2/min"
     settings.NUM_PROXIES = 1
     forged = ["not-an-ip", "x" * 8192, "fe80::1%eth0"]

@@ -128,7 +128,7 @@ def test_the_lean_answers_are_the_endpoint_s_documented_ones(site):
     assert call(application, "POST", body="not json", **BROWSER).json() == {"error": "Body is not valid JSON"}
 
 
-def test_the_lean_handler_still_limits_each_client(site, settings):
+def test_the_lean_handler_still_limits_each_client(site, settings, frozen_now):
     settings.EVENT_RATE = "2/min"
 
     answers = [call(application, "POST", body=BEACON, **BROWSER) for _ in range(3)]
