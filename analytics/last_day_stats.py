@@ -2,10 +2,12 @@
 
 The window [start, now) is cut at the first whole hour after its start (`first_hour`):
 
-- [start, first_hour): at most an hour of raw rows. Its visitors are the pageviews there
-  that are their visitor's latest (`Pageview.last_of_visitor`), and likewise per path
-  and per session value; a visitor whose latest pageview comes later is counted by a
-  later hour instead (`analytics.hourly_rollups`).
+- [start, first_hour): its raw rows, or the hour's hourly rows minus the raw rows before
+  `start`, whichever stretch is shorter (`first_hour_pieces`): at most half an hour of
+  raw rows. Their visitors are the pageviews that are their visitor's latest
+  (`Pageview.last_of_visitor`), and likewise per path and per session value; a visitor
+  whose latest pageview comes later is counted by a later hour instead
+  (`analytics.hourly_rollups`).
 - [first_hour, now): per local date, its day rows where the date lies wholly in it, and
   otherwise hourly rows (`pieces_for`).
 
