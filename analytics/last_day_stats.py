@@ -33,7 +33,7 @@ from analytics.metrics import (
     session_totals_of,
 )
 from analytics.models import DailyRollup, Dimension, HourlyBreakdown, HourlyRollup, Pageview, Session, Site
-from analytics.periods import Period, Window, dates_between, local_midnight, window_for
+from analytics.periods import Period, Window, local_midnight, span, window_for
 from analytics.raw_counts import local_date, pageviews_in, sessions_started_in
 from analytics.rollup_selectors import from_parts, raw_last_24_hours_stats, rolled_up_counts
 from analytics.stats import SiteStats
@@ -48,12 +48,6 @@ class Piece:
     sign: int = 1
     hours: Q | None = None  # hourly rows matching this; None with no `raw`: the day rows
     raw: Window | None = None
-
-
-def stretch(start: dt.datetime, end: dt.datetime, tz: zoneinfo.ZoneInfo) -> Window:
-    """[start, end) with the local dates it touches (the partial first hour may reach back into the day before)."""
-    last_instant = end - dt.timedelta(microseconds=1)
-    return Window(start, end, dates_between(start.astimezone(tz).date(), last_instant.astimezone(tz).date()))
 
 
 def first_hour_pieces(window: Window, *, tz: zoneinfo.ZoneInfo) -> tuple[dt.datetime, list[Piece]]:
@@ -71,8 +65,8 @@ def first_hour_pieces(window: Window, *, tz: zoneinfo.ZoneInfo) -> tuple[dt.date
         return start, []
     first_hour = hour + HOUR
     if first_hour - start <= start - hour:
-        return first_hour, [Piece(None, raw=stretch(start, first_hour, tz))]
-    return first_hour, [Piece(None, hours=Q(hour=hour)), Piece(None, sign=-1, raw=stretch(hour, start, tz))]
+        return first_hour, [Piece(None, raw=span(start, first_hour, tz=tz))]
+    return first_hour, [Piece(None, hours=Q(hour=hour)), Piece(None, sign=-1, raw=span(hour, start, tz=tz))]
 
 
 def pieces_for(window: Window, *, first_hour: dt.datetime, tz: zoneinfo.ZoneInfo) -> list[Piece]:
@@ -126,7 +120,7 @@ def last_24_hours_stats(*, site: Site, now: dt.datetime) -> SiteStats:
         if piece.raw is not None:
             for row in raw_dates(site=site, raw=piece.raw):
                 add(row["day"], piece.sign, row["pageviews"], row["visitors"])
-            sessions += signed(session_totals_of(sessions_started_in(site=site, window=piece.raw)), piece.sign)
+            sessions += session_totals_of(sessions_started_in(site=site, window=piece.raw)) * piece.sign
         elif piece.hours is not None:
             hours = HourlyRollup.objects.filter(piece.hours, site=site)
             if piece.day is not None:
@@ -135,7 +129,7 @@ def last_24_hours_stats(*, site: Site, now: dt.datetime) -> SiteStats:
             for row in hours.values("day").annotate(**sums).order_by():
                 add(row["day"], piece.sign, row["pageviews_sum"], row["visitors_sum"])
                 totals = SessionTotals(row["sessions_sum"], row["bounces_sum"], row["duration_sum"])
-                sessions += signed(totals, piece.sign)
+                sessions += totals * piece.sign
 
     def parts(dimension: Dimension) -> list[QuerySet]:
         found = []
@@ -162,10 +156,6 @@ def last_24_hours_stats(*, site: Site, now: dt.datetime) -> SiteStats:
         sessions=sessions,
         parts_for={rule: parts(rule.dimension) for rule in list_rules()},
     )
-
-
-def signed(totals: SessionTotals, sign: int) -> SessionTotals:
-    return totals if sign > 0 else SessionTotals(-totals.sessions, -totals.bounces, -totals.duration)
 
 
 def raw_dates(*, site: Site, raw: Window) -> QuerySet:

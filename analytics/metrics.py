@@ -94,6 +94,10 @@ class SessionTotals:
             self.sessions + other.sessions, self.bounces + other.bounces, self.duration + other.duration
         )
 
+    def __mul__(self, sign: int) -> "SessionTotals":
+        """Scaled by 1 or -1: a stretch of rows added to an answer, or taken away from it."""
+        return SessionTotals(self.sessions * sign, self.bounces * sign, self.duration * sign)
+
 
 def session_totals_of(sessions: QuerySet[Session]) -> SessionTotals:
     """A bounce is a session of exactly one pageview; durations are whole seconds, end minus start."""

@@ -73,19 +73,17 @@ def add_batch_to_totals(*, site: Site, changes: Mapping[tuple[dt.date, int, str]
     add_to_totals(site=site, changes={key: tuple(counts) for key, counts in summed.items()})
 
 
-def add_to_totals(*, site: Site, changes: Mapping[TotalKey, Change]) -> None:
-    """Add `changes` to the total rows: rows that exist are updated in place, the others inserted, and those
-    whose counts all fall to zero deleted, as a sum from scratch would have no row."""
-    add_change_batch(site=site, items=[(key, change) for key, change in changes.items() if any(change)])
-
-
 CHANGE_FIELDS = ("days", "dimension", "value_hash", "value", "pageviews", "visitors", "visits")
 
 
-def add_change_batch(*, site: Site, items: list[tuple[TotalKey, Change]]) -> None:
-    """Add to the rows that exist (found through `periodtotal_value`), insert the rest, and delete the rows whose
-    counts all reached zero."""
-    rows = [(days, dimension, value_hash(value), value, *change) for (days, dimension, value), change in items]
+def add_to_totals(*, site: Site, changes: Mapping[TotalKey, Change]) -> None:
+    """Add `changes` to the total rows: rows that exist (found through `periodtotal_value`) are updated in place,
+    the others inserted, and those whose counts all fall to zero deleted, as a sum from scratch would have no row."""
+    rows = [
+        (days, dimension, value_hash(value), value, *change)
+        for (days, dimension, value), change in changes.items()
+        if any(change)
+    ]
     found = add_to_counts(PeriodTotal, site_id=site.pk, key_fields=CHANGE_FIELDS[:4], rows=rows)
     emptied = [row_id for row_id, *_, pageviews, visitors, visits in found if not (pageviews or visitors or visits)]
     if emptied:

@@ -54,6 +54,12 @@ def dates_between(first: dt.date, last: dt.date) -> tuple[dt.date, ...]:
     return tuple(first + dt.timedelta(days=offset) for offset in range((last - first).days + 1))
 
 
+def span(start: dt.datetime, end: dt.datetime, *, tz: zoneinfo.ZoneInfo) -> Window:
+    """[start, end) with the local dates it touches."""
+    last_instant = end - dt.timedelta(microseconds=1)
+    return Window(start, end, dates_between(start.astimezone(tz).date(), last_instant.astimezone(tz).date()))
+
+
 def days_window(first: dt.date, last: dt.date, *, tz: zoneinfo.ZoneInfo) -> Window:
     """The whole local days from `first` to `last`."""
     return Window(
@@ -70,8 +76,6 @@ def window_for(period: Period, *, now: dt.datetime, tz: zoneinfo.ZoneInfo) -> Wi
     """
     if period.days is None:
         end = now.astimezone(dt.UTC)
-        start = end - dt.timedelta(hours=24)
-        last_instant = end - dt.timedelta(microseconds=1)
-        return Window(start, end, dates_between(start.astimezone(tz).date(), last_instant.astimezone(tz).date()))
+        return span(end - dt.timedelta(hours=24), end, tz=tz)
     today = now.astimezone(tz).date()
     return days_window(today - dt.timedelta(days=period.days - 1), today, tz=tz)
