@@ -17,7 +17,7 @@ from redis.exceptions import ResponseError
 
 from analytics.event_queue import GROUP, STREAM, QueuedPageview, decode_entries
 from analytics.models import Site
-from analytics.services import NewPageview, record_pageviews
+from analytics.services import NewPageview, record_pageviews, record_pageviews_of_free_visitors
 
 logger = logging.getLogger("glimpse.ingest")
 
@@ -59,7 +59,9 @@ def write_batch(queued: list[QueuedPageview]) -> int:
     """Write every pageview of the batch, in one transaction per part (`parts`); returns how many were new.
 
     The entries are acknowledged only after the last part committed: a part written before
-    a failure is skipped the next time (its event ids are stored).
+    a failure is skipped the next time (its event ids are stored). Visitors another worker
+    is writing at that moment are not waited for: their pageviews are written after the
+    other parts, when that worker has most likely committed (`record_pageviews_of_free_visitors`).
     """
     by_site: dict[int, list[NewPageview]] = defaultdict(list)
     for item in queued:
@@ -68,7 +70,14 @@ def write_batch(queued: list[QueuedPageview]) -> int:
     for site_id in [site_id for site_id in by_site if site_id not in sites]:
         logger.warning("Dropping %d queued pageviews of a site that no longer exists", len(by_site.pop(site_id)))
     written = 0
+    busy: dict[int, list[NewPageview]] = defaultdict(list)
     for part in parts(by_site):
+        with transaction.atomic():
+            for site_id, pageviews in part:
+                stored, left = record_pageviews_of_free_visitors(site=sites[site_id], pageviews=pageviews)
+                written += len(stored)
+                busy[site_id] += left
+    for part in parts({site_id: pageviews for site_id, pageviews in busy.items() if pageviews}):
         with transaction.atomic():
             for site_id, pageviews in part:
                 written += len(record_pageviews(site=sites[site_id], pageviews=pageviews))

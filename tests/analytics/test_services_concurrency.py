@@ -2,13 +2,17 @@
 
 import json
 import threading
+from contextlib import contextmanager
 
+import psycopg
 import pytest
-from django.db import connections
+from django.db import connection, connections
 from django.test import Client
 
+from analytics.event_queue import QueuedPageview
+from analytics.ingest_worker import write_batch
 from analytics.models import Breakdown, DailyRollup, Dimension, Pageview, Session, Site, VisitorSalt
-from analytics.services import NewPageview, record_pageviews
+from analytics.services import NewPageview, record_pageviews, record_pageviews_of_free_visitors, visitor_lock_key
 from tests.analytics.traffic import utc
 from tests.factories import SiteFactory
 
@@ -117,3 +121,82 @@ def test_two_workers_writing_batches_of_the_same_visitors_at_once_count_everythi
     assert (day.pageviews, day.visitors, day.sessions, day.bounces, day.duration) == (6, 4, 5, 4, 600)
     paths = Breakdown.objects.filter(level=0, dimension=Dimension.PATH).values_list("value", "pageviews", "visitors")
     assert sorted(paths) == [("/", 3, 3), ("/x", 2, 1), ("/y", 1, 1)]
+
+
+@contextmanager
+def visitor_written_elsewhere(site, visitor_id):
+    """Another connection holding the lock a writer of this visitor takes, as a second ingest worker does mid-batch."""
+    settings_dict = connection.settings_dict
+    other = psycopg.connect(
+        dbname=settings_dict["NAME"],
+        host=settings_dict["HOST"] or None,
+        port=settings_dict["PORT"] or None,
+        user=settings_dict["USER"] or None,
+        password=settings_dict["PASSWORD"] or None,
+        autocommit=True,
+    )
+    other.execute("SELECT pg_advisory_lock(%s)", [visitor_lock_key(site_id=site.pk, visitor_id=visitor_id)])
+    try:
+        yield other
+    finally:
+        other.close()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+def test_pageviews_of_a_visitor_another_writer_holds_are_handed_back_untouched_and_counted_once_later():
+    site = SiteFactory(domain="example.com")
+    held = NewPageview(utc("2026-03-18T10:00"), 2, "/", event_id="1-1")
+    batch = [
+        NewPageview(utc("2026-03-18T10:00"), 1, "/", event_id="1-0"),
+        held,
+        NewPageview(utc("2026-03-18T10:01"), 3, "/b", event_id="1-2"),
+        NewPageview(utc("2026-03-18T10:05"), 1, "/a", event_id="1-3"),
+    ]
+
+    with visitor_written_elsewhere(site, 2):
+        stored, busy = record_pageviews_of_free_visitors(site=site, pageviews=batch)
+
+    assert busy == [held]
+    assert sorted(row.event_id for row in stored) == ["1-0", "1-2", "1-3"]
+    day = DailyRollup.objects.get()
+    # visitor 1: one session of two pageviews, 300 s; visitor 3: a bounce.
+    assert (day.pageviews, day.visitors, day.sessions, day.bounces, day.duration) == (3, 2, 2, 1, 300)
+
+    assert len(record_pageviews(site=site, pageviews=busy)) == 1
+
+    day.refresh_from_db()
+    assert (day.pageviews, day.visitors, day.sessions, day.bounces, day.duration) == (4, 3, 3, 2, 300)
+    paths = Breakdown.objects.filter(level=0, dimension=Dimension.PATH).values_list("value", "pageviews", "visitors")
+    assert sorted(paths) == [("/", 2, 2), ("/a", 1, 1), ("/b", 1, 1)]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+def test_a_worker_writes_a_held_visitor_after_the_rest_of_its_batch_once_the_other_writer_commits():
+    site = SiteFactory(domain="example.com")
+    batch = [
+        QueuedPageview(site.pk, NewPageview(utc("2026-03-18T10:00"), 2, "/", event_id="1-0")),
+        QueuedPageview(site.pk, NewPageview(utc("2026-03-18T10:01"), 1, "/a", event_id="1-1")),
+        QueuedPageview(site.pk, NewPageview(utc("2026-03-18T10:02"), 3, "/b", event_id="1-2")),
+    ]
+
+    with visitor_written_elsewhere(site, 2) as other:
+        threading.Timer(0.5, other.close).start()
+        assert write_batch(batch) == 3
+
+    in_order_written = list(Pageview.objects.order_by("pk").values_list("event_id", flat=True))
+    assert in_order_written == ["1-1", "1-2", "1-0"]
+    day = DailyRollup.objects.get()
+    assert (day.pageviews, day.visitors, day.sessions, day.bounces) == (3, 3, 3, 3)
+
+
+@pytest.mark.django_db
+def test_without_other_writers_every_visitor_is_free():
+    site = SiteFactory(domain="example.com")
+    batch = [NewPageview(utc("2026-03-18T10:00"), visitor, "/", event_id=f"1-{visitor}") for visitor in (1, 2)]
+
+    stored, busy = record_pageviews_of_free_visitors(site=site, pageviews=batch)
+
+    assert (len(stored), busy) == (2, [])
+    assert DailyRollup.objects.get().visitors == 2
