@@ -29,6 +29,10 @@ threads, which `GUNICORN_CMD_ARGS` in the environment can change for a compariso
   subtracted) is printed too: unlike the rate, other work on the machine barely moves it.
   `--drain-only` skips the wrk runs.
 
+This machine's PostgreSQL runs with autovacuum off; production's does not, and without
+planner statistics a batch's look-ups scan the site's whole raw history, so the bench
+analyzes its own database every 60 s as autovacuum would (`bench/load/autovacuum.py`).
+
 The machine has 2 shared cores: wrk, gunicorn, the worker, PostgreSQL and whatever other
 engineers run all compete for them, so figures are conservative and vary between runs.
 """
@@ -55,6 +59,7 @@ import psycopg
 
 from bench.drills.stack import PrivateRedis, port_in_use
 from bench.load import dataset, servers
+from bench.load.autovacuum import keep_statistics
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -363,7 +368,7 @@ def main() -> None:
     dataset.create_database(server_url=admin_url, name=options.database_name)
     database_url = f"{options.postgres_url}/{options.database_name}"
     redis = PrivateRedis(directory=directory, aof=True, port=options.redis_port)
-    gunicorn = worker = None
+    gunicorn = worker = keeper = None
     try:
         redis.start()
         environment = {**os.environ, **app_environment(database_url=database_url, redis_port=options.redis_port)}
@@ -375,6 +380,7 @@ def main() -> None:
         gunicorn = servers.start_gunicorn(port=options.port, environment=environment, log_path=directory / "web.log")
         worker = start_worker(environment=environment, log_path=directory / "worker.log")
         print(f"Database {options.database_name}, Redis :{options.redis_port}, gunicorn :{options.port}", flush=True)
+        keeper = keep_statistics(database_url)
         if not options.drain_only:
             run_wrk(
                 port=options.port,
@@ -431,6 +437,8 @@ def main() -> None:
         report(runs=runs, drains=drains, startup=startup, options=options)
         print(f"  measured {dt.datetime.now().isoformat(timespec='minutes')}")
     finally:
+        if keeper is not None:
+            keeper.stop()
         servers.stop(worker)
         servers.stop(gunicorn)
         if port_in_use(options.redis_port):
