@@ -1,8 +1,9 @@
 """Statistics served fast for the day periods (rollups, period totals); `24h` from raw rows, `last_day_stats`' fallback.
 
 A day period (`7d` … `365d`) reads its dates' `DailyRollup` totals, and its lists from
-the period's running totals (`analytics.period_totals`) when these hold exactly its days
-— one index read per list, however many distinct values — else from as few `Breakdown`
+the period's running totals (`analytics.period_totals`) when these hold its days, less
+the day rows of any day that left the period since the worker last moved it — one index
+read per list, however many distinct values — else from as few `Breakdown`
 blocks (a day, or an aligned block of 2, 4, … 256 days) as tile them. Every batch of
 pageviews updates the rollups in its own transaction (`analytics.aggregates`), so they
 are never behind the raw rows, and the answer always equals `analytics.reference_stats`,
@@ -16,7 +17,7 @@ two local days of its site (docs/definitions.md, "Visitors and sessions").
 import datetime as dt
 
 from django.db import connection
-from django.db.models import F, QuerySet
+from django.db.models import F, Max, QuerySet
 
 from analytics.blocks import Block, block_last_day, covering_all
 from analytics.metrics import (
@@ -46,7 +47,8 @@ def summed_counts(parts: list[QuerySet], *, rule: ListRule) -> list[Counts]:
     UNION, so the parts are built with the ORM and only this outer sum is written out;
     it keeps the top-N cut in the database, where it stays cheap however many distinct
     values a site has. A value whose ranked count sums to zero is left out, as the raw rows
-    would have no row for it (an hourly row a session's visit moved away from).
+    would have no row for it (an hourly row a session's visit moved away from); one whose
+    sum is below zero is a day row subtracted from totals rows not read (`totals_less_days`).
     """
     if not parts:
         return []
@@ -57,7 +59,7 @@ def summed_counts(parts: list[QuerySet], *, rule: ListRule) -> list[Counts]:
     where = f" WHERE {key} <> ''" if rule.leaves_out_unknown else ""
     sql = (
         f"SELECT {key}, {sums} FROM ({' UNION ALL '.join(sql for sql, _ in compiled)}) AS parts{where} "
-        f"GROUP BY {key} HAVING SUM({quote(rule.ranked_by)}) <> 0 "
+        f"GROUP BY {key} HAVING SUM({quote(rule.ranked_by)}) > 0 "
         f"ORDER BY SUM({quote(rule.ranked_by)}) DESC, {key} COLLATE {quote(code_point_collation())} ASC"
     )
     if rule.limit is not None:
@@ -125,9 +127,11 @@ def rolled_up_site_stats(*, site: Site, period: Period, now: dt.datetime) -> Sit
             continue
         per_date[day] = (pageviews, visitors)
         sessions += SessionTotals(count, bounces, duration)
-    if totals_hold_window(first_day=first_day, window=window, days_with_data=outside):
+    leaving = days_left_in_totals(first_day=first_day, window=window, days_with_data=outside)
+    if leaving is not None:
         lists = {
-            rule.name: ranked(period_totals(site=site, days=period.days, rule=rule), rule) for rule in list_rules()
+            rule.name: totals_less_days(site=site, days=period.days, rule=rule, leaving=leaving)
+            for rule in list_rules()
         }
         return assembled(period=period, window=window, per_date=per_date, sessions=sessions, lists=lists)
     blocks = blocks_for(days, site=site, days_with_data=set(per_date))
@@ -135,25 +139,67 @@ def rolled_up_site_stats(*, site: Site, period: Period, now: dt.datetime) -> Sit
     return from_parts(period=period, window=window, per_date=per_date, sessions=sessions, parts_for=parts_for)
 
 
-def totals_hold_window(*, first_day: dt.date | None, window: Window, days_with_data: set[dt.date]) -> bool:
-    """The period totals count every day from `first_day` on: they are the window's when `first_day` is not
-    after its first day and no day with data (outside the window, from `first_day` on) is counted besides."""
-    return first_day is not None and first_day <= window.dates[0] and not days_with_data
+MOST_DAYS_SUBTRACTED = 7
 
 
-def period_totals(*, site: Site, days: int, rule: ListRule) -> QuerySet:
+def days_left_in_totals(
+    *, first_day: dt.date | None, window: Window, days_with_data: set[dt.date]
+) -> list[dt.date] | None:
+    """The days with data that the period totals count before the window's first day: subtracting their day
+    rows from the totals gives the window's lists. None when the totals cannot give them that way.
+
+    The totals count every day from `first_day` on. After a local midnight, until the worker
+    moves the period on, they still count the day that just left it: that day's rows are
+    subtracted at read time (one day of rows), so a reader never has to sum blocks for it.
+    `days_with_data` are the days with data from `first_day` on outside the window; one
+    after today (data stamped in the future), a `first_day` after the window's first day
+    or more than `MOST_DAYS_SUBTRACTED` such days (the worker stopped for a week) send the
+    reader to the blocks.
+    """
+    if first_day is None or first_day > window.dates[0]:
+        return None
+    if any(day > window.dates[-1] for day in days_with_data) or len(days_with_data) > MOST_DAYS_SUBTRACTED:
+        return None
+    return sorted(days_with_data)
+
+
+def totals_less_days(*, site: Site, days: int, rule: ListRule, leaving: list[dt.date]) -> list[Counts]:
+    """A period's list from its totals less the day rows of `leaving` (see `days_left_in_totals`).
+
+    Subtracting only lowers counts, each value's by at most the sum over `leaving` of each
+    day's largest count (`slack`). So the Nth largest count after subtracting is at least
+    the totals' Nth minus `slack`, and a value in the top N counted at least that much
+    before: the pages list reads only the totals rows counting that many, as without days
+    to subtract. The sum, ranking and cut are `summed_counts`'.
+    """
+    if not leaving:
+        return ranked(period_totals(site=site, days=days, rule=rule), rule)
+    day_rows = [Breakdown.objects.filter(site=site, level=0, start=day, dimension=rule.dimension) for day in leaving]
+    slack = sum(rows.aggregate(largest=Max("pageviews"))["largest"] or 0 for rows in day_rows)
+    subtracted = [
+        rows.values(
+            key=F("value"),
+            **{PAGEVIEW_COUNT: -F("pageviews"), VISITOR_COUNT: -F("visitors"), VISIT_COUNT: -F("visits")},
+        ).order_by()
+        for rows in day_rows
+    ]
+    return summed_counts([period_totals(site=site, days=days, rule=rule, slack=slack), *subtracted], rule=rule)
+
+
+def period_totals(*, site: Site, days: int, rule: ListRule, slack: int = 0) -> QuerySet:
     """The rows of a period's totals as `ranked` takes them.
 
     A list ranked by pageviews (pages) is first narrowed to the rows counting at least as
-    many pageviews as its Nth: one short walk down the `periodtotal_ranked` index, whatever
-    the planner's statistics say, so a top N reads about N rows, not every value's row.
+    many pageviews as its Nth (less `slack`): one short walk down the `periodtotal_ranked`
+    index, whatever the planner's statistics say, so a top N reads about N rows, not every
+    value's row.
     """
     rows = PeriodTotal.objects.filter(site=site, days=days, dimension=rule.dimension)
     if rule.limit is not None and rule.ranked_by == PAGEVIEW_COUNT:
         listed = rows.exclude(value="") if rule.leaves_out_unknown else rows
         nth = list(listed.order_by("-pageviews").values_list("pageviews", flat=True)[rule.limit - 1 : rule.limit])
         if nth:
-            rows = rows.filter(pageviews__gte=nth[0])
+            rows = rows.filter(pageviews__gte=nth[0] - slack)
     return rows.values(
         key=F("value"), **{PAGEVIEW_COUNT: F("pageviews"), VISITOR_COUNT: F("visitors"), VISIT_COUNT: F("visits")}
     )

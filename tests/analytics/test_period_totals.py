@@ -6,13 +6,14 @@ Wednesday 2026-03-18 15:30 UTC): data on 03-11, 03-14, 03-17 and 03-18. Summed a
 """
 
 import datetime as dt
+from dataclasses import replace
 from unittest import mock
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from analytics import rollup_selectors
+from analytics import metrics, rollup_selectors
 from analytics.models import Dimension, Pageview, PeriodTotal, PeriodWindow
 from analytics.period_totals import build_period_totals
 from analytics.periods import Period
@@ -153,12 +154,12 @@ def test_the_worker_moves_a_period_past_the_days_that_left_it(summed_site, block
     assert_matches_reference(summed_site, later)
 
 
-def test_a_reader_sums_blocks_while_the_worker_is_behind(summed_site, blocks_read):
+def test_a_reader_subtracts_the_day_that_left_the_period_while_the_worker_is_behind(summed_site, blocks_read):
     later = utc("2026-03-21T12:00")  # 03-14 still counted by the 7-day totals
 
     stats = site_stats(site=summed_site, period="7d", now=later)
 
-    assert blocks_read.call_count == 1
+    assert not blocks_read.called
     assert stats.pages == [
         PageRow("/", 4, 3),
         PageRow("/about", 1, 1),
@@ -255,3 +256,40 @@ def test_pruning_raw_rows_changes_no_answer_served_from_the_totals(summed_site, 
     assert Pageview.objects.filter(site=summed_site).count() == 7
     assert {period: site_stats(site=summed_site, period=period, now=NOW) for period in ("7d", "30d")} == before
     assert not blocks_read.called
+
+
+def test_the_day_subtracted_can_change_which_pages_make_the_cut(blocks_read):
+    """Top 1 of 7 days as of 03-19, totals still counting 03-11: /a has 5 pageviews in the totals but 3 of them
+    on 03-11, so /b (3, none on 03-11) leads with 3 against 2. Reading only the totals rows at or above the
+    totals' first count (5) would miss /b."""
+    site = SiteFactory(timezone="UTC")
+    for visitor, moment, path in [
+        (1, "2026-03-11T09:00", "/a"),
+        (2, "2026-03-11T09:00", "/a"),
+        (3, "2026-03-11T09:00", "/a"),
+        (4, "2026-03-17T09:00", "/a"),
+        (5, "2026-03-18T09:00", "/a"),
+        (6, "2026-03-17T10:00", "/b"),
+        (7, "2026-03-18T10:00", "/b"),
+        (8, "2026-03-18T11:00", "/b"),
+    ]:
+        record_pageview(site=site, timestamp=utc(moment), visitor_id=visitor, path=path)
+    build_period_totals(site=site, now=utc("2026-03-17T12:00"))  # 7 days from 03-11
+    top_one = tuple(replace(rule, limit=1) if rule.name == "pages" else rule for rule in metrics.LIST_RULES)
+
+    with mock.patch.object(metrics, "LIST_RULES", top_one):
+        stats = site_stats(site=site, period="7d", now=utc("2026-03-19T12:00"))  # 03-13 … 03-19
+
+    assert not blocks_read.called
+    assert stats.pages == [PageRow("/b", 3, 3)]
+
+
+def test_a_week_of_days_left_in_the_totals_sends_the_reader_to_the_blocks(blocks_read):
+    site = SiteFactory(timezone="UTC")
+    for day in range(1, 10):
+        record_pageview(site=site, timestamp=utc(f"2026-03-{day:02d}T09:00"), visitor_id=day, path="/")
+    build_period_totals(site=site, now=utc("2026-03-07T12:00"))  # 7 days from 03-01
+    later = utc("2026-03-17T12:00")  # 03-11 … 03-17: nine days with data (03-01 … 03-09) left the totals' window
+
+    assert site_stats(site=site, period="7d", now=later) == reference_site_stats(site=site, period="7d", now=later)
+    assert blocks_read.call_count == 1
