@@ -145,7 +145,8 @@ def lists_source(function: Callable[[], object]) -> str:
 
 def write_costs(site, *, now: dt.datetime, runs: int) -> None:
     """What the period totals add to writing: a batch of 1,000 pageviews on today's paths recorded with and
-    without the site's totals (alternately), and every period moved one day on; each in a rolled-back
+    without the site's totals (alternately), and every period moved one day on; and what one pageview costs,
+    now and a day late (its change reaches yesterday's rows, their blocks and totals); each in a rolled-back
     transaction, median of `runs`."""
     import random
 
@@ -187,10 +188,18 @@ def write_costs(site, *, now: dt.datetime, runs: int) -> None:
             moved = slide_site_periods(site=site, now=now + dt.timedelta(days=1))
             samples["move"].append((time.perf_counter() - started) * 1000)
             transaction.set_rollback(True)
+        for label, moment in (("one now", now), ("one late", now - dt.timedelta(days=1))):
+            pageview = NewPageview(timestamp=moment, visitor_id=-(run + 1), path=chosen.choice(paths))
+            with transaction.atomic():
+                started = time.perf_counter()
+                record_pageviews(site=site, pageviews=[pageview])
+                samples.setdefault(label, []).append((time.perf_counter() - started) * 1000)
+                transaction.set_rollback(True)
     print(
         f"  batch of 1,000 pageviews: {statistics.median(samples['with totals']):.0f} ms with the period totals, "
         f"{statistics.median(samples['without']):.0f} ms without; moving {moved} period(s) a day on: "
-        f"{statistics.median(samples['move']):.0f} ms (median of {runs}, rolled back)"
+        f"{statistics.median(samples['move']):.0f} ms; one pageview now {statistics.median(samples['one now']):.0f}"
+        f" ms, one arriving a day late {statistics.median(samples['one late']):.0f} ms (median of {runs}, rolled back)"
     )
 
 
