@@ -41,6 +41,10 @@ class HideClientAddress(logging.Filter):
         return True
 
 
+def accepted_events_logged() -> bool:
+    return os.environ.get("ACCESS_LOG_EVENTS", "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def is_accepted_event(resp, environ: dict) -> bool:
     return (
         environ.get("PATH_INFO") == EVENT_PATH
@@ -60,7 +64,7 @@ class GlimpseLogger(Logger):
                 handler.addFilter(log_filter)
         for handler in self.access_log.handlers:
             handler.addFilter(ScrubSecrets())
-        self.skip_accepted_events = os.environ.get("ACCESS_LOG_EVENTS", "").lower() not in ("1", "true", "yes", "on")
+        self.skip_accepted_events = not accepted_events_logged()
 
     def access(self, resp, req, environ, request_time) -> None:
         """Every request's line but an accepted beacon's, unless `ACCESS_LOG_EVENTS` is on.

@@ -38,11 +38,23 @@ def console():
 
 @pytest.fixture
 def gunicorn_logger(production_key):
-    """gunicorn's logger exactly as config/gunicorn.conf.py sets it up, its two logs captured."""
+    """gunicorn's logger exactly as config/gunicorn.conf.py sets it up, its two logs captured.
+
+    gunicorn's loggers do not propagate, so pytest hangs its own capture handlers on them
+    too, and the logger puts its filters on every handler it finds there. pytest reuses
+    those handlers for later tests: their filters are put back as they were afterwards, or
+    a repeat-collapsing filter would hide later tests' log records from `caplog`.
+    """
     cfg = Config()
     for name, value in runpy.run_path(str(GUNICORN_CONF)).items():
         if name in cfg.settings:
             cfg.set(name, value)
+    foreign = [
+        (handler, list(handler.filters))
+        for log in (logging.getLogger("gunicorn.error"), logging.getLogger("gunicorn.access"))
+        for handler in log.handlers
+        if not getattr(handler, "_gunicorn", False)
+    ]
     logger = cfg.logger_class(cfg)
     streams = {"access": io.StringIO(), "error": io.StringIO()}
     for name, log in (("access", logger.access_log), ("error", logger.error_log)):
@@ -53,3 +65,5 @@ def gunicorn_logger(production_key):
     for log in (logger.access_log, logger.error_log):
         for handler in list(log.handlers):
             log.removeHandler(handler)
+    for handler, filters in foreign:
+        handler.filters = filters

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from config.gunicorn_logging import EVENT_PATH
+from config.gunicorn_logging import EVENT_PATH, accepted_events_logged
 from tests.config.test_no_token_in_logs import access_log
 from tests.factories import SiteFactory
 
@@ -31,37 +31,35 @@ def logged_lines(gunicorn_logger) -> list[str]:
     return gunicorn_logger.captured["access"].getvalue().splitlines()
 
 
-def accepted_refused_and_a_page(beacons, gunicorn_logger) -> list[int]:
+def test_an_accepted_beacon_leaves_no_line_and_every_other_request_one(beacons, gunicorn_logger):
     accepted = beacons(json.dumps({"domain": "example.com", "url": "https://example.com/pricing"}))
     refused = beacons("{not json")
     page = Client().get("/api/public/stats")
     for response in (accepted, refused, page):
         access_log(gunicorn_logger, response)
-    return [accepted.status_code, refused.status_code]
 
-
-def test_an_accepted_beacon_leaves_no_line_and_every_other_request_one(beacons, gunicorn_logger):
-    statuses = accepted_refused_and_a_page(beacons, gunicorn_logger)
-
-    assert statuses == [202, 400]
+    assert [accepted.status_code, refused.status_code] == [202, 400]
     lines = logged_lines(gunicorn_logger)
     assert len(lines) == 2
     assert '"POST /api/event" 400' in lines[0]
     assert '"GET /api/public/stats" 4' in lines[1]
 
+    gunicorn_logger.skip_accepted_events = False  # as ACCESS_LOG_EVENTS=true sets it
+    access_log(gunicorn_logger, accepted)
 
-@pytest.fixture
-def beacons_logged(monkeypatch):
-    monkeypatch.setenv("ACCESS_LOG_EVENTS", "1")
+    assert '"POST /api/event" 202' in logged_lines(gunicorn_logger)[2]
 
 
-@pytest.mark.usefixtures("beacons_logged")
-def test_access_log_events_logs_accepted_beacons_too(beacons, gunicorn_logger):
-    accepted_refused_and_a_page(beacons, gunicorn_logger)
+@pytest.mark.parametrize(
+    ("value", "logged"), [(None, False), ("", False), ("false", False), ("1", True), ("true", True), (" On ", True)]
+)
+def test_access_log_events_turns_the_lines_of_accepted_beacons_on(monkeypatch, value, logged):
+    if value is None:
+        monkeypatch.delenv("ACCESS_LOG_EVENTS", raising=False)
+    else:
+        monkeypatch.setenv("ACCESS_LOG_EVENTS", value)
 
-    lines = logged_lines(gunicorn_logger)
-    assert len(lines) == 3
-    assert '"POST /api/event" 202' in lines[0]
+    assert accepted_events_logged() is logged
 
 
 def test_the_logger_knows_the_event_path_django_serves():
