@@ -17,7 +17,7 @@ two local days of its site (docs/definitions.md, "Visitors and sessions").
 import datetime as dt
 
 from django.db import connection
-from django.db.models import F, Max, QuerySet
+from django.db.models import F, QuerySet
 
 from analytics.blocks import Block, block_last_day, covering_all
 from analytics.metrics import (
@@ -48,7 +48,7 @@ def summed_counts(parts: list[QuerySet], *, rule: ListRule) -> list[Counts]:
     it keeps the top-N cut in the database, where it stays cheap however many distinct
     values a site has. A value whose ranked count sums to zero is left out, as the raw rows
     would have no row for it (an hourly row a session's visit moved away from); one whose
-    sum is below zero is a day row subtracted from totals rows not read (`totals_less_days`).
+    sum is below zero is a day row subtracted from a totals row not read (`totals_less_days`).
     """
     if not parts:
         return []
@@ -166,40 +166,57 @@ def days_left_in_totals(
 def totals_less_days(*, site: Site, days: int, rule: ListRule, leaving: list[dt.date]) -> list[Counts]:
     """A period's list from its totals less the day rows of `leaving` (see `days_left_in_totals`).
 
-    Subtracting only lowers counts, each value's by at most the sum over `leaving` of each
-    day's largest count (`slack`). So the Nth largest count after subtracting is at least
-    the totals' Nth minus `slack`, and a value in the top N counted at least that much
-    before: the pages list reads only the totals rows counting that many, as without days
-    to subtract. The sum, ranking and cut are `summed_counts`'.
+    The pages list reads few totals rows, in two steps. Subtracting only lowers counts.
+    First the values counting at least the totals' Nth largest count are taken, less their
+    rows of `leaving`: the Nth largest of these, `cut`, is a count N values really have in
+    the period, so the answer's Nth is at least `cut`. A value not read counted less than
+    that before subtracting, and so after: the second step reads the totals rows counting
+    at least `cut` (usually a few more than N) and ranks them, less their rows of
+    `leaving`, exactly. The sum, ranking and cut are `summed_counts`'.
     """
     if not leaving:
         return ranked(period_totals(site=site, days=days, rule=rule), rule)
-    day_rows = [Breakdown.objects.filter(site=site, level=0, start=day, dimension=rule.dimension) for day in leaving]
-    slack = sum(rows.aggregate(largest=Max("pageviews"))["largest"] or 0 for rows in day_rows)
     subtracted = [
-        rows.values(
+        Breakdown.objects.filter(site=site, level=0, start=day, dimension=rule.dimension)
+        .values(
             key=F("value"),
             **{PAGEVIEW_COUNT: -F("pageviews"), VISITOR_COUNT: -F("visitors"), VISIT_COUNT: -F("visits")},
-        ).order_by()
-        for rows in day_rows
+        )
+        .order_by()
+        for day in leaving
     ]
-    return summed_counts([period_totals(site=site, days=days, rule=rule, slack=slack), *subtracted], rule=rule)
+    first = nth_pageviews(site=site, days=days, rule=rule)
+    if first is None:
+        return summed_counts([period_totals(site=site, days=days, rule=rule), *subtracted], rule=rule)
+    candidates = summed_counts([period_totals(site=site, days=days, rule=rule, at_least=first), *subtracted], rule=rule)
+    cut = candidates[-1].pageviews if len(candidates) == rule.limit else 0
+    if cut >= first:
+        return candidates
+    return summed_counts([period_totals(site=site, days=days, rule=rule, at_least=cut), *subtracted], rule=rule)
 
 
-def period_totals(*, site: Site, days: int, rule: ListRule, slack: int = 0) -> QuerySet:
+def nth_pageviews(*, site: Site, days: int, rule: ListRule) -> int | None:
+    """The Nth largest pageview count in a period's totals for a list cut at N by pageviews; None for other lists
+    or fewer than N values. One short walk down the `periodtotal_ranked` index, whatever the statistics say."""
+    if rule.limit is None or rule.ranked_by != PAGEVIEW_COUNT:
+        return None
+    rows = PeriodTotal.objects.filter(site=site, days=days, dimension=rule.dimension)
+    listed = rows.exclude(value="") if rule.leaves_out_unknown else rows
+    nth = list(listed.order_by("-pageviews").values_list("pageviews", flat=True)[rule.limit - 1 : rule.limit])
+    return nth[0] if nth else None
+
+
+def period_totals(*, site: Site, days: int, rule: ListRule, at_least: int | None = None) -> QuerySet:
     """The rows of a period's totals as `ranked` takes them.
 
-    A list ranked by pageviews (pages) is first narrowed to the rows counting at least as
-    many pageviews as its Nth (less `slack`): one short walk down the `periodtotal_ranked`
-    index, whatever the planner's statistics say, so a top N reads about N rows, not every
-    value's row.
+    A list ranked by pageviews (pages) is narrowed to the rows counting at least as many
+    pageviews as its Nth (`nth_pageviews`), or as `at_least` when given, so a top N reads
+    about N rows, not every value's row.
     """
     rows = PeriodTotal.objects.filter(site=site, days=days, dimension=rule.dimension)
-    if rule.limit is not None and rule.ranked_by == PAGEVIEW_COUNT:
-        listed = rows.exclude(value="") if rule.leaves_out_unknown else rows
-        nth = list(listed.order_by("-pageviews").values_list("pageviews", flat=True)[rule.limit - 1 : rule.limit])
-        if nth:
-            rows = rows.filter(pageviews__gte=nth[0] - slack)
+    floor = nth_pageviews(site=site, days=days, rule=rule) if at_least is None else at_least
+    if floor is not None:
+        rows = rows.filter(pageviews__gte=floor)
     return rows.values(
         key=F("value"), **{PAGEVIEW_COUNT: F("pageviews"), VISITOR_COUNT: F("visitors"), VISIT_COUNT: F("visits")}
     )
