@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import reduce
 
 from django.db import DatabaseError, connection, connections, transaction
-from django.db.models import Case, F, Max, Min, Q, QuerySet, Sum, When
+from django.db.models import Case, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum, When
 
 from analytics.blocks import MAX_LEVEL, Block, block_last_day, block_start, blocks_containing, halves
 from analytics.hourly_rollups import hourly_rollups_recounted, rebuild_recent_hours
@@ -390,17 +390,37 @@ def rebuild_site_id(site_id: int, *, now: dt.datetime) -> RollupResult:
             connections.close_all()
 
 
+def latest_local_date(now: dt.datetime) -> dt.date:
+    """The date it is somewhere: local dates run up to 14 hours ahead of UTC."""
+    return (now.astimezone(dt.UTC) + dt.timedelta(hours=14)).date()
+
+
+def due_in_own_time_zone(candidates: QuerySet[Site], *, due_on: Subquery, now: dt.datetime) -> list[Site]:
+    """The `candidates` whose `due_on` (none: always due) has come in their own time zone, in one query.
+
+    The database picks sites due by the latest date anywhere, which is already tomorrow in
+    UTC+14 for ten hours of every UTC day; a site of Europe is not due until its own
+    midnight, and visiting it before cost about ten queries a site each pass.
+    """
+    return [
+        site
+        for site in candidates.annotate(due_on=due_on)
+        if site.due_on is None or site.due_on <= now.astimezone(site.tzinfo).date()
+    ]
+
+
 def sum_due_blocks(*, now: dt.datetime, sites: Iterable[Site] | None = None) -> RollupResult:
     """Sum the blocks that are over and not summed yet, for every site that is due (or `sites`).
 
-    Due is judged a day early in UTC, since sites' local dates run up to 14 hours ahead;
-    a site visited early sums nothing and keeps its date.
+    Due is judged in each site's own time zone (`due_in_own_time_zone`).
     """
     started = time.perf_counter()
     blocks = 0
-    latest_local_date = (now.astimezone(dt.UTC) + dt.timedelta(hours=14)).date()
-    due = Site.objects.filter(pk__in=BlockSchedule.objects.filter(due_on__lte=latest_local_date).values("site_id"))
-    for site in due if sites is None else sites:
+    if sites is None:
+        scheduled = BlockSchedule.objects.filter(due_on__lte=latest_local_date(now))
+        due_on = BlockSchedule.objects.filter(site=OuterRef("pk")).values("due_on")[:1]
+        sites = due_in_own_time_zone(Site.objects.filter(pk__in=scheduled.values("site_id")), due_on=due_on, now=now)
+    for site in sites:
         blocks += sum_finished_blocks(site=site, now=now)
     return RollupResult(days=0, blocks=blocks, seconds=time.perf_counter() - started)
 
@@ -409,13 +429,14 @@ def slide_due_periods(*, now: dt.datetime, sites: Iterable[Site] | None = None) 
     """Move the period totals whose earliest day with data has left the period, for every site that is due (or
     `sites`), and sum the totals of sites that have data but none yet; returns how many periods were moved or built.
 
-    Due is judged a day early in UTC, as for blocks; a site without data and an idle site are not visited.
+    Due is judged in each site's own time zone, as for blocks; a site without data and an idle site are not visited.
     """
-    latest_local_date = (now.astimezone(dt.UTC) + dt.timedelta(hours=14)).date()
     if sites is None:
-        due = PeriodWindow.objects.filter(due_on__lte=latest_local_date).values("site_id")
+        due = PeriodWindow.objects.filter(due_on__lte=latest_local_date(now)).values("site_id")
         without = BlockSchedule.objects.exclude(site_id__in=PeriodWindow.objects.values("site_id")).values("site_id")
-        sites = Site.objects.filter(Q(pk__in=due) | Q(pk__in=without)).order_by("pk")
+        due_on = PeriodWindow.objects.filter(site=OuterRef("pk")).order_by("due_on").values("due_on")[:1]
+        candidates = Site.objects.filter(Q(pk__in=due) | Q(pk__in=without)).order_by("pk")
+        sites = due_in_own_time_zone(candidates, due_on=due_on, now=now)
     periods = 0
     for site in sites:
         with transaction.atomic():

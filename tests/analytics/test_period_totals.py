@@ -293,3 +293,18 @@ def test_a_week_of_days_left_in_the_totals_sends_the_reader_to_the_blocks(blocks
 
     assert site_stats(site=site, period="7d", now=later) == reference_site_stats(site=site, period="7d", now=later)
     assert blocks_read.call_count == 1
+
+
+def test_a_period_is_moved_at_its_site_s_own_midnight_and_not_visited_before():
+    site = SiteFactory(timezone="Europe/Amsterdam")
+    record_pageview(site=site, timestamp=utc("2026-03-14T09:00"), visitor_id=1, path="/")
+    build_period_totals(site=site, now=NOW)  # 7 days from 03-12; 03-14 leaves them on 03-21, Amsterdam time
+    assert window(site, 7) == (d("2026-03-12"), d("2026-03-21"))
+
+    with CaptureQueriesContext(connection) as queries:
+        # 21:00 on 03-20 in Amsterdam, already 03-21 in UTC+14
+        moved_early = slide_due_periods(now=utc("2026-03-20T20:00"))
+
+    assert (moved_early, len(queries.captured_queries)) == (0, 1)
+    assert slide_due_periods(now=utc("2026-03-20T23:30")) >= 1  # 00:30 on 03-21 in Amsterdam
+    assert window(site, 7)[0] == d("2026-03-15")
