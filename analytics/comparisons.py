@@ -34,10 +34,15 @@ def previous_window(period: Period, *, now: dt.datetime, tz: zoneinfo.ZoneInfo) 
 
 
 def previous_site_stats(*, site: Site, period: Period | str, now: dt.datetime) -> SiteStats:
-    """The statistics of the window just before the one `site_stats(period, now)` covers."""
+    """The headline numbers and daily series of the window just before the one `site_stats(period, now)` covers.
+
+    Its lists are left empty: nothing shows them (the headlines' changes and the chart's
+    previous line use the totals and the days), and a day period's previous window lies
+    before its running totals, where lists would be summed from blocks.
+    """
     period = Period(period)
     current = window_for(period, now=now, tz=site.tzinfo)
-    return site_stats(site=site, period=period, now=previous_now(period, window=current))
+    return site_stats(site=site, period=period, now=previous_now(period, window=current), with_lists=False)
 
 
 def percent_change(current: float, previous: float) -> float | None:

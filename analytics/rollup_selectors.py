@@ -109,8 +109,8 @@ def blocks_for(days: list[dt.date], *, site: Site, days_with_data: set[dt.date])
     return [block for block in covering_all(days, usable=usable) if has_data(block)]
 
 
-def rolled_up_site_stats(*, site: Site, period: Period, now: dt.datetime) -> SiteStats:
-    """A day period (`7d` … `365d`)."""
+def rolled_up_site_stats(*, site: Site, period: Period, now: dt.datetime, with_lists: bool = True) -> SiteStats:
+    """A day period (`7d` … `365d`); without its lists (left empty) when `with_lists` is off."""
     window = window_for(period, now=now, tz=site.tzinfo)
     days = list(window.dates)
     first_day = PeriodWindow.objects.filter(site=site, days=period.days).values_list("first_day", flat=True).first()
@@ -127,6 +127,9 @@ def rolled_up_site_stats(*, site: Site, period: Period, now: dt.datetime) -> Sit
             continue
         per_date[day] = (pageviews, visitors)
         sessions += SessionTotals(count, bounces, duration)
+    if not with_lists:
+        lists = {rule.name: [] for rule in list_rules()}
+        return assembled(period=period, window=window, per_date=per_date, sessions=sessions, lists=lists)
     leaving = days_left_in_totals(first_day=first_day, window=window, days_with_data=outside)
     if leaving is not None:
         lists = {

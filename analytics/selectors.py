@@ -9,13 +9,15 @@ from analytics.rollup_selectors import rolled_up_site_stats
 from analytics.stats import SiteStats
 
 
-def site_stats(*, site: Site, period: Period | str, now: dt.datetime) -> SiteStats:
+def site_stats(*, site: Site, period: Period | str, now: dt.datetime, with_lists: bool = True) -> SiteStats:
     """The statistics of `site` for `period` as of `now`.
 
     The day periods come from the rollups and `24h` from the hourly rollups and an hour of
-    raw rows at most; they equal `analytics.reference_stats`, the reference.
+    raw rows at most; they equal `analytics.reference_stats`, the reference. Without
+    `with_lists` a day period's lists are left empty and not read (`24h` keeps them: its
+    lists come with its totals).
     """
     period = Period(period)
     if period.days is None:
         return last_24_hours_stats(site=site, now=now)
-    return rolled_up_site_stats(site=site, period=period, now=now)
+    return rolled_up_site_stats(site=site, period=period, now=now, with_lists=with_lists)

@@ -12,6 +12,8 @@ Counted by hand:
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from analytics.comparisons import percent_change, previous_site_stats, previous_window
 from analytics.periods import Period
@@ -82,3 +84,15 @@ def test_in_a_zone_ahead_of_utc_the_previous_days_are_local_days(db):
 )
 def test_percent_change(current, previous, expected):
     assert percent_change(current, previous) == expected
+
+
+def test_a_previous_day_period_reads_no_list_rows(site):
+    """Only its headline numbers and days are shown: its lists would be summed from blocks for nothing."""
+    with CaptureQueriesContext(connection) as queries:
+        stats = previous_site_stats(site=site, period="7d", now=NOW)
+
+    read = " ".join(query["sql"] for query in queries.captured_queries)
+    assert "analytics_breakdown" not in read
+    assert "analytics_periodtotal" not in read
+    assert (stats.pages, stats.referrers, stats.countries) == ([], [], [])
+    assert headline(stats) == (1, 1, 100.0, 0.0)
