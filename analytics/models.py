@@ -223,9 +223,10 @@ class DailyRollup(models.Model):
 class Breakdown(models.Model):
     """Counts for one value of one dimension over a block of 2**level site-local days starting at `start`.
 
-    Level 0 is a single day. A block of level n ≥ 1 is the sum of its two halves and
-    is aligned: its first day is a multiple of 2**n days after 1970-01-01, so any
-    period splits into a handful of blocks. Paths carry pageviews and visitors,
+    Level 0 is a single day. A block of a summed level n (2, 4, 6, 8: `blocks.SUMMED_LEVELS`)
+    is the sum of its four parts of the summed level below, or of its four days, and is
+    aligned: its first day is a multiple of 2**n days after 1970-01-01, so any period splits
+    into a couple dozen blocks at most. Paths carry pageviews and visitors,
     sources carry visits (sessions started), device types, browsers and countries
     carry visitors. Visitor counts of different days add up because a visitor id
     never spans two local days.

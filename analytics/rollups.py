@@ -21,7 +21,7 @@ from functools import reduce
 from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import Case, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum, When
 
-from analytics.blocks import MAX_LEVEL, Block, block_last_day, block_start, blocks_containing, halves
+from analytics.blocks import SUMMED_LEVELS, Block, block_last_day, block_start, blocks_containing, parts
 from analytics.hourly_rollups import hourly_rollups_recounted, rebuild_recent_hours
 from analytics.models import (
     BlockSchedule,
@@ -256,22 +256,22 @@ def unsummed_with_data(*, site: Site, block: Block) -> bool:
 
 @transaction.atomic
 def sum_block(*, site: Site, block: Block) -> None:
-    """Sum a block's two halves into one row per value.
+    """Sum a block's four parts (`blocks.parts`) into one row per value.
 
-    A half without data has no rows and adds nothing. A half that has data but is not
+    A part without data has no rows and adds nothing. A part that has data but is not
     summed (it had none when its turn came, and a late pageview arrived since) is
     summed first, so a block never misses any of its days.
     """
     lock_site(site)
     level, start = block
-    for half in halves(block):
-        if half[0] > 0 and unsummed_with_data(site=site, block=half):
-            sum_block(site=site, block=half)
+    pieces = parts(block)
+    for part in pieces:
+        if part[0] > 0 and unsummed_with_data(site=site, block=part):
+            sum_block(site=site, block=part)
     Breakdown.objects.filter(site=site, level=level, start=start).delete()
     SummedBlock.objects.filter(site=site, level=level, start=start).delete()
-    (half_level, first), (_, second) = halves(block)
     sums = (
-        Breakdown.objects.filter(site=site, level=half_level, start__in=[first, second])
+        Breakdown.objects.filter(site=site, level=pieces[0][0], start__in=[part_start for _, part_start in pieces])
         .values("dimension", "value")
         .annotate(Sum("pageviews"), Sum("visitors"), Sum("visits"))
         .order_by()
@@ -288,7 +288,7 @@ def sum_finished_blocks(*, site: Site, now: dt.datetime) -> int:
     summed = set(SummedBlock.objects.filter(site=site).values_list("level", "start"))
     count = 0
     pending: list[Block] = []
-    for level in range(1, MAX_LEVEL + 1):
+    for level in SUMMED_LEVELS:
         wanted = {(level, block_start(day, level)) for day in days}
         for block in sorted(wanted - summed):
             if block_last_day(block) < today:
@@ -302,11 +302,12 @@ def sum_finished_blocks(*, site: Site, now: dt.datetime) -> int:
 
 
 def schedule_blocks_for(*, site: Site, days: Iterable[dt.date]) -> None:
-    """New data on `days` makes blocks due at the latest when the two-day block holding the earliest one ends.
+    """New data on `days` makes blocks due at the latest when the smallest summed block holding the earliest ends.
 
     One read, and a write only when that is sooner than what is noted: the usual batch changes nothing here.
     """
-    due_on = min(block_last_day((1, block_start(day, 1))) + ONE_DAY for day in days)
+    smallest = SUMMED_LEVELS[0]
+    due_on = min(block_last_day((smallest, block_start(day, smallest))) + ONE_DAY for day in days)
     noted = BlockSchedule.objects.filter(site=site).values_list("due_on", flat=True).first()
     if noted is None or noted > due_on:
         BlockSchedule.objects.update_or_create(site=site, defaults={"due_on": due_on})

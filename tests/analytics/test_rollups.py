@@ -219,27 +219,21 @@ def test_blocks_that_are_over_are_summed_and_the_others_are_not(winter_site):
 
     result = sum_due_blocks(now=NOW)
 
-    # Blocks holding 01-31, 02-03, 02-28 or 03-02 that end before 03-18; 02-28's 32 days run to 03-31.
-    assert result.blocks == 11
+    # Blocks of 4 and 16 days holding 01-31, 02-03, 02-28 or 03-02 end before 03-18; the 64 days from 01-27
+    # run to 03-31 and the 256 days to 10-09.
+    assert result.blocks == 4
     assert sorted(SummedBlock.objects.filter(site=winter_site).values_list("level", "start")) == [
-        (1, d("2026-01-31")),
-        (1, d("2026-02-02")),
-        (1, d("2026-02-28")),
-        (1, d("2026-03-02")),
         (2, d("2026-01-31")),
         (2, d("2026-02-28")),
-        (3, d("2026-01-27")),
-        (3, d("2026-02-28")),
         (4, d("2026-01-27")),
         (4, d("2026-02-28")),
-        (5, d("2026-01-27")),
     ]
-    january_27_to_february_27 = {"level": 5, "start": "2026-01-27"}
-    assert breakdown(winter_site, Dimension.PATH, **january_27_to_february_27) == {
+    january_27_to_february_11 = {"level": 4, "start": "2026-01-27"}
+    assert breakdown(winter_site, Dimension.PATH, **january_27_to_february_11) == {
         "/": (2, 2, 0),
         "/docs": (1, 1, 0),
     }
-    assert breakdown(winter_site, Dimension.SOURCE, **january_27_to_february_27) == {
+    assert breakdown(winter_site, Dimension.SOURCE, **january_27_to_february_11) == {
         "direct": (0, 0, 1),
         "google.com": (0, 0, 1),
     }
@@ -295,29 +289,44 @@ def test_a_late_pageview_counts_at_once_and_every_summed_block_holding_it_follow
     monkeypatch.setattr("analytics.rollups.CHANGES_PER_QUERY", batch)
     sum_due_blocks(now=NOW)
 
-    record_pageview(site=winter_site, timestamp=utc("2026-02-27T08:00"), visitor_id=13, path="/docs", source="x.com")
+    record_pageview(site=winter_site, timestamp=utc("2026-02-01T08:00"), visitor_id=13, path="/docs", source="x.com")
 
     stats = site_stats(site=winter_site, period="90d", now=NOW)
     assert (stats.unique_visitors, stats.pageviews) == (4, 5)
     assert stats.pages == [PageRow("/docs", 3, 3), PageRow("/", 2, 2)]
     assert stats.referrers == [SourceRow("direct", 2), SourceRow("google.com", 1), SourceRow("x.com", 1)]
-    assert breakdown(winter_site, Dimension.PATH, start="2026-02-27") == {"/docs": (1, 1, 0)}
-    assert breakdown(winter_site, Dimension.PATH, level=5, start="2026-01-27") == {"/": (2, 2, 0), "/docs": (2, 2, 0)}
-    assert breakdown(winter_site, Dimension.SOURCE, level=5, start="2026-01-27") == {
-        "direct": (0, 0, 1),
-        "google.com": (0, 0, 1),
-        "x.com": (0, 0, 1),
-    }
-    assert breakdown(winter_site, Dimension.DEVICE_TYPE, level=5, start="2026-01-27") == {
-        "tablet": (0, 1, 0),
-        "desktop": (0, 2, 0),
-    }
-    # Blocks of 2 to 16 days ending on 02-27 held no data until now, so none was summed; the next pass sums them.
+    assert breakdown(winter_site, Dimension.PATH, start="2026-02-01") == {"/docs": (1, 1, 0)}
+    # 02-01 lies in the 4 days from 01-31 and the 16 days from 01-27, both summed: both hold 01-31, 02-01, 02-03.
     summed = set(SummedBlock.objects.filter(site=winter_site).values_list("level", "start"))
-    assert summed & set(blocks_containing(d("2026-02-27"))) == {(5, d("2026-01-27"))}
+    assert summed & set(blocks_containing(d("2026-02-01"))) == {(2, d("2026-01-31")), (4, d("2026-01-27"))}
+    for level, start in [(2, "2026-01-31"), (4, "2026-01-27")]:
+        assert breakdown(winter_site, Dimension.PATH, level=level, start=start) == {"/": (2, 2, 0), "/docs": (2, 2, 0)}
+        assert breakdown(winter_site, Dimension.SOURCE, level=level, start=start) == {
+            "direct": (0, 0, 1),
+            "google.com": (0, 0, 1),
+            "x.com": (0, 0, 1),
+        }
+        assert breakdown(winter_site, Dimension.DEVICE_TYPE, level=level, start=start) == {
+            "tablet": (0, 1, 0),
+            "desktop": (0, 2, 0),
+        }
     assert stats == reference_site_stats(site=winter_site, period="90d", now=NOW)
+
+
+def test_a_late_pageview_on_a_day_no_summed_block_holds_is_summed_by_the_next_pass(winter_site):
     sum_due_blocks(now=NOW)
-    assert SummedBlock.objects.filter(site=winter_site, level=4, start=d("2026-02-12")).exists()
+
+    record_pageview(site=winter_site, timestamp=utc("2026-02-27T08:00"), visitor_id=13, path="/docs")
+
+    # The 4 days from 02-24 and the 16 from 02-12 held no data until now, so neither was summed.
+    summed = set(SummedBlock.objects.filter(site=winter_site).values_list("level", "start"))
+    assert summed & set(blocks_containing(d("2026-02-27"))) == set()
+    stats = site_stats(site=winter_site, period="90d", now=NOW)
+    assert stats == reference_site_stats(site=winter_site, period="90d", now=NOW)
+    assert sum_due_blocks(now=NOW).blocks == 2
+    summed = set(SummedBlock.objects.filter(site=winter_site).values_list("level", "start"))
+    assert {(2, d("2026-02-24")), (4, d("2026-02-12"))} <= summed
+    assert breakdown(winter_site, Dimension.PATH, level=4, start="2026-02-12") == {"/docs": (1, 1, 0)}
     assert site_stats(site=winter_site, period="90d", now=NOW) == stats
 
 
@@ -340,8 +349,7 @@ def test_a_value_a_day_no_longer_has_leaves_the_blocks_holding_it(winter_site):
     roll_up_day(site=winter_site, day=d("2026-02-03"))
 
     assert breakdown(winter_site, Dimension.PATH, start="2026-02-03") == {}
-    assert breakdown(winter_site, Dimension.PATH, level=1, start="2026-02-02") == {}
-    for level, start in [(2, "2026-01-31"), (3, "2026-01-27"), (5, "2026-01-27")]:
+    for level, start in [(2, "2026-01-31"), (4, "2026-01-27")]:  # the summed blocks holding 02-03
         assert breakdown(winter_site, Dimension.PATH, level=level, start=start) == {"/": (1, 1, 0)}
         assert breakdown(winter_site, Dimension.SOURCE, level=level, start=start) == {"direct": (0, 0, 1)}
         assert breakdown(winter_site, Dimension.COUNTRY, level=level, start=start) == {"DE": (0, 1, 0)}
@@ -375,10 +383,11 @@ def test_rollup_stats_sums_due_blocks_and_rebuilds_one_site_on_request(traffic_s
     call_command("rollup_stats", rebuild=True, site=[traffic_site.domain])
 
     out = capsys.readouterr().out.splitlines()
-    # The command runs at the real "now": every block holding 03-11 … 03-18 is over (4 + 3 + 2 + 2 + 1 + 1 + 1 + 1).
-    assert out[0].startswith("Rolled up 0 site-day(s) and summed 15 block(s) in ")
+    # The command runs at the real "now": every block holding 03-11, 03-14, 03-17 or 03-18 is over: the 4 days
+    # from 03-08, 03-12 and 03-16, the 16 from 02-28 and 03-16, the 64 and the 256 from 01-27 (3 + 2 + 1 + 1).
+    assert out[0].startswith("Rolled up 0 site-day(s) and summed 7 block(s) in ")
     assert out[1].startswith("Rolled up 0 site-day(s) and summed 0 block(s) in ")
-    assert out[2].startswith("Rolled up 8 site-day(s) and summed 15 block(s) in ")
+    assert out[2].startswith("Rolled up 8 site-day(s) and summed 7 block(s) in ")
 
 
 def test_rollup_stats_refuses_an_unknown_site_or_a_site_without_rebuild(traffic_site):
@@ -394,8 +403,8 @@ def test_rollup_stats_refuses_a_pause_that_is_not_positive():
 
 
 def test_a_site_is_visited_only_when_one_of_its_blocks_is_over(winter_site):
-    """Winter data on 01-31, 02-03 and 02-28: at 03-18 the blocks still running that hold it are the 32 days from
-    02-28 and the 64 days from 01-27 (both end 03-31), 128 days (to 06-03) and 256 days (to 10-09)."""
+    """Winter data on 01-31, 02-03 and 02-28: at 03-18 the blocks still running that hold it are the 64 days from
+    01-27 (to 03-31) and the 256 days from 01-27 (to 10-09)."""
     sum_due_blocks(now=NOW)
     assert BlockSchedule.objects.get(site=winter_site).due_on == d("2026-04-01")
 
@@ -405,20 +414,20 @@ def test_a_site_is_visited_only_when_one_of_its_blocks_is_over(winter_site):
 
     assert idle.blocks == 0
     assert "analytics_breakdown" not in read_tables(queries)
-    assert due.blocks == 2
-    assert {(5, d("2026-02-28")), (6, d("2026-01-27"))} <= set(
-        SummedBlock.objects.filter(site=winter_site).values_list("level", "start")
-    )
-    assert BlockSchedule.objects.get(site=winter_site).due_on == d("2026-06-04")
+    assert due.blocks == 1
+    assert (6, d("2026-01-27")) in set(SummedBlock.objects.filter(site=winter_site).values_list("level", "start"))
+    assert BlockSchedule.objects.get(site=winter_site).due_on == d("2026-10-10")
 
 
-def test_new_data_makes_its_site_due_when_its_two_day_block_ends():
+def test_new_data_makes_its_site_due_when_its_four_day_block_ends():
     site = SiteFactory(timezone="UTC")
 
-    record_pageview(site=site, timestamp=utc("2026-03-18T09:00"), visitor_id=1, path="/")  # block 03-18 … 03-19
+    record_pageview(site=site, timestamp=utc("2026-03-18T09:00"), visitor_id=1, path="/")  # block 03-16 … 03-19
 
     assert BlockSchedule.objects.get(site=site).due_on == d("2026-03-20")
-    record_pageview(site=site, timestamp=utc("2026-02-03T09:00"), visitor_id=2, path="/")  # late: due at once
+    record_pageview(
+        site=site, timestamp=utc("2026-02-03T09:00"), visitor_id=2, path="/"
+    )  # late, in 01-31 … 02-03: due at once
     assert BlockSchedule.objects.get(site=site).due_on == d("2026-02-04")
     assert sum_due_blocks(now=NOW).blocks > 0
 
