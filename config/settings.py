@@ -105,9 +105,10 @@ else:
         int(prepare_threshold) if prepare_threshold else None
     )
     # Every query reads or writes one site's rows through an index; a parallel plan, which a
-    # high row estimate can bring on, spent 20 ms starting workers for a 1 ms read. Empty sends
-    # no startup options (for a connection pooler that refuses them).
-    session_options = env.str("DATABASE_SESSION_OPTIONS", default="-c max_parallel_workers_per_gather=0")
+    # high row estimate can bring on, spent 20 ms starting workers for a 1 ms read, and JIT
+    # compiles such queries for longer than they run. Empty sends no startup options (for a
+    # connection pooler that refuses them).
+    session_options = env.str("DATABASE_SESSION_OPTIONS", default="-c max_parallel_workers_per_gather=0 -c jit=off")
     if session_options:
         DATABASES["default"]["OPTIONS"]["options"] = session_options
 
