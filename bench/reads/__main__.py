@@ -39,6 +39,10 @@ TARGETS = {
 }
 
 
+def verdict(elapsed_ms: float, target_ms: int | None) -> str:
+    return "" if target_ms is None else ("met" if elapsed_ms < target_ms else "MISSED")
+
+
 def median_ms(function: Callable[[], object], *, runs: int) -> float:
     function()
     samples = []
@@ -150,10 +154,9 @@ def just_after_midnight(site, *, now: dt.datetime, target: int | None, runs: int
     for period in Period:
         if period.days is None:
             continue
-        timings[period.value] = median_ms(response(period, now=moment), runs=runs)
-        verdict = "" if target is None else ("met" if timings[period.value] < target else "MISSED")
+        elapsed = timings[period.value] = median_ms(response(period, now=moment), runs=runs)
         source = lists_source(response(period, now=moment))
-        print(f"  {period:<6}{timings[period.value]:>9.1f} ms  {verdict:<7}lists from {source}")
+        print(f"  {period:<6}{elapsed:>9.1f} ms  {verdict(elapsed, target):<7}lists from {source}")
     return timings
 
 
@@ -328,13 +331,10 @@ def main() -> None:
         if options.build_totals:
             build_totals(site, now=now)
         timings = {period.value: median_ms(response(period), runs=options.runs) for period in Period}
-        verdicts = []
         for period, elapsed in timings.items():
-            verdict = "" if target is None else ("met" if elapsed < target else "MISSED")
-            verdicts.append(verdict)
             target_text = f"< {target} ms" if target else ""
             source = "" if period == Period.HOURS_24 else f"lists from {lists_source(response(period))}"
-            print(f"  {period:<6}{elapsed:>9.1f} ms  target {target_text:<9} {verdict:<7}{source}")
+            print(f"  {period:<6}{elapsed:>9.1f} ms  target {target_text:<9} {verdict(elapsed, target):<7}{source}")
         summary.append((site.domain, target, timings))
         after_midnight = just_after_midnight(site, now=now, target=target, runs=options.runs, response=response)
         if after_midnight:

@@ -158,7 +158,7 @@ def main() -> None:
     block_ms, runs = median_ms(lambda: sum_block(site=site, block=biggest), runs=3)
     block_rows = Breakdown.objects.filter(site=site, level=biggest[0], start=biggest[1]).count()
     print(
-        f"  one {1 << MAX_LEVEL}-day block (from {biggest[1]}, summed from its halves → {block_rows:,} rows): "
+        f"  one {1 << MAX_LEVEL}-day block (from {biggest[1]}, summed from its parts → {block_rows:,} rows): "
         f"{block_ms:.0f} ms, median of {runs}"
     )
 

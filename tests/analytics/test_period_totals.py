@@ -23,7 +23,7 @@ from analytics.rollups import rebuild_site_rollups, roll_up_day, slide_due_perio
 from analytics.selectors import site_stats
 from analytics.services import record_pageview
 from analytics.stats import CountryRow, PageRow, SourceRow
-from tests.analytics.traffic import record_visits, utc
+from tests.analytics.traffic import utc
 from tests.factories import SiteFactory
 
 pytestmark = pytest.mark.django_db
@@ -43,13 +43,6 @@ def totals(site, days: int, dimension: Dimension) -> dict[str, tuple[int, int, i
 def window(site, days: int) -> tuple[dt.date, dt.date | None]:
     stored = PeriodWindow.objects.get(site=site, days=days)
     return stored.first_day, stored.due_on
-
-
-@pytest.fixture
-def traffic_site():
-    site = SiteFactory(timezone="UTC")
-    record_visits(site)
-    return site
 
 
 @pytest.fixture

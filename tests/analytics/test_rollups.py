@@ -56,13 +56,6 @@ def read_tables(queries: CaptureQueriesContext) -> str:
 
 
 @pytest.fixture
-def traffic_site():
-    site = SiteFactory(timezone="UTC")
-    record_visits(site)
-    return site
-
-
-@pytest.fixture
 def winter_site():
     site = SiteFactory(timezone="UTC")
     record_visits(site, WINTER)

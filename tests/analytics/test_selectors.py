@@ -6,7 +6,7 @@ from analytics.reference_stats import reference_site_stats
 from analytics.selectors import site_stats
 from analytics.services import record_pageview
 from analytics.stats import CountRow, CountryRow, DayRow, PageRow, SourceRow
-from tests.analytics.traffic import record_visits, utc
+from tests.analytics.traffic import utc
 from tests.factories import SiteFactory
 
 pytestmark = pytest.mark.django_db
@@ -16,13 +16,6 @@ NOW = utc("2026-03-18T15:30")
 
 def d(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
-
-
-@pytest.fixture
-def traffic_site():
-    site = SiteFactory(timezone="UTC")
-    record_visits(site)
-    return site
 
 
 @pytest.mark.parametrize("source", ["raw rows", "rollups"])
