@@ -1,6 +1,7 @@
 """A Redis server of a test's own, on a port of its own, to stop and restart without touching the shared one."""
 
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -51,8 +52,16 @@ class PrivateRedis:
             time.sleep(0.02)
 
 
-def running_private_redis(*, directory: Path, port: int, append_only: bool) -> Iterator[PrivateRedis]:
+def free_port() -> int:
+    """A loopback port nobody listens on now, so several test runs on one machine never share a private Redis."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def running_private_redis(*, directory: Path, append_only: bool, port: int | None = None) -> Iterator[PrivateRedis]:
     """Start a private Redis for a fixture to yield, and stop it afterwards; skips (or fails in CI) without one."""
+    port = port or free_port()
     if shutil.which("redis-server") is None or shutil.which("redis-cli") is None:
         if REQUIRE_SERVICES:
             pytest.fail("redis-server and redis-cli are required in this run but missing")

@@ -24,14 +24,13 @@ from tests.private_redis import PrivateRedis, running_private_redis
 
 pytestmark = pytest.mark.django_db
 
-PORT = 6395
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 SAFARI = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Version/17.5 Mobile Safari/604.1"
 
 
 @pytest.fixture
 def queue(tmp_path) -> Iterator[PrivateRedis]:
-    for redis in running_private_redis(directory=tmp_path, port=PORT, append_only=True):
+    for redis in running_private_redis(directory=tmp_path, append_only=True):
         with override_settings(CACHES=redis.caches, INGEST_QUEUE=True):
             queue_connection.forget()
             yield redis

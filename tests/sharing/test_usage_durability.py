@@ -25,7 +25,6 @@ from tests.private_redis import PrivateRedis, running_private_redis
 
 ROOT = Path(__file__).resolve().parents[2]
 NOON = dt.datetime(2026, 3, 18, 12, 0, tzinfo=dt.UTC)
-PRIVATE_REDIS_PORT = 6394
 WORKER_SECONDS = 3.5
 WORKER_PAUSE_SECONDS = 0.005
 
@@ -56,7 +55,7 @@ def stored(share_token: ShareToken) -> tuple[int, dt.datetime | None]:
 @pytest.fixture
 def private_redis(tmp_path) -> Iterator[PrivateRedis]:
     # Nothing is saved to disk: whatever lives only in this Redis is gone after a restart.
-    yield from running_private_redis(directory=tmp_path, port=PRIVATE_REDIS_PORT, append_only=False)
+    yield from running_private_redis(directory=tmp_path, append_only=False)
 
 
 def test_a_redis_restart_loses_no_use_counts(share_token, private_redis):
