@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from analytics.counting.snapshot import read_snapshot
 from analytics.last_day_stats import last_24_hours_stats
 from analytics.models import Site
 from analytics.periods import Period
@@ -15,9 +16,10 @@ def site_stats(*, site: Site, period: Period | str, now: dt.datetime, with_lists
     The day periods come from the rollups and `24h` from the hourly rollups and an hour of
     raw rows at most; they equal `analytics.reference_stats`, the reference. Without
     `with_lists` a day period's lists are left empty and not read (`24h` keeps them: its
-    lists come with its totals).
+    lists come with its totals). Every read of the answer sees one committed state (`read_snapshot`).
     """
     period = Period(period)
-    if period.days is None:
-        return last_24_hours_stats(site=site, now=now)
-    return rolled_up_site_stats(site=site, period=period, now=now, with_lists=with_lists)
+    with read_snapshot():
+        if period.days is None:
+            return last_24_hours_stats(site=site, now=now)
+        return rolled_up_site_stats(site=site, period=period, now=now, with_lists=with_lists)
