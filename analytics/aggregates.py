@@ -19,16 +19,20 @@ computation over the raw rows, whatever order the batches and their events arriv
 """
 
 import datetime as dt
-import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.db import transaction
 from django.db.models import F
 
 from analytics.blocks import Block
+from analytics.counting.recount import recount_day, stored_day_counts
+from analytics.counting.rule import Counts
+from analytics.counting.visitor_days import SESSION_FIELDS, insert_all, session_values, write_moved_marks
+from analytics.hourly_rollups import HourChanges, apply_hour_changes
 from analytics.models import DailyRollup, Dimension, Session, Site
 from analytics.period_totals import add_batch_to_totals
+from analytics.periods import days_window
 from analytics.rollups import add_block_changes, lock_site, schedule_blocks_for, summed_blocks_holding
 
 SESSION_DIMENSIONS = {
@@ -36,27 +40,6 @@ SESSION_DIMENSIONS = {
     Dimension.BROWSER: "browser",
     Dimension.COUNTRY: "country",
 }
-
-
-@dataclass(frozen=True)
-class SessionState:
-    """What the aggregates read of a session: when it starts (its day) and ends, how many pageviews, how long."""
-
-    started_at: dt.datetime
-    ended_at: dt.datetime
-    pageviews: int
-    duration: int
-
-    @classmethod
-    def of(cls, session: Session) -> "SessionState":
-        return cls(session.started_at, session.ended_at, session.pageviews, session.duration)
-
-
-@dataclass(frozen=True)
-class WrittenPageview:
-    visitor_id: int
-    timestamp: dt.datetime
-    path: str
 
 
 @dataclass
@@ -81,56 +64,6 @@ class BatchChanges:
         counts[0] += pageviews
         counts[1] += visitors
         counts[2] += visits
-
-
-def batch_changes(
-    *,
-    tz: zoneinfo.ZoneInfo,
-    pageviews: Iterable[WrittenPageview],
-    prior_sessions: Iterable[Session],
-    prior_paths: set[tuple[int, str]],
-    before: dict[int, SessionState],
-    after: Iterable[Session],
-) -> BatchChanges:
-    """The change a batch makes, from its pageviews and its visitors' sessions before (`prior_sessions`,
-    `before` by session id) and after (`after`: every session the batch created or extended)."""
-    changes = BatchChanges()
-
-    def day_of(moment: dt.datetime) -> dt.date:
-        return moment.astimezone(tz).date()
-
-    known_days = {(session.visitor_id, day_of(session.started_at)) for session in prior_sessions}
-    known_values = {
-        (session.visitor_id, day_of(session.started_at), dimension, getattr(session, name))
-        for session in prior_sessions
-        for dimension, name in SESSION_DIMENSIONS.items()
-    }
-    seen_paths = set(prior_paths)
-    for pageview in pageviews:
-        day = day_of(pageview.timestamp)
-        changes.days[day].pageviews += 1
-        if (pageview.visitor_id, day) not in known_days:
-            known_days.add((pageview.visitor_id, day))
-            changes.days[day].visitors += 1
-        new_to_path = (pageview.visitor_id, pageview.path) not in seen_paths
-        seen_paths.add((pageview.visitor_id, pageview.path))
-        changes.add_value(day, Dimension.PATH, pageview.path, pageviews=1, visitors=int(new_to_path))
-
-    for session in after:
-        day = day_of(session.started_at)
-        old = before.get(session.pk)
-        total = changes.days[day]
-        if old is None:
-            total.sessions += 1
-            changes.add_value(day, Dimension.SOURCE, session.source, visits=1)
-        total.bounces += int(session.pageviews == 1) - int(old is not None and old.pageviews == 1)
-        total.duration += session.duration - (old.duration if old is not None else 0)
-        for dimension, name in SESSION_DIMENSIONS.items():
-            key = (session.visitor_id, day, dimension, getattr(session, name))
-            if key not in known_values:
-                known_values.add(key)
-                changes.add_value(day, dimension, key[3], visitors=1)
-    return changes
 
 
 def apply_batch_changes(*, site: Site, changes: BatchChanges) -> None:
@@ -184,7 +117,9 @@ def add_to_day(*, site: Site, day: dt.date, change: DayChange) -> None:
         bounces=F("bounces") + change.bounces,
         duration=F("duration") + change.duration,
     )
-    if not updated:
+    if updated:
+        DailyRollup.objects.filter(site=site, day=day, pageviews=0, visitors=0, sessions=0).delete()
+    else:
         DailyRollup.objects.create(
             site=site,
             day=day,
@@ -194,3 +129,41 @@ def add_to_day(*, site: Site, day: dt.date, change: DayChange) -> None:
             bounces=change.bounces,
             duration=change.duration,
         )
+
+
+def apply_counts(*, site: Site, counts: Counts) -> None:
+    """Add a change worked out by the rule (`analytics.counting.rule.Counts`) to the day rows, the blocks and
+    period totals holding them, and the hourly rows."""
+    changes = BatchChanges()
+    for day, totals in counts.days.items():
+        changes.days[day] = DayChange(*totals)
+    changes.values.update(counts.values)
+    apply_batch_changes(site=site, changes=changes)
+    hours = HourChanges()
+    hours.totals.update(counts.hours)
+    hours.values.update(counts.hour_values)
+    apply_hour_changes(site=site, changes=hours)
+
+
+@transaction.atomic
+def roll_up_day(*, site: Site, day: dt.date) -> None:
+    """Count one site-local day again from its raw pageviews and store the difference from what was stored.
+
+    The day's rows, the summed blocks holding it, the period totals counting it and its hourly
+    rows get the same change in one transaction; its sessions and marks are written anew.
+    Used after raw rows were deleted or changed by hand (spam removed, a repair).
+    """
+    lock_site(site)
+    recounted = recount_day(site=site, day=day)
+    change = Counts()
+    change.add(recounted.counts)
+    change.add(stored_day_counts(site=site, day=day), sign=-1)
+    window = days_window(day, day, tz=site.tzinfo)
+    Session.objects.filter(site=site, started_at__gte=window.start, started_at__lt=window.end).delete()
+    insert_all(
+        Session,
+        fields=SESSION_FIELDS,
+        rows=[(site.pk, visitor_id, *session_values(session)) for visitor_id, session in recounted.sessions],
+    )
+    write_moved_marks([(pk, *marks) for pk, marks in recounted.marks.items() if marks != recounted.stored_marks[pk]])
+    apply_counts(site=site, counts=change.without_zeros())

@@ -13,7 +13,7 @@ from django.core.management.color import no_style
 from django.db import connection, models, transaction
 from django.db.models import Max
 
-from analytics.models import Pageview, Session, Site
+from analytics.models import Pageview, Site
 from analytics.periods import local_midnight
 from analytics.rollups import rebuild_site_rollups
 
@@ -103,31 +103,15 @@ def weighted(pairs: list[tuple[str, int]]) -> tuple[list[str], list[int]]:
     return [value for value, _ in pairs], [weight for _, weight in pairs]
 
 
-SESSION_COLUMNS = (
-    "id",
-    "site_id",
-    "visitor_id",
-    "started_at",
-    "ended_at",
-    "duration",
-    "pageviews",
-    "entry_path",
-    "exit_path",
-    "source",
-    "device_type",
-    "browser",
-    "country",
-)
-PAGEVIEW_COLUMNS = ("id", "site_id", "session_id", "visitor_id", "timestamp", "path")
+PAGEVIEW_COLUMNS = ("id", "site_id", "visitor_id", "timestamp", "path", "source", "device_type", "browser", "country")
 
 
 @dataclass
 class DemoRows:
     """Rows as tuples in column order: the ORM's per-object work would dominate a million-row load."""
 
-    next_session_id: int
     next_pageview_id: int
-    sessions: list[tuple] = field(default_factory=list)
+    sessions: int = 0
     pageviews: list[tuple] = field(default_factory=list)
 
 
@@ -184,27 +168,11 @@ def generate_day(
             last_end = offsets[len(times) - 1]
             visit_paths = rng.choices(paths, path_weights, k=len(times))
             source = rng.choices(sources, source_weights)[0]
-            session_id = rows.next_session_id
-            rows.next_session_id += 1
-            rows.sessions.append(
-                (
-                    session_id,
-                    site.pk,
-                    visitor_id,
-                    times[0],
-                    times[-1],
-                    int((times[-1] - times[0]).total_seconds()),
-                    len(times),
-                    visit_paths[0],
-                    visit_paths[-1],
-                    source,
-                    device,
-                    browser,
-                    country,
-                )
-            )
+            rows.sessions += 1
             for moment, visit_path in zip(times, visit_paths, strict=True):
-                rows.pageviews.append((rows.next_pageview_id, site.pk, session_id, visitor_id, moment, visit_path))
+                rows.pageviews.append(
+                    (rows.next_pageview_id, site.pk, visitor_id, moment, visit_path, source, device, browser, country)
+                )
                 rows.next_pageview_id += 1
 
 
@@ -225,16 +193,14 @@ def insert(model: type[models.Model], columns: tuple[str, ...], rows: list[tuple
 
 
 def insert_rows(rows: DemoRows) -> None:
-    insert(Session, SESSION_COLUMNS, rows.sessions)
     insert(Pageview, PAGEVIEW_COLUMNS, rows.pageviews)
-    rows.sessions.clear()
     rows.pageviews.clear()
 
 
 def reset_id_sequences() -> None:
     """Primary keys were assigned here; tell PostgreSQL's sequences where to carry on."""
     with connection.cursor() as cursor:
-        for statement in connection.ops.sequence_reset_sql(no_style(), [Session, Pageview]):
+        for statement in connection.ops.sequence_reset_sql(no_style(), [Pageview]):
             cursor.execute(statement)
 
 
@@ -242,19 +208,21 @@ def seed_demo_traffic(
     *, site: Site, now: dt.datetime, days: int = 365, visitors_per_day: int = 1000, seed: int = 1
 ) -> tuple[int, int]:
     """Fill `site` with `days` days of traffic ending now, then rebuild its rollups (the bulk insert goes around
-    `record_pageviews`, which would keep them current). Returns (sessions, pageviews) written."""
+    `record_pageviews`, which would keep them current; the rebuild works out the sessions).
+
+    Returns (sessions, pageviews) written.
+    """
     rng = random.Random(f"glimpse-demo:{seed}:{site.domain}")
     first_day = now.astimezone(site.tzinfo).date() - dt.timedelta(days=days - 1)
     with transaction.atomic():
         rows = DemoRows(
-            next_session_id=(Session.objects.aggregate(top=Max("id"))["top"] or 0) + 1,
             next_pageview_id=(Pageview.objects.aggregate(top=Max("id"))["top"] or 0) + 1,
         )
-        first_session_id, first_pageview_id = rows.next_session_id, rows.next_pageview_id
+        first_pageview_id = rows.next_pageview_id
         for day in demo_days(now=now, site=site, days=days):
             visitors = visitors_on(day, base=visitors_per_day, first_day=first_day, rng=rng)
             generate_day(site=site, day=day, visitors=visitors, now=now, rng=rng, rows=rows)
             insert_rows(rows)
         reset_id_sequences()
     rebuild_site_rollups(site=site, now=now)
-    return rows.next_session_id - first_session_id, rows.next_pageview_id - first_pageview_id
+    return rows.sessions, rows.next_pageview_id - first_pageview_id

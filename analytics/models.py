@@ -119,7 +119,11 @@ class Site(models.Model):
 
 
 class Session(models.Model):
-    """A run of pageviews by one visitor id whose consecutive gaps are under 30 minutes."""
+    """A run of pageviews by one visitor id whose consecutive gaps are under 30 minutes.
+
+    Derived: a visitor-day's sessions are rewritten from its pageviews whenever one of them is
+    written (`analytics.counting.rule.sessions_of`), so they never depend on arrival order.
+    """
 
     # No index of its own: the (site, …) indexes below serve every lookup by site, and PostgreSQL preferred a
     # site-only index for the last 24 hours and then threw away most of what it read.
@@ -157,10 +161,17 @@ class Pageview(models.Model):
     # No index of its own: the (site, …) indexes below serve every lookup by site, and PostgreSQL preferred a
     # site-only index for the last 24 hours and then threw away most of what it read.
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="pageviews", db_index=False)
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="pageview_set")
     visitor_id = models.BigIntegerField()
     timestamp = models.DateTimeField()
     path = models.CharField(max_length=PATH_MAX_LENGTH)
+    # What the event itself said: a session takes them from its first pageview (`analytics.counting.rule`), which
+    # may arrive after the others.
+    source = models.CharField(max_length=255, default="direct", db_default="direct")
+    device_type = models.CharField(
+        max_length=10, choices=DeviceType.choices, default=DeviceType.DESKTOP, db_default=DeviceType.DESKTOP
+    )
+    browser = models.CharField(max_length=64, blank=True, default="", db_default="")
+    country = models.CharField(max_length=2, blank=True, default="", db_default="")
     # The ingest queue's id of the event, so a batch handed over twice is stored once; empty when written directly.
     event_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
     # Marks on the latest pageview of its visitor, and of its visitor on its path, kept by the writer

@@ -85,9 +85,6 @@ def add_to_totals(*, site: Site, changes: Mapping[TotalKey, Change]) -> None:
         if any(change)
     ]
     found = add_to_counts(PeriodTotal, site_id=site.pk, key_fields=CHANGE_FIELDS[:4], rows=rows)
-    emptied = [row_id for row_id, *_, pageviews, visitors, visits in found if not (pageviews or visitors or visits)]
-    if emptied:
-        PeriodTotal.objects.filter(id__in=emptied).delete()
     updated = {(days, dimension, value) for _, days, dimension, _, value, *_ in found}
     insert_many(
         PeriodTotal,

@@ -110,10 +110,19 @@ def add_to_counts(model: type[Model], *, site_id: int, key_fields: Sequence[str]
     """Add counts to the rows of `site_id` that exist, and report them: no unique index needs to back it.
 
     Each of `rows` is the values of `key_fields` then of `COUNT_FIELDS`; a stored row
-    matches when every key field is equal. Returns `(id, *key values, *counts after)` of
-    every row found; the caller inserts the others. PostgreSQL: one UPDATE … FROM
-    unnest(arrays); SQLite: one UPDATE … FROM a `VALUES` CTE per few hundred rows.
+    matches when every key field is equal. Rows whose counts all fall to zero are deleted,
+    as a count from scratch would have no row for them. Returns `(id, *key values, *counts
+    after)` of every row found; the caller inserts the others. PostgreSQL: one UPDATE …
+    FROM unnest(arrays); SQLite: one UPDATE … FROM a `VALUES` CTE per few hundred rows.
     """
+    found = add_to_found_counts(model, site_id=site_id, key_fields=key_fields, rows=rows)
+    emptied = [row[0] for row in found if not any(row[-len(COUNT_FIELDS) :])]
+    for first in range(0, len(emptied), ROWS_PER_STATEMENT):
+        model.objects.filter(id__in=emptied[first : first + ROWS_PER_STATEMENT]).delete()
+    return found
+
+
+def add_to_found_counts(model: type[Model], *, site_id: int, key_fields: Sequence[str], rows: Sequence[tuple]) -> list:
     if not rows:
         return []
     fields = (*key_fields, *COUNT_FIELDS)

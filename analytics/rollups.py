@@ -19,26 +19,27 @@ from dataclasses import dataclass
 from functools import reduce
 
 from django.db import DatabaseError, connection, connections, transaction
-from django.db.models import Case, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum, When
+from django.db.models import Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
 
 from analytics.blocks import SUMMED_LEVELS, Block, block_last_day, block_start, blocks_containing, parts
-from analytics.hourly_rollups import hourly_rollups_recounted, rebuild_recent_hours
+from analytics.counting.recount import RecountedDay, recount_day
+from analytics.counting.visitor_days import SESSION_FIELDS, insert_all, session_values, write_moved_marks
+from analytics.hourly_rollups import HOURLY_KEPT, HourChanges, apply_hour_changes, hourly_rollups_recounted
 from analytics.models import (
     BlockSchedule,
     Breakdown,
     DailyRollup,
-    Dimension,
     HourlyBreakdown,
     HourlyRollup,
     Pageview,
     PeriodTotal,
     PeriodWindow,
+    Session,
     Site,
     SummedBlock,
 )
-from analytics.period_totals import add_batch_to_totals, build_period_totals, slide_site_periods
-from analytics.periods import Window, dates_between, days_window
-from analytics.raw_counts import counts_per_date, dimension_counts, session_totals
+from analytics.period_totals import build_period_totals, slide_site_periods
+from analytics.periods import dates_between, local_midnight
 from analytics.raw_writes import insert_rows, is_postgresql, update_rows
 
 logger = logging.getLogger("glimpse.rollups")
@@ -56,7 +57,6 @@ ROLLUP_MODELS = (
 )
 ONE_DAY = dt.timedelta(days=1)
 CHANGES_PER_QUERY = 500
-STAGING_LEVEL = 1000  # a re-rolled day's fresh rows, compared with the stored ones; never committed
 
 
 @dataclass(frozen=True)
@@ -88,83 +88,10 @@ def insert_breakdown(constants: list, counts: QuerySet) -> None:
         )
 
 
-@transaction.atomic
-def roll_up_day(*, site: Site, day: dt.date) -> None:
-    """Recompute one site-local day from its raw rows, replacing what was there.
-
-    The summed blocks holding the day, and the period totals counting it, get the day's
-    change added in the same transaction, so a reader sees them either all before or all after.
-    """
-    lock_site(site)
-    DailyRollup.objects.filter(site=site, day=day).delete()
-    windows = [days_window(day, day, tz=site.tzinfo)]
-    pageviews, visitors = counts_per_date(windows, site=site).get(day, (0, 0))
-    sessions = session_totals(windows, site=site)
-    if pageviews or sessions.sessions:
-        DailyRollup.objects.create(
-            site=site,
-            day=day,
-            pageviews=pageviews,
-            visitors=visitors,
-            sessions=sessions.sessions,
-            bounces=sessions.bounces,
-            duration=sessions.duration,
-        )
-    blocks = summed_blocks_holding(site=site, day=day)
-    counted = PeriodWindow.objects.filter(site=site, first_day__lte=day).exists()
-    if not blocks and not counted:
-        Breakdown.objects.filter(site=site, level=0, start=day).delete()
-        if pageviews or sessions.sessions:
-            insert_day_breakdown(site=site, window=windows[0], level=0)
-        return
-    if pageviews or sessions.sessions:
-        insert_day_breakdown(site=site, window=windows[0], level=STAGING_LEVEL)
-    changes = list(day_changes(site=site, day=day))
-    for target in [(0, day), *blocks]:
-        add_changes(site=site, block=target, changes=changes)
-    if counted:
-        add_batch_to_totals(
-            site=site,
-            changes={
-                (day, change["dimension"], change["value"]): [
-                    change["pageviews_change"],
-                    change["visitors_change"],
-                    change["visits_change"],
-                ]
-                for change in changes
-            },
-        )
-    Breakdown.objects.filter(site=site, level=STAGING_LEVEL, start=day).delete()
-
-
 def summed_blocks_holding(*, site: Site, day: dt.date) -> list[Block]:
     """The summed blocks of `site` that hold `day`: a change to the day must reach each of them."""
     holding_day = reduce(operator.or_, (Q(level=level, start=start) for level, start in blocks_containing(day)))
     return sorted(SummedBlock.objects.filter(holding_day, site=site).values_list("level", "start"))
-
-
-def insert_day_breakdown(*, site: Site, window: Window, level: int) -> None:
-    """The per-value rows of a one-day window, counted from the raw rows, stored under `level` (0, or staging)."""
-    constants = [site.pk, level, connection.ops.adapt_datefield_value(window.dates[0])]
-    for dimension in Dimension:
-        insert_breakdown([*constants, dimension.value], dimension_counts(dimension, [window], site=site))
-
-
-def day_changes(*, site: Site, day: dt.date) -> QuerySet:
-    """Per value, what the freshly counted day (staging) adds to the stored one (level 0); unchanged values left out."""
-
-    def change(field: str) -> Sum:
-        return Sum(Case(When(level=STAGING_LEVEL, then=F(field)), default=-F(field)))
-
-    return (
-        Breakdown.objects.filter(site=site, start=day, level__in=[0, STAGING_LEVEL])
-        .values("dimension", "value")
-        .annotate(
-            pageviews_change=change("pageviews"), visitors_change=change("visitors"), visits_change=change("visits")
-        )
-        .exclude(pageviews_change=0, visitors_change=0, visits_change=0)
-        .order_by()
-    )
 
 
 def add_changes(*, site: Site, block: Block, changes: list[dict]) -> None:
@@ -333,13 +260,50 @@ def rebuild_site_rollups(*, site: Site, now: dt.datetime) -> RollupResult:
             tz = site.tzinfo
             first, last = span["first"].astimezone(tz).date(), span["last"].astimezone(tz).date()
             forget_rollups_from(site=site, first=first)
+            Session.objects.filter(site=site, started_at__gte=local_midnight(first, tz)).delete()
+            hours_from = now.astimezone(tz).date() - HOURLY_KEPT
+            HourlyRollup.objects.filter(site=site, day__gte=hours_from).delete()
+            HourlyBreakdown.objects.filter(site=site, day__gte=hours_from).delete()
             for day in dates_between(first, last):
-                roll_up_day(site=site, day=day)
+                write_recounted_day(site=site, recounted=recount_day(site=site, day=day), hours=day >= hours_from)
                 days += 1
             blocks = sum_finished_blocks(site=site, now=now)
-            rebuild_recent_hours(site=site, now=now)
         build_period_totals(site=site, now=now)
     return RollupResult(days=days, blocks=blocks, seconds=time.perf_counter() - started)
+
+
+def write_recounted_day(*, site: Site, recounted: RecountedDay, hours: bool) -> None:
+    """Store a day counted from scratch (its day, values, sessions and marks; its hourly rows with `hours`), once
+    the caller has deleted what was stored for it."""
+    for day, (pageviews, visitors, sessions, bounces, duration) in recounted.counts.days.items():
+        DailyRollup.objects.create(
+            site=site,
+            day=day,
+            pageviews=pageviews,
+            visitors=visitors,
+            sessions=sessions,
+            bounces=bounces,
+            duration=duration,
+        )
+    insert_all(
+        Breakdown,
+        fields=("site", "level", "start", "dimension", "value", "pageviews", "visitors", "visits"),
+        rows=[
+            (site.pk, 0, day, dimension, value, *counts)
+            for (day, dimension, value), counts in recounted.counts.values.items()
+        ],
+    )
+    insert_all(
+        Session,
+        fields=SESSION_FIELDS,
+        rows=[(site.pk, visitor_id, *session_values(session)) for visitor_id, session in recounted.sessions],
+    )
+    write_moved_marks([(pk, *marks) for pk, marks in recounted.marks.items() if marks != recounted.stored_marks[pk]])
+    if hours:
+        changes = HourChanges()
+        changes.totals.update(recounted.counts.hours)
+        changes.values.update(recounted.counts.hour_values)
+        apply_hour_changes(site=site, changes=changes, fresh=True)
 
 
 def forget_rollups_from(*, site: Site, first: dt.date) -> None:

@@ -172,7 +172,8 @@ def generate_day(
             attributes = (source, device, browser, country)
             sessions.append((first, index, visitor_id, last, len(offsets), paths[0], paths[-1], *attributes))
             pageviews.extend(
-                (day_start + offset, index, visitor_id, path) for offset, path in zip(offsets, paths, strict=True)
+                (day_start + offset, index, visitor_id, path, source if position == 0 else "direct", *attributes[1:])
+                for position, (offset, path) in enumerate(zip(offsets, paths, strict=True))
             )
             start = offsets[-1] + MAX_GAP + 1 + int(rng.random() * 4 * 3600)
 
@@ -180,20 +181,18 @@ def generate_day(
     # and its latest-ending session (a visitor has one device, browser and country here).
     pageviews.sort()
     sessions.sort()
-    latest_of_visitor = {visitor_id: position for position, (_, _, visitor_id, _) in enumerate(pageviews)}
+    latest_of_visitor = {row[2]: position for position, row in enumerate(pageviews)}
     latest_of_path = {(row[2], row[3]): position for position, row in enumerate(pageviews)}
     latest_session = {row[2]: position for position, row in enumerate(sessions)}
     rows = DayRows()
-    session_ids = {}
-    for position, (first, index, visitor_id, last, views, entry, exit_, *attributes) in enumerate(sessions):
-        session_ids[index] = ids.session
+    for position, (first, _, visitor_id, last, views, entry, exit_, *attributes) in enumerate(sessions):
         latest = latest_session[visitor_id] == position
         row = (ids.session, site_id, visitor_id, first, last, last - first, views, entry, exit_, *attributes)
         rows.sessions.append((*row, latest, latest, latest))
         ids.session += 1
-    for position, (timestamp, index, visitor_id, path) in enumerate(pageviews):
+    for position, (timestamp, _, visitor_id, path, *attributes) in enumerate(pageviews):
         marks = (latest_of_visitor[visitor_id] == position, latest_of_path[(visitor_id, path)] == position)
-        rows.pageviews.append((ids.pageview, site_id, session_ids[index], visitor_id, timestamp, path, *marks))
+        rows.pageviews.append((ids.pageview, site_id, visitor_id, timestamp, path, *attributes, *marks))
         ids.pageview += 1
     return rows
 
@@ -268,13 +267,15 @@ SESSION_COLUMNS = (
     "id, site_id, visitor_id, started_at, ended_at, duration, pageviews, entry_path, exit_path, "
     "source, device_type, browser, country, last_of_device_type, last_of_browser, last_of_country"
 )
-PAGEVIEW_COLUMNS = "id, site_id, session_id, visitor_id, timestamp, path, last_of_visitor, last_of_path"
+PAGEVIEW_COLUMNS = (
+    "id, site_id, visitor_id, timestamp, path, source, device_type, browser, country, last_of_visitor, last_of_path"
+)
 LOADED_TABLES = ("analytics_session", "analytics_pageview")
 
 
 def with_text_times(rows: DayRows, text: TimestampText) -> tuple[list[tuple], list[tuple]]:
     sessions = [(*row[:3], text(row[3]), text(row[4]), *row[5:]) for row in rows.sessions]
-    pageviews = [(*row[:4], text(row[4]), *row[5:]) for row in rows.pageviews]
+    pageviews = [(*row[:3], text(row[3]), *row[4:]) for row in rows.pageviews]
     return sessions, pageviews
 
 

@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from analytics.live import live_activity
-from analytics.models import Pageview, Session
+from analytics.models import Pageview
 from analytics.services import record_pageview
 from tests.factories import SiteFactory
 
@@ -88,15 +88,12 @@ def test_both_reads_stay_on_the_site_timestamp_index_on_postgresql_among_many_ro
 
     On 10M rows (bench/generate) the same plans hold; the docs cite the figures."""
     other = SiteFactory()
-    session = Session.objects.create(
-        site=site, visitor_id=1, started_at=NOW, ended_at=NOW, entry_path="/", exit_path="/"
-    )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""INSERT INTO {Pageview._meta.db_table} (site_id, session_id, visitor_id, timestamp, path)
-            SELECT CASE WHEN n %% 2 = 0 THEN %s ELSE %s END, %s, n %% 5000, %s - n * interval '43 seconds', '/'
+            f"""INSERT INTO {Pageview._meta.db_table} (site_id, visitor_id, timestamp, path)
+            SELECT CASE WHEN n %% 2 = 0 THEN %s ELSE %s END, n %% 5000, %s - n * interval '43 seconds', '/'
             FROM generate_series(1, 200000) AS n""",
-            [site.pk, other.pk, session.pk, NOW],
+            [site.pk, other.pk, NOW],
         )
         cursor.execute(f"ANALYZE {Pageview._meta.db_table}")
 

@@ -14,12 +14,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from analytics import metrics, rollup_selectors
+from analytics.aggregates import roll_up_day
 from analytics.models import Dimension, Pageview, PeriodTotal, PeriodWindow
 from analytics.period_totals import build_period_totals
 from analytics.periods import Period
 from analytics.reference_stats import reference_site_stats
 from analytics.retention import prune_site
-from analytics.rollups import rebuild_site_rollups, roll_up_day, slide_due_periods
+from analytics.rollups import rebuild_site_rollups, slide_due_periods
 from analytics.selectors import site_stats
 from analytics.services import record_pageview
 from analytics.stats import CountryRow, PageRow, SourceRow

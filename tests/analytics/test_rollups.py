@@ -15,10 +15,11 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from analytics.aggregates import roll_up_day
 from analytics.blocks import blocks_containing
 from analytics.models import BlockSchedule, Breakdown, DailyRollup, Dimension, Pageview, Session, SummedBlock
 from analytics.reference_stats import reference_site_stats
-from analytics.rollups import rebuild_rollups, rebuild_site_rollups, roll_up_day, sum_due_blocks
+from analytics.rollups import rebuild_rollups, rebuild_site_rollups, sum_due_blocks
 from analytics.selectors import site_stats
 from analytics.services import record_pageview
 from analytics.stats import CountRow, CountryRow, DayRow, PageRow, SourceRow
@@ -163,13 +164,11 @@ def test_a_rebuild_reproduces_the_rollups_that_recording_wrote(traffic_site, win
 
 
 def test_a_bulk_loaded_site_counts_once_that_site_is_rebuilt(traffic_site):
-    """Rows written around `record_pageviews` (a bulk load) reach the rollups by a rebuild of their site only."""
+    """Rows written around `record_pageviews` (a bulk load) reach the rollups, sessions included, by a rebuild of
+    their site only."""
     loaded = SiteFactory(timezone="UTC")
     moment = utc("2026-03-16T08:00")
-    session = Session.objects.create(
-        site=loaded, visitor_id=1, started_at=moment, ended_at=moment, pageviews=1, entry_path="/", exit_path="/"
-    )
-    Pageview.objects.create(site=loaded, session=session, visitor_id=1, timestamp=moment, path="/hello")
+    Pageview.objects.create(site=loaded, visitor_id=1, timestamp=moment, path="/hello", source="x.com")
     traffic_rows = sorted(DailyRollup.objects.filter(site=traffic_site).values_list("day", "pageviews"))
 
     before = site_stats(site=loaded, period="30d", now=NOW)
@@ -180,6 +179,9 @@ def test_a_bulk_loaded_site_counts_once_that_site_is_rebuilt(traffic_site):
     assert result.days == 1
     assert (after.unique_visitors, after.pageviews, after.bounce_rate) == (1, 1, 100.0)
     assert after.pages == [PageRow("/hello", 1, 1)]
+    assert list(Session.objects.filter(site=loaded).values_list("started_at", "pageviews", "source")) == [
+        (moment, 1, "x.com")
+    ]
     assert sorted(DailyRollup.objects.filter(site=traffic_site).values_list("day", "pageviews")) == traffic_rows
 
 
@@ -190,14 +192,14 @@ def test_a_site_whose_rebuild_fails_keeps_its_rollups_and_the_others_are_rebuilt
 
     from analytics import rollups
 
-    real = rollups.roll_up_day
+    real = rollups.recount_day
 
     def failing_for_winter(*, site, day):
         if site.pk == winter_site.pk:
             raise DatabaseError("disk full")
         return real(site=site, day=day)
 
-    monkeypatch.setattr(rollups, "roll_up_day", failing_for_winter)
+    monkeypatch.setattr(rollups, "recount_day", failing_for_winter)
     winter_rows = DailyRollup.objects.filter(site=winter_site).count()
 
     result = rebuild_rollups(now=NOW)

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
 from django.utils import timezone
 
+from analytics.counting.verify import verify_site
 from analytics.hourly_rollups import prune_hourly_rollups
 from analytics.models import Site
 from analytics.rollups import RollupResult, rebuild_rollups, slide_due_periods, sum_due_blocks
@@ -23,22 +24,28 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--every", type=float, metavar="SECONDS", help="repeat forever, pausing this long")
         parser.add_argument("--rebuild", action="store_true", help="count every site's rollups from the raw rows again")
-        parser.add_argument("--site", action="append", metavar="DOMAIN", help="with --rebuild: only this site")
+        parser.add_argument(
+            "--verify",
+            action="store_true",
+            help="recount recent days from the raw rows and list every stored count that differs (exit 1 if any)",
+        )
+        parser.add_argument("--days", type=int, default=2, help="with --verify: the last N local days (default 2)")
+        parser.add_argument(
+            "--site", action="append", metavar="DOMAIN", help="with --rebuild or --verify: only this site"
+        )
         parser.add_argument("--jobs", type=int, default=1, help="with --rebuild: sites rebuilt side by side")
 
     def handle(self, *args, **options) -> None:
         every = options["every"]
         if every is not None and every <= 0:
             raise CommandError("--every needs a positive number of seconds.")
-        if options["site"] and not options["rebuild"]:
-            raise CommandError("--site goes with --rebuild.")
+        if options["site"] and not (options["rebuild"] or options["verify"]):
+            raise CommandError("--site goes with --rebuild or --verify.")
+        sites = self.chosen_sites(options["site"])
+        if options["verify"]:
+            self.verify(sites=sites, days=options["days"])
+            return
         if options["rebuild"]:
-            sites = None
-            if options["site"]:
-                sites = list(Site.objects.filter(domain__in=options["site"]))
-                missing = set(options["site"]) - {site.domain for site in sites}
-                if missing:
-                    raise CommandError(f"No site with domain {', '.join(sorted(missing))}.")
             if options["jobs"] < 1:
                 raise CommandError("--jobs needs a positive number.")
             self.report(rebuild_rollups(now=timezone.now(), sites=sites, jobs=options["jobs"]))
@@ -49,6 +56,30 @@ class Command(BaseCommand):
         while True:
             self.run_pass()
             time.sleep(every)
+
+    def chosen_sites(self, domains: list[str] | None) -> list[Site] | None:
+        if not domains:
+            return None
+        sites = list(Site.objects.filter(domain__in=domains))
+        missing = set(domains) - {site.domain for site in sites}
+        if missing:
+            raise CommandError(f"No site with domain {', '.join(sorted(missing))}.")
+        return sites
+
+    def verify(self, *, sites: list[Site] | None, days: int) -> None:
+        if days < 1:
+            raise CommandError("--days needs a positive number.")
+        now = timezone.now()
+        checked = differences = 0
+        for site in Site.objects.order_by("pk") if sites is None else sites:
+            found = verify_site(site=site, now=now, days=days)
+            checked += 1
+            differences += len(found)
+            for difference in found:
+                self.stdout.write(str(difference))
+        self.stdout.write(f"Checked {checked} site(s) over {days} day(s): {differences} difference(s).")
+        if differences:
+            raise CommandError("Stored counts differ from a recount of the raw rows; `rollup_stats --rebuild` repairs.")
 
     def run_pass(self) -> None:
         """One pass; a failure is logged and retried on the next pass rather than ending the worker."""

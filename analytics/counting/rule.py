@@ -1,0 +1,223 @@
+"""The rule: what one visitor-day contributes to every count, a pure function of its pageviews.
+
+A visitor id lives within one local day of its site (docs/definitions.md, "Visitors and
+sessions"), so a visitor-day — one visitor's pageviews of one local date — is small and
+self-contained. Everything derived from it is worked out here and nowhere else:
+
+- its **sessions**: the pageviews in time order, cut where a gap reaches 30 minutes; a
+  session takes its source, device type, browser, country and entry path from its first
+  pageview and its exit path from its last;
+- its **day counts**: pageviews, one visitor, its sessions, bounces and duration; per
+  path pageviews and one visitor, per source the sessions it started, per device type,
+  browser and country one visitor;
+- its **hour counts** (the last 24 hours are read from them): pageviews in their hour;
+  the visitor in the hour of its latest pageview, a path's visitor in the hour of its
+  latest pageview of the path, a device type's (browser's, country's) visitor in the
+  hour its latest session with that value ends; sessions, bounces, duration and a
+  source's visits in the hour the session starts;
+- its **marks**: which pageview is its latest, and its latest of each path, and which
+  session is its latest-ending of each device type, browser and country (the first,
+  partial hour of a 24-hour window counts visitors with them).
+
+Ties are broken by the pageviews' content, never by the order they arrived in: writing
+a visitor-day's pageviews in any order, in any batches, gives the same contribution.
+The writer adds `contribution(after) - contribution(before)` for every visitor-day a
+batch touches, the rebuild adds up contributions from scratch, and the property test's
+reference regroups sessions from raw pageviews with `sessions_of`.
+"""
+
+import datetime as dt
+import zoneinfo
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from analytics.models import Dimension
+
+SESSION_TIMEOUT = dt.timedelta(minutes=30)
+SESSION_VALUE_FIELDS = {
+    Dimension.DEVICE_TYPE: "device_type",
+    Dimension.BROWSER: "browser",
+    Dimension.COUNTRY: "country",
+}
+PATH, SOURCE = int(Dimension.PATH), int(Dimension.SOURCE)
+# Positions in a totals list and in a value's counts list.
+PAGEVIEWS, VISITORS, SESSIONS, BOUNCES, DURATION = range(5)
+VALUE_PAGEVIEWS, VALUE_VISITORS, VALUE_VISITS = range(3)
+
+
+class Visit(NamedTuple):
+    """One pageview as the rule reads it. `key` identifies a stored row (its id) or a row about to be written."""
+
+    timestamp: dt.datetime
+    path: str
+    source: str
+    device_type: str
+    browser: str
+    country: str
+    key: object = None
+
+    def order(self) -> tuple:
+        """Time order, ties broken by content: the same whatever order the pageviews came in."""
+        return (self.timestamp, self.path, self.source, self.device_type, self.browser, self.country)
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """A session as stored (`analytics.models.Session`, less its site and visitor)."""
+
+    started_at: dt.datetime
+    ended_at: dt.datetime
+    pageviews: int
+    duration: int
+    entry_path: str
+    exit_path: str
+    source: str
+    device_type: str
+    browser: str
+    country: str
+    last_of_device_type: bool = False
+    last_of_browser: bool = False
+    last_of_country: bool = False
+
+
+def in_order(visits: Iterable[Visit]) -> list[Visit]:
+    return sorted(visits, key=Visit.order)
+
+
+def sessions_of(visits: Sequence[Visit]) -> list[SessionRow]:
+    """The visitor-day's sessions, in time order, each carrying the marks of its latest-ending values."""
+    runs: list[list[Visit]] = []
+    for visit in in_order(visits):
+        if runs and visit.timestamp - runs[-1][-1].timestamp < SESSION_TIMEOUT:
+            runs[-1].append(visit)
+        else:
+            runs.append([visit])
+    sessions = [
+        SessionRow(
+            started_at=run[0].timestamp,
+            ended_at=run[-1].timestamp,
+            pageviews=len(run),
+            duration=int((run[-1].timestamp - run[0].timestamp).total_seconds()),
+            entry_path=run[0].path,
+            exit_path=run[-1].path,
+            source=run[0].source,
+            device_type=run[0].device_type,
+            browser=run[0].browser,
+            country=run[0].country,
+        )
+        for run in runs
+    ]
+    latest: dict[str, dict[str, int]] = {name: {} for name in SESSION_VALUE_FIELDS.values()}
+    for index, session in enumerate(sessions):  # in time order: the last one seen of a value ends latest
+        for name, by_value in latest.items():
+            by_value[getattr(session, name)] = index
+    marked = {name: set(by_value.values()) for name, by_value in latest.items()}
+    return [
+        SessionRow(
+            **{
+                **session.__dict__,
+                **{f"last_of_{name}": index in marked[name] for name in SESSION_VALUE_FIELDS.values()},
+            }
+        )
+        for index, session in enumerate(sessions)
+    ]
+
+
+def hour_of(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+
+
+@dataclass
+class Counts:
+    """Counts to add to the derived rows of one site, per (row key): a contribution, a change, or a sum of them.
+
+    `days`: local day → totals (pageviews, visitors, sessions, bounces, duration);
+    `values`: (day, dimension, value) → (pageviews, visitors, visits);
+    `hours`: (UTC hour, local day) → totals; `hour_values`: (UTC hour, local day, dimension, value) → counts.
+    """
+
+    days: dict = field(default_factory=lambda: defaultdict(lambda: [0] * 5))
+    values: dict = field(default_factory=lambda: defaultdict(lambda: [0] * 3))
+    hours: dict = field(default_factory=lambda: defaultdict(lambda: [0] * 5))
+    hour_values: dict = field(default_factory=lambda: defaultdict(lambda: [0] * 3))
+
+    def add(self, other: "Counts", *, sign: int = 1) -> None:
+        for mine, theirs in (
+            (self.days, other.days),
+            (self.values, other.values),
+            (self.hours, other.hours),
+            (self.hour_values, other.hour_values),
+        ):
+            for key, counts in theirs.items():
+                target = mine[key]
+                for index, count in enumerate(counts):
+                    target[index] += sign * count
+
+    def without_zeros(self) -> "Counts":
+        kept = Counts()
+        for name in ("days", "values", "hours", "hour_values"):
+            getattr(kept, name).update({key: counts for key, counts in getattr(self, name).items() if any(counts)})
+        return kept
+
+
+@dataclass(frozen=True)
+class Contribution:
+    counts: Counts
+    sessions: list[SessionRow]
+    latest: object  # the key of the visitor-day's latest pageview
+    latest_of_paths: frozenset  # the keys of its latest pageview of each path
+
+
+def contribution(visits: Sequence[Visit], *, tz: zoneinfo.ZoneInfo) -> Contribution:
+    """What one visitor-day (`visits`: its pageviews, in any order, all of one local date) adds to every count."""
+    counts = Counts()
+    if not visits:
+        return Contribution(counts, [], None, frozenset())
+    ordered = in_order(visits)
+    day = ordered[0].timestamp.astimezone(tz).date()
+    sessions = sessions_of(ordered)
+
+    totals = counts.days[day]
+    totals[PAGEVIEWS] += len(ordered)
+    totals[VISITORS] += 1
+    totals[SESSIONS] += len(sessions)
+    totals[BOUNCES] += sum(session.pageviews == 1 for session in sessions)
+    totals[DURATION] += sum(session.duration for session in sessions)
+
+    latest_of_path: dict[str, Visit] = {}
+    for visit in ordered:
+        hour = hour_of(visit.timestamp)
+        counts.values[(day, PATH, visit.path)][VALUE_PAGEVIEWS] += 1
+        counts.hours[(hour, day)][PAGEVIEWS] += 1
+        counts.hour_values[(hour, day, PATH, visit.path)][VALUE_PAGEVIEWS] += 1
+        latest_of_path[visit.path] = visit
+    for path, visit in latest_of_path.items():
+        counts.values[(day, PATH, path)][VALUE_VISITORS] += 1
+        counts.hour_values[(hour_of(visit.timestamp), day, PATH, path)][VALUE_VISITORS] += 1
+    counts.hours[(hour_of(ordered[-1].timestamp), day)][VISITORS] += 1
+
+    for session in sessions:
+        start = hour_of(session.started_at)
+        hour = counts.hours[(start, day)]
+        hour[SESSIONS] += 1
+        hour[BOUNCES] += session.pageviews == 1
+        hour[DURATION] += session.duration
+        counts.values[(day, SOURCE, session.source)][VALUE_VISITS] += 1
+        counts.hour_values[(start, day, SOURCE, session.source)][VALUE_VISITS] += 1
+        for dimension, name in SESSION_VALUE_FIELDS.items():
+            if getattr(session, f"last_of_{name}"):
+                value = getattr(session, name)
+                counts.values[(day, int(dimension), value)][VALUE_VISITORS] += 1
+                counts.hour_values[(hour_of(session.ended_at), day, int(dimension), value)][VALUE_VISITORS] += 1
+    return Contribution(
+        counts=counts,
+        sessions=sessions,
+        latest=ordered[-1].key,
+        latest_of_paths=frozenset(visit.key for visit in latest_of_path.values()),
+    )
+
+
+def local_day(moment: dt.datetime, *, tz: zoneinfo.ZoneInfo) -> dt.date:
+    return moment.astimezone(tz).date()
