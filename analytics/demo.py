@@ -13,9 +13,9 @@ from django.core.management.color import no_style
 from django.db import connection, models, transaction
 from django.db.models import Max
 
+from analytics.counting.rebuild import rebuild_site_rollups
 from analytics.models import Pageview, Site
 from analytics.periods import local_midnight
-from analytics.rollups import rebuild_site_rollups
 
 PATHS = [
     "/",

@@ -3,7 +3,7 @@
 The buckets are the 24 whole hours of the `24h` window itself, [start + k h, start + (k+1) h),
 so their pageviews add up to the window's pageviews and a bucket never mixes two windows.
 Each row is assigned its bucket in the database with a CASE over the 24 boundaries (the
-`(site, timestamp)` index bounds the scan), as `analytics.raw_counts.local_date` does for days;
+`(site, timestamp)` index bounds the scan), as `analytics.counting.raw_reads.local_date` does for days;
 the times a reader sees are the buckets' starts in the site's time zone.
 """
 
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from django.db.models import Case, Count, IntegerField, Value, When
 
+from analytics.counting.raw_reads import pageviews_in
 from analytics.models import Site
 from analytics.periods import Period, Window, window_for
-from analytics.raw_counts import pageviews_in
 
 HOURS = 24
 HOUR = dt.timedelta(hours=1)

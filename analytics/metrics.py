@@ -1,7 +1,7 @@
 """The metric rules every way of computing statistics shares (docs/definitions.md, "Metrics").
 
 The reference computation (`analytics.reference_stats`) and the fast one
-(`analytics.rollup_selectors`) count differently, but both take from here alone how
+(`analytics.counting.read_days`) count differently, but both take from here alone how
 each list is ranked, cut and filtered, what a session total is, and how the numbers
 become a `SiteStats`. Changing a rule here changes it for both, which is what the
 property test comparing them relies on: it patches `LIST_RULES` and nothing else.

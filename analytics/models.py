@@ -175,7 +175,7 @@ class Pageview(models.Model):
     # The ingest queue's id of the event, so a batch handed over twice is stored once; empty when written directly.
     event_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
     # Marks on the latest pageview of its visitor, and of its visitor on its path, kept by the writer
-    # (`analytics.hourly_rollups`): the last 24 hours count the visitors of their first, partial hour with them.
+    # (`analytics.counting.hours`): the last 24 hours count the visitors of their first, partial hour with them.
     last_of_visitor = models.BooleanField(default=False, db_default=False)
     last_of_path = models.BooleanField(default=False, db_default=False)
 
@@ -200,9 +200,9 @@ class VisitorSalt(models.Model):
         return f"salt for {self.day}"
 
 
-# --- Rollups ---------------------------------------------------------------------
-# Derived from the collected data by `analytics.rollups` and read by
-# `analytics.rollup_selectors`; they can always be rebuilt (`rollup_stats --rebuild`).
+# --- Derived counts ---------------------------------------------------------------
+# Written by `analytics.counting` from the collected pageviews, by one rule; they can always
+# be checked (`rollup_stats --verify`) and rebuilt (`rollup_stats --rebuild`).
 
 
 class Dimension(models.IntegerChoices):
@@ -232,75 +232,44 @@ class DailyRollup(models.Model):
 
 
 class Breakdown(models.Model):
-    """Counts for one value of one dimension over a block of 2**level site-local days starting at `start`.
+    """Counts for one value of one dimension on one site-local day (`start`).
 
-    Level 0 is a single day. A block of a summed level n (2, 4, 6, 8: `blocks.SUMMED_LEVELS`)
-    is the sum of its four parts of the summed level below, or of its four days, and is
-    aligned: its first day is a multiple of 2**n days after 1970-01-01, so any period splits
-    into a couple dozen blocks at most. Paths carry pageviews and visitors,
-    sources carry visits (sessions started), device types, browsers and countries
-    carry visitors. Visitor counts of different days add up because a visitor id
-    never spans two local days.
+    Paths carry pageviews and visitors, sources carry visits (sessions started), device
+    types, browsers and countries carry visitors. Visitor counts of different days add up
+    because a visitor id never spans two local days. Long periods read their lists from
+    `PeriodTotal`, summed from these rows.
     """
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_index=False)
     dimension = models.PositiveSmallIntegerField(choices=Dimension.choices)
-    level = models.PositiveSmallIntegerField()
-    start = models.DateField()
-    # No index on the value: a 2,000-character path would not fit a PostgreSQL index entry.
+    start = models.DateField(help_text="The site-local day.")
+    # A 2,000-character path would not fit a PostgreSQL index entry: rows are found by a 64-bit hash of the value
+    # (`analytics.counting.counters.value_key`), and the value itself is compared too.
+    value_key = models.BigIntegerField()
     value = models.CharField(max_length=PATH_MAX_LENGTH)
     pageviews = models.PositiveIntegerField(default=0)
     visitors = models.PositiveIntegerField(default=0)
     visits = models.PositiveIntegerField(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["site", "level", "start", "dimension"], name="breakdown_block")]
+        indexes = [models.Index(fields=["site", "start", "dimension", "value_key"], name="breakdown_day_value")]
 
     def __str__(self) -> str:
-        return f"{self.site_id}@{self.start}+2^{self.level} {self.get_dimension_display()} {self.value}"
-
-
-class SummedBlock(models.Model):
-    """Marks a block of 2**level days (level ≥ 1) whose breakdown has been summed, with or without rows."""
-
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_index=False)
-    level = models.PositiveSmallIntegerField()
-    start = models.DateField()
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["site", "level", "start"], name="summedblock_site_level_start")]
-
-    def __str__(self) -> str:
-        return f"{self.site_id}@{self.start}+2^{self.level}"
-
-
-class BlockSchedule(models.Model):
-    """When a site next has a block of days to sum: the day after the first unsummed block holding its data ends.
-
-    The block worker visits only sites that are due, so sites that receive nothing cost nothing.
-    """
-
-    site = models.OneToOneField(Site, on_delete=models.CASCADE, primary_key=True, related_name="+")
-    due_on = models.DateField(null=True, db_index=True)
-
-    def __str__(self) -> str:
-        return f"{self.site_id} due on {self.due_on}"
+        return f"{self.site_id}@{self.start} {self.get_dimension_display()} {self.value}"
 
 
 class PeriodTotal(models.Model):
-    """Per value, the sum of the day rows (`Breakdown` level 0) of every day from the first day of the site's
+    """Per value, the sum of the day rows (`Breakdown`) of every day from the first day of the site's
     `PeriodWindow` of `days` days on: while no day before that window holds data, a period's top N is an index read.
 
-    `value_hash` (the first 16 hex digits of the value's MD5, computed alike in SQL and in Python) finds a
-    value's row without an index on the value itself (too long for a PostgreSQL index entry); rows are matched
-    on the value too, so two values sharing a hash never mix.
+    Rows are found by `value_key` (as every derived table's), the value compared too.
     """
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_index=False)
     days = models.PositiveSmallIntegerField()
     dimension = models.PositiveSmallIntegerField(choices=Dimension.choices)
+    value_key = models.BigIntegerField()
     value = models.CharField(max_length=PATH_MAX_LENGTH)
-    value_hash = models.CharField(max_length=16)
     pageviews = models.PositiveIntegerField(default=0)
     visitors = models.PositiveIntegerField(default=0)
     visits = models.PositiveIntegerField(default=0)
@@ -308,7 +277,7 @@ class PeriodTotal(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["site", "days", "dimension", "-pageviews"], name="periodtotal_ranked"),
-            models.Index(fields=["site", "value_hash"], name="periodtotal_value"),
+            models.Index(fields=["site", "days", "dimension", "value_key"], name="periodtotal_value_key"),
         ]
 
     def __str__(self) -> str:
@@ -332,7 +301,7 @@ class PeriodWindow(models.Model):
 
 
 class HourlyRollup(models.Model):
-    """The totals of one UTC hour of one site-local day, for the last 24 hours (`analytics.last_day_stats`).
+    """The totals of one UTC hour of one site-local day, for the last 24 hours (`analytics.counting.read_24h`).
 
     Pageviews are those in the hour; sessions, bounces and duration those of the sessions
     that start in it. `visitors` counts the visitors whose latest pageview of the day is in

@@ -95,66 +95,6 @@ def update_rows(model: type[Model], *, ids: list[int], fields: Sequence[str], co
         )
 
 
-COUNT_FIELDS = ("pageviews", "visitors", "visits")
-ROWS_PER_STATEMENT = 500  # SQLite: a few thousand parameters per statement, well under its limit
-
-
-# The changes find their rows one by one through the index on the value. Left to choose, PostgreSQL sometimes
-# merge-joined a few thousand changes with every row of the site on the equal (period, dimension) columns: moving
-# paths.bench's periods a day on took 28 s instead of 0.1 s. The settings hold for this statement only.
-ROW_BY_ROW = "SET LOCAL enable_mergejoin = off; SET LOCAL enable_hashjoin = off"
-ANY_JOIN = "SET LOCAL enable_mergejoin TO DEFAULT; SET LOCAL enable_hashjoin TO DEFAULT"
-
-
-def add_to_counts(model: type[Model], *, site_id: int, key_fields: Sequence[str], rows: Sequence[tuple]) -> list:
-    """Add counts to the rows of `site_id` that exist, and report them: no unique index needs to back it.
-
-    Each of `rows` is the values of `key_fields` then of `COUNT_FIELDS`; a stored row
-    matches when every key field is equal. Rows whose counts all fall to zero are deleted,
-    as a count from scratch would have no row for them. Returns `(id, *key values, *counts
-    after)` of every row found; the caller inserts the others. PostgreSQL: one UPDATE …
-    FROM unnest(arrays); SQLite: one UPDATE … FROM a `VALUES` CTE per few hundred rows.
-    """
-    found = add_to_found_counts(model, site_id=site_id, key_fields=key_fields, rows=rows)
-    emptied = [row[0] for row in found if not any(row[-len(COUNT_FIELDS) :])]
-    for first in range(0, len(emptied), ROWS_PER_STATEMENT):
-        model.objects.filter(id__in=emptied[first : first + ROWS_PER_STATEMENT]).delete()
-    return found
-
-
-def add_to_found_counts(model: type[Model], *, site_id: int, key_fields: Sequence[str], rows: Sequence[tuple]) -> list:
-    if not rows:
-        return []
-    fields = (*key_fields, *COUNT_FIELDS)
-    table = connection.ops.quote_name(model._meta.db_table)
-    sums = ", ".join(f"{name} = {table}.{name} + change.{name}" for name in COUNT_FIELDS)
-    matches = " AND ".join(f"{table}.{name} = change.{name}" for name in key_fields)
-    returned = ", ".join(f"{table}.{name}" for name in ("id", *key_fields, *COUNT_FIELDS))
-    update = f"UPDATE {table} SET {sums} FROM {{change}} WHERE {table}.site_id = {{site}} AND {matches} "
-    update += f"RETURNING {returned}"
-    if is_postgresql():
-        arrays = ", ".join(f"%b::{array_type}" for _, array_type in columns_of(model, fields))
-        change = f"unnest({arrays}) AS change ({', '.join(fields)})"
-        with binding_cursor() as cursor:
-            cursor.execute(ROW_BY_ROW)
-            cursor.execute(update.format(change=change, site="%b"), [*map(list, zip(*rows, strict=True)), site_id])
-            found = cursor.fetchall()
-            cursor.execute(ANY_JOIN)
-            return found
-    found = []
-    prepared = [prepared_row(model, fields, row) for row in rows]
-    for first in range(0, len(prepared), ROWS_PER_STATEMENT):
-        chunk = prepared[first : first + ROWS_PER_STATEMENT]
-        values = ", ".join([f"({', '.join(['%s'] * len(fields))})"] * len(chunk))
-        statement = f"WITH change ({', '.join(fields)}) AS (VALUES {values}) " + update.format(
-            change="change", site="%s"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(statement, [*(item for row in chunk for item in row), site_id])
-            found += cursor.fetchall()
-    return found
-
-
 def insert_many(model: type[Model], *, fields: Sequence[str], rows: Sequence[tuple]) -> None:
     """Insert `rows` (values of `fields`, by field name): one array-bound INSERT on PostgreSQL, one prepared
     statement run for every row on SQLite."""

@@ -2,11 +2,11 @@
 
 import datetime as dt
 
+from analytics.counting.read_24h import last_24_hours_stats
+from analytics.counting.read_days import rolled_up_site_stats
 from analytics.counting.snapshot import read_snapshot
-from analytics.last_day_stats import last_24_hours_stats
 from analytics.models import Site
 from analytics.periods import Period
-from analytics.rollup_selectors import rolled_up_site_stats
 from analytics.stats import SiteStats
 
 

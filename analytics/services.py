@@ -5,7 +5,7 @@ from collections import defaultdict
 
 from django.db import connection, transaction
 
-from analytics.aggregates import apply_counts
+from analytics.counting.store import store_change
 from analytics.counting.visitor_days import NewPageview, StoredPageview, write_visitor_days
 from analytics.models import DeviceType, Pageview, Site
 from analytics.raw_writes import binding_cursor, is_postgresql
@@ -93,7 +93,7 @@ def record_pageviews_of_free_visitors(
 def write_locked_pageviews(*, site: Site, pageviews: list[NewPageview]) -> list[StoredPageview]:
     """`record_pageviews` once the visitors are locked and already-stored events left out: inside its transaction."""
     stored, change = write_visitor_days(site=site, pageviews=pageviews)
-    apply_counts(site=site, counts=change)
+    store_change(site=site, change=change)
     return stored
 
 

@@ -177,7 +177,7 @@ def generate_day(
             )
             start = offsets[-1] + MAX_GAP + 1 + int(rng.random() * 4 * 3600)
 
-    # The marks ingestion keeps (analytics.hourly_rollups): a visitor's latest pageview, its latest on each path,
+    # The marks ingestion keeps (analytics.counting.hours): a visitor's latest pageview, its latest on each path,
     # and its latest-ending session (a visitor has one device, browser and country here).
     pageviews.sort()
     sessions.sort()
@@ -390,13 +390,13 @@ def delete_sites(site_ids: list[int]) -> None:
     """Delete sites and their rows table by table, 500 sites at a time: the ORM would load every row to cascade."""
     from django.db import connection, transaction
 
-    from analytics.models import Pageview, Session, Site
-    from analytics.rollups import ROLLUP_MODELS
+    from analytics.counting.rebuild import DERIVED_MODELS
+    from analytics.models import Pageview, Site
 
     for first in range(0, len(site_ids), 500):
         chunk = site_ids[first : first + 500]
         with transaction.atomic(), connection.cursor() as cursor:
-            for model in (Pageview, Session, *ROLLUP_MODELS):
+            for model in (Pageview, *DERIVED_MODELS):
                 table = connection.ops.quote_name(model._meta.db_table)
                 cursor.execute(f"DELETE FROM {table} WHERE site_id IN ({', '.join(['%s'] * len(chunk))})", chunk)
             Site.objects.filter(pk__in=chunk).delete()
@@ -416,8 +416,8 @@ def refuse_shared_databases() -> None:
 
 
 def rebuild_one(site_id: int, now: dt.datetime) -> tuple[float, int]:
+    from analytics.counting.rebuild import rebuild_site_rollups
     from analytics.models import Site
-    from analytics.rollups import rebuild_site_rollups
 
     result = rebuild_site_rollups(site=Site.objects.get(pk=site_id), now=now)
     return result.seconds, result.days

@@ -71,7 +71,7 @@ def stored_day_counts(*, site: Site, day: dt.date) -> Counts:
         "pageviews", "visitors", "sessions", "bounces", "duration"
     ):
         stored.days[day] = list(row)
-    for dimension, value, *counts in Breakdown.objects.filter(site=site, level=0, start=day).values_list(
+    for dimension, value, *counts in Breakdown.objects.filter(site=site, start=day).values_list(
         "dimension", "value", "pageviews", "visitors", "visits"
     ):
         stored.values[(day, dimension, value)] = counts

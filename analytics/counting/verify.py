@@ -83,7 +83,7 @@ def verify_period_totals(*, site: Site) -> list[Difference]:
         summed = {
             (dimension, value): [pageviews, visitors, visits]
             for dimension, value, pageviews, visitors, visits in Breakdown.objects.filter(
-                site=site, level=0, start__gte=first_day
+                site=site, start__gte=first_day
             )
             .values_list("dimension", "value")
             .annotate(Sum("pageviews"), Sum("visitors"), Sum("visits"))

@@ -34,23 +34,8 @@ PAGEVIEW_FIELDS = (
     "last_of_visitor",
     "last_of_path",
 )
-SESSION_FIELDS = (
-    "site",
-    "visitor_id",
-    "started_at",
-    "ended_at",
-    "duration",
-    "pageviews",
-    "entry_path",
-    "exit_path",
-    "source",
-    "device_type",
-    "browser",
-    "country",
-    "last_of_device_type",
-    "last_of_browser",
-    "last_of_country",
-)
+SESSION_ROW_FIELDS = tuple(SessionRow.__dataclass_fields__)
+SESSION_FIELDS = ("site", "visitor_id", *SESSION_ROW_FIELDS)
 STORED_VISIT_FIELDS = (
     "id",
     "visitor_id",
@@ -172,38 +157,30 @@ def stored_visits(
 
 
 def replace_sessions(*, site: Site, tz: zoneinfo.ZoneInfo, sessions: dict[VisitorDay, list[SessionRow]]) -> None:
-    """Delete the stored sessions of these visitor-days and insert the ones worked out for them."""
+    """Make the stored sessions of these visitor-days the ones worked out for them: delete the stored sessions
+    that are no longer among them, insert the new ones; a session that did not change is not written."""
+    wanted = {(visitor_id, session) for (visitor_id, _), day_sessions in sessions.items() for session in day_sessions}
     stored = Session.objects.filter(site=site, visitor_id__in=sorted({visitor_id for visitor_id, _ in sessions}))
-    gone = [
-        pk
-        for pk, visitor_id, started_at in stored.values_list("id", "visitor_id", "started_at").order_by()
-        if (visitor_id, local_day(started_at, tz=tz)) in sessions
-    ]
+    kept: set[tuple[int, SessionRow]] = set()
+    gone: list[int] = []
+    for pk, visitor_id, *values in stored.values_list("id", "visitor_id", *SESSION_ROW_FIELDS).order_by():
+        row = SessionRow(*values)
+        if (visitor_id, local_day(row.started_at, tz=tz)) not in sessions:
+            continue
+        if (visitor_id, row) in wanted and (visitor_id, row) not in kept:
+            kept.add((visitor_id, row))
+        else:
+            gone.append(pk)
     delete_by_id(Session, gone)
-    rows = [
-        (site.pk, visitor_id, *session_values(session))
-        for (visitor_id, _), day_sessions in sessions.items()
-        for session in day_sessions
-    ]
-    insert_all(Session, fields=SESSION_FIELDS, rows=rows)
+    insert_all(
+        Session,
+        fields=SESSION_FIELDS,
+        rows=[(site.pk, visitor_id, *session_values(session)) for visitor_id, session in wanted - kept],
+    )
 
 
 def session_values(session: SessionRow) -> tuple:
-    return (
-        session.started_at,
-        session.ended_at,
-        session.duration,
-        session.pageviews,
-        session.entry_path,
-        session.exit_path,
-        session.source,
-        session.device_type,
-        session.browser,
-        session.country,
-        session.last_of_device_type,
-        session.last_of_browser,
-        session.last_of_country,
-    )
+    return tuple(getattr(session, name) for name in SESSION_ROW_FIELDS)
 
 
 def insert_pageviews(

@@ -153,9 +153,9 @@ def main() -> None:
     from django.test import Client
     from django.utils import timezone
 
+    from analytics.counting.rebuild import rebuild_site_rollups
     from analytics.models import DailyRollup, Site
     from analytics.periods import Period
-    from analytics.rollups import rebuild_site_rollups
     from sharing.selectors import find_active_token
     from sharing.services import create_share_token
     from sharing.stats_cache import cached_stats

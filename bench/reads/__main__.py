@@ -12,7 +12,7 @@ most small or idle). A shape that is
 not there is skipped. Every figure is wall time in this process for the whole response
 as a cache miss computes it (`site_stats`, then the JSON bytes), warm (one untimed run
 first), median of `--runs`; "now" is one second after the site's last pageview. Each day
-period says where its lists came from: the period totals, or blocks (no totals summed as
+period says where its lists came from: the period totals, or the day rows (no totals summed as
 of that "now": `--build-totals` sums them first, timed, as the worker's first visit
 would); each day period is timed again a minute after the next local midnight, before the
 worker moves the totals on (the day that left a period is subtracted at read time). With
@@ -85,12 +85,11 @@ def storage(site) -> list[tuple[str, int, int | None]]:
         PeriodTotal,
         PeriodWindow,
         Session,
-        SummedBlock,
     )
 
     figures = []
     with connection.cursor() as cursor:
-        models = (Pageview, Session, DailyRollup, Breakdown, SummedBlock, PeriodTotal, PeriodWindow)
+        models = (Pageview, Session, DailyRollup, Breakdown, PeriodTotal, PeriodWindow)
         for model in (*models, HourlyRollup, HourlyBreakdown):
             table = connection.ops.quote_name(model._meta.db_table)
             size = "sum(pg_column_size(t.*))" if connection.vendor == "postgresql" else "NULL"
@@ -107,30 +106,27 @@ def print_storage(site) -> None:
     print("  storage (row data; indexes not counted):")
     for table, rows, size in figures:
         print(f"    {table:<14}{rows:>12,} rows" + (f"{size / 1e6:>10.1f} MB" if size is not None else ""))
-    raw = sum(size or 0 for table, _, size in figures if table in ("pageview", "session"))
-    rolled = sum(size or 0 for table, _, size in figures if table in ("dailyrollup", "breakdown", "summedblock"))
+    raw = sum(size or 0 for table, _, size in figures if table == "pageview")
+    rolled = sum(size or 0 for table, _, size in figures if table in ("session", "dailyrollup", "breakdown"))
     totals = sum(size or 0 for table, _, size in figures if table in ("periodtotal", "periodwindow"))
     hourly = sum(size or 0 for table, _, size in figures if table in ("hourlyrollup", "hourlybreakdown"))
     if raw:
         print(
-            f"    rollups / raw = {rolled / raw:.2f}, period totals / raw = {totals / raw:.2f}, "
-            f"hourly rows / raw = {hourly / raw:.2f}"
+            f"    sessions and day rows / raw = {rolled / raw:.2f}, period totals / raw = {totals / raw:.2f}, "
+            f"hourly rows / raw = {hourly / raw:.2f}; every derived row / raw pageviews = "
+            f"{(rolled + totals + hourly) / raw:.2f} (target <= 1.5)"
         )
-    days = Breakdown.objects.filter(site=site, level=0).values("start").distinct().count() or 1
+    days = Breakdown.objects.filter(site=site).values("start").distinct().count() or 1
     for dimension in (Dimension.PATH, Dimension.SOURCE):
-        day_rows = Breakdown.objects.filter(site=site, level=0, dimension=dimension).count()
-        block_rows = Breakdown.objects.filter(site=site, level__gt=0, dimension=dimension).count()
-        print(
-            f"    {dimension.label.lower()}: {day_rows / days:,.0f} day rows per day over {days} days, "
-            f"{block_rows:,} rows in summed blocks"
-        )
+        day_rows = Breakdown.objects.filter(site=site, dimension=dimension).count()
+        print(f"    {dimension.label.lower()}: {day_rows / days:,.0f} day rows per day over {days} days")
 
 
 def build_totals(site, *, now: dt.datetime) -> None:
     from django.db import transaction
 
-    from analytics.period_totals import build_period_totals
-    from analytics.rollups import lock_site
+    from analytics.counting.counters import lock_site
+    from analytics.counting.periods import build_period_totals
 
     started = time.perf_counter()
     with transaction.atomic():
@@ -163,31 +159,29 @@ def just_after_midnight(site, *, now: dt.datetime, target: int | None, runs: int
 def lists_source(function: Callable[[], object]) -> str:
     from unittest import mock
 
-    from analytics import rollup_selectors
+    from analytics.counting import read_days
 
-    with mock.patch.object(rollup_selectors, "blocks_for", wraps=rollup_selectors.blocks_for) as blocks_for:
+    with mock.patch.object(read_days, "day_rows_of_period", wraps=read_days.day_rows_of_period) as summed:
         function()
-    return "blocks" if blocks_for.called else "totals"
+    return "day rows" if summed.called else "totals"
 
 
 def write_costs(site, *, now: dt.datetime, runs: int) -> None:
     """What the period totals add to writing: a batch of 1,000 pageviews on today's paths recorded with and
     without the site's totals (alternately), and every period moved one day on; and what one pageview costs,
-    now and a day late (its change reaches yesterday's rows, their blocks and totals); each in a rolled-back
+    now and a day late (its change reaches yesterday's rows and the totals); each in a rolled-back
     transaction, median of `runs`."""
     import random
 
     from django.db import transaction
 
+    from analytics.counting.periods import slide_site_periods
     from analytics.models import Breakdown, Dimension, PeriodWindow
-    from analytics.period_totals import slide_site_periods
     from analytics.services import NewPageview, record_pageviews
 
     today = now.astimezone(site.tzinfo).date()
     paths = list(
-        Breakdown.objects.filter(site=site, level=0, start=today, dimension=Dimension.PATH).values_list(
-            "value", flat=True
-        )
+        Breakdown.objects.filter(site=site, start=today, dimension=Dimension.PATH).values_list("value", flat=True)
     )
     if not paths or not PeriodWindow.objects.filter(site=site).exists():
         return

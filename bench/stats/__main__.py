@@ -41,17 +41,16 @@ def median_ms(function: Callable[[], object], *, runs: int, budget_ms: float = f
     return statistics.median(samples), len(samples)
 
 
-def batch_write_ms(*, site, day: dt.date, size: int, runs: int) -> tuple[float, int]:
-    """Median time to write a batch of `size` pageviews of new visitors on `day`, rollups included.
+def batch_write_ms(*, site, day: dt.date, size: int, runs: int) -> float:
+    """Median time to write a batch of `size` pageviews of new visitors on `day`, every count included.
 
     This is what the ingest worker does per batch: sessions, raw rows and the change to the
-    day and to every summed block holding it, in one transaction. Each run is rolled back,
-    so the data set is left as it was.
+    day, hour and period-total rows, in one transaction. Each run is rolled back, so the
+    data set is left as it was.
     """
     from django.db import transaction
 
-    from analytics.blocks import blocks_containing
-    from analytics.models import Session, SummedBlock
+    from analytics.models import Session
     from analytics.services import NewPageview, record_pageviews
 
     noon = dt.datetime.combine(day, dt.time(12), tzinfo=site.tzinfo)
@@ -75,8 +74,7 @@ def batch_write_ms(*, site, day: dt.date, size: int, runs: int) -> tuple[float, 
             elapsed, _ = timed(lambda batch=batch: record_pageviews(site=site, pageviews=batch))
             transaction.set_rollback(True)
         samples.append(elapsed)
-    summed = set(SummedBlock.objects.filter(site=site).values_list("level", "start"))
-    return statistics.median(samples), len(summed & set(blocks_containing(day)))
+    return statistics.median(samples)
 
 
 def plans(function: Callable[[], object]) -> list[tuple[str, list[str]]]:
@@ -123,11 +121,10 @@ def main() -> None:
     from django.db import connection
     from django.db.models import Max
 
-    from analytics.blocks import MAX_LEVEL, block_start
+    from analytics.counting.rebuild import rebuild_rollups
     from analytics.models import Breakdown, Pageview, Site
     from analytics.periods import Period
     from analytics.reference_stats import reference_site_stats
-    from analytics.rollups import rebuild_rollups, sum_block
     from analytics.selectors import site_stats
     from sharing.payloads import render_json, stats_fields
 
@@ -144,23 +141,16 @@ def main() -> None:
     print("\nRoll-up cost")
     if not options.skip_rebuild:
         elapsed, result = timed(lambda: rebuild_rollups(now=now))
-        print(f"  full rebuild: {elapsed / 1000:.1f} s ({result.days} site-days, {result.blocks} blocks)")
+        print(f"  full rebuild: {elapsed / 1000:.1f} s ({result.days} site-days)")
     yesterday = today - dt.timedelta(days=1)
-    biggest = (MAX_LEVEL, block_start(today - dt.timedelta(days=1 << MAX_LEVEL), MAX_LEVEL))
-    for name, day in [("today", today), ("yesterday", yesterday), ("an old day", biggest[1])]:
+    for name, day in [("today", today), ("yesterday", yesterday), ("an old day", today - dt.timedelta(days=200))]:
         for size in (1, 1000):
-            batch_ms, blocks = batch_write_ms(site=site, day=day, size=size, runs=5)
-            rows = Breakdown.objects.filter(site=site, level=0, start=day).count()
+            batch_ms = batch_write_ms(site=site, day=day, size=size, runs=5)
+            rows = Breakdown.objects.filter(site=site, start=day).count()
             print(
-                f"  a batch of {size:,} pageview(s) on {name} ({day}, {rows:,} rows; {blocks} summed blocks hold it), "
-                f"written with its rollup change: {batch_ms:.0f} ms, median of 5"
+                f"  a batch of {size:,} pageview(s) on {name} ({day}, {rows:,} day rows), "
+                f"written with its change to every count: {batch_ms:.0f} ms, median of 5"
             )
-    block_ms, runs = median_ms(lambda: sum_block(site=site, block=biggest), runs=3)
-    block_rows = Breakdown.objects.filter(site=site, level=biggest[0], start=biggest[1]).count()
-    print(
-        f"  one {1 << MAX_LEVEL}-day block (from {biggest[1]}, summed from its parts → {block_rows:,} rows): "
-        f"{block_ms:.0f} ms, median of {runs}"
-    )
 
     def response(selector: Callable, period: str) -> Callable[[], bytes]:
         return lambda: render_json(stats_fields(selector(site=site, period=period, now=now)))

@@ -64,7 +64,7 @@ def derived_rows(site) -> dict[str, list]:
         ),
         "values": sorted(
             Breakdown.objects.filter(site=site).values_list(
-                "level", "start", "dimension", "value", "pageviews", "visitors", "visits"
+                "start", "dimension", "value_key", "value", "pageviews", "visitors", "visits"
             )
         ),
         "hours": sorted(

@@ -21,11 +21,11 @@ from unittest import mock
 import pytest
 from django.core.management import call_command
 
-from analytics import last_day_stats
-from analytics.hourly_rollups import HOURLY_KEPT, kept_from, prune_hourly_rollups
+from analytics.counting import read_24h
+from analytics.counting.hours import HOURLY_KEPT, kept_from, prune_hourly_rollups
+from analytics.counting.rebuild import rebuild_site_rollups
 from analytics.models import HourlyBreakdown, HourlyRollup, Pageview, Session
 from analytics.reference_stats import reference_site_stats
-from analytics.rollups import rebuild_site_rollups
 from analytics.selectors import site_stats
 from analytics.services import record_pageview
 from analytics.stats import DayRow, PageRow
@@ -68,7 +68,7 @@ def assert_hand_counted(stats) -> None:
 
 
 def test_the_last_24_hours_from_hourly_rows_match_the_hand_count(site):
-    with mock.patch.object(last_day_stats, "raw_last_24_hours_stats") as raw:
+    with mock.patch.object(read_24h, "raw_last_24_hours_stats") as raw:
         stats = site_stats(site=site, period="24h", now=NOW)
 
     raw.assert_not_called()
@@ -150,9 +150,7 @@ def test_pruned_hours_send_an_older_window_to_the_raw_rows(site):
     prune_hourly_rollups(now=utc("2026-11-30T12:00"))  # keeps 11-27 12:00 on
 
     assert not HourlyRollup.objects.filter(hour__lt=utc("2026-11-27T12:00")).exists()
-    with mock.patch.object(
-        last_day_stats, "raw_last_24_hours_stats", wraps=last_day_stats.raw_last_24_hours_stats
-    ) as raw:
+    with mock.patch.object(read_24h, "raw_last_24_hours_stats", wraps=read_24h.raw_last_24_hours_stats) as raw:
         stats = site_stats(site=site, period="24h", now=NOW)
 
     raw.assert_called_once()
@@ -174,8 +172,8 @@ def test_a_late_day_window_subtracts_the_hours_before_its_start():
     )
     now = utc("2026-11-27T03:30")
 
-    pieces = last_day_stats.pieces_for(
-        last_day_stats.window_for(last_day_stats.Period.HOURS_24, now=now, tz=dt.UTC),
+    pieces = read_24h.pieces_for(
+        read_24h.window_for(read_24h.Period.HOURS_24, now=now, tz=dt.UTC),
         first_hour=utc("2026-11-26T04:00"),
         tz=dt.UTC,
     )
@@ -228,9 +226,9 @@ def test_a_window_starting_early_in_its_hour_takes_that_hour_minus_its_raw_rows_
         ],
     )
     now = utc("2026-11-27T12:10")
-    window = last_day_stats.window_for(last_day_stats.Period.HOURS_24, now=now, tz=dt.UTC)
+    window = read_24h.window_for(read_24h.Period.HOURS_24, now=now, tz=dt.UTC)
 
-    first_hour, pieces = last_day_stats.first_hour_pieces(window, tz=dt.UTC)
+    first_hour, pieces = read_24h.first_hour_pieces(window, tz=dt.UTC)
     stats = site_stats(site=site, period="24h", now=now)
 
     assert first_hour == utc("2026-11-26T13:00")

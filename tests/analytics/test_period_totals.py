@@ -13,14 +13,15 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from analytics import metrics, rollup_selectors
-from analytics.aggregates import roll_up_day
+from analytics import metrics
+from analytics.counting import read_days
+from analytics.counting.periods import build_period_totals
+from analytics.counting.rebuild import rebuild_site_rollups, recount_stored_day
+from analytics.counting.worker import slide_due_periods
 from analytics.models import Dimension, Pageview, PeriodTotal, PeriodWindow
-from analytics.period_totals import build_period_totals
 from analytics.periods import Period
 from analytics.reference_stats import reference_site_stats
 from analytics.retention import prune_site
-from analytics.rollups import rebuild_site_rollups, slide_due_periods
 from analytics.selectors import site_stats
 from analytics.services import record_pageview
 from analytics.stats import CountryRow, PageRow, SourceRow
@@ -53,9 +54,9 @@ def summed_site(traffic_site):
 
 
 @pytest.fixture
-def blocks_read():
-    """Counts the readers that fell back to summing blocks."""
-    with mock.patch.object(rollup_selectors, "blocks_for", wraps=rollup_selectors.blocks_for) as spy:
+def day_rows_summed():
+    """Counts the readers that fell back to summing the period's day rows."""
+    with mock.patch.object(read_days, "day_rows_of_period", wraps=read_days.day_rows_of_period) as spy:
         yield spy
 
 
@@ -85,10 +86,10 @@ def test_totals_sum_the_day_rows_from_each_period_s_first_day(summed_site):
     }
 
 
-def test_seven_days_read_their_lists_from_the_totals(summed_site, blocks_read):
+def test_seven_days_read_their_lists_from_the_totals(summed_site, day_rows_summed):
     stats = site_stats(site=summed_site, period="7d", now=NOW)
 
-    assert not blocks_read.called
+    assert not day_rows_summed.called
     assert stats.pages == [
         PageRow("/", 4, 3),
         PageRow("/pricing", 2, 2),
@@ -118,7 +119,7 @@ def test_a_batch_adds_to_the_totals_counting_its_day_and_brings_their_move_forwa
     assert_matches_reference(summed_site, NOW)
 
 
-def test_the_worker_moves_a_period_past_the_days_that_left_it(summed_site, blocks_read):
+def test_the_worker_moves_a_period_past_the_days_that_left_it(summed_site, day_rows_summed):
     later = utc("2026-03-21T12:00")  # 7 days: 03-15 … 03-21; 03-14 has left
 
     assert slide_due_periods(now=later) == 1
@@ -138,7 +139,7 @@ def test_the_worker_moves_a_period_past_the_days_that_left_it(summed_site, block
         "news.ycombinator.com": (0, 0, 1),
     }
     stats = site_stats(site=summed_site, period="7d", now=later)
-    assert not blocks_read.called
+    assert not day_rows_summed.called
     assert stats.pages == [
         PageRow("/", 4, 3),
         PageRow("/about", 1, 1),
@@ -148,12 +149,12 @@ def test_the_worker_moves_a_period_past_the_days_that_left_it(summed_site, block
     assert_matches_reference(summed_site, later)
 
 
-def test_a_reader_subtracts_the_day_that_left_the_period_while_the_worker_is_behind(summed_site, blocks_read):
+def test_a_reader_subtracts_the_day_that_left_the_period_while_the_worker_is_behind(summed_site, day_rows_summed):
     later = utc("2026-03-21T12:00")  # 03-14 still counted by the 7-day totals
 
     stats = site_stats(site=summed_site, period="7d", now=later)
 
-    assert not blocks_read.called
+    assert not day_rows_summed.called
     assert stats.pages == [
         PageRow("/", 4, 3),
         PageRow("/about", 1, 1),
@@ -163,32 +164,32 @@ def test_a_reader_subtracts_the_day_that_left_the_period_while_the_worker_is_beh
     assert stats == reference_site_stats(site=summed_site, period="7d", now=later)
 
 
-def test_totals_not_yet_moved_serve_while_no_day_with_data_lies_before_the_period(summed_site, blocks_read):
+def test_totals_not_yet_moved_serve_while_no_day_with_data_lies_before_the_period(summed_site, day_rows_summed):
     next_day = utc("2026-03-19T12:00")  # 7 days: 03-13 … 03-19; the totals count from 03-12, which has no data
 
     assert site_stats(site=summed_site, period="7d", now=next_day) == reference_site_stats(
         site=summed_site, period="7d", now=next_day
     )
-    assert not blocks_read.called
+    assert not day_rows_summed.called
 
 
-def test_data_after_today_sends_the_reader_to_the_blocks(summed_site, blocks_read):
+def test_data_after_today_sends_the_reader_to_the_day_rows(summed_site, day_rows_summed):
     record_pageview(site=summed_site, timestamp=utc("2026-03-20T08:00"), visitor_id=30, path="/future")
 
     assert_matches_reference(summed_site, NOW)
-    assert blocks_read.call_count == 4
+    assert day_rows_summed.call_count == 4
     assert totals(summed_site, 7, Dimension.PATH)["/future"] == (1, 1, 0)
 
 
-def test_a_site_without_totals_is_read_from_blocks_until_the_worker_sums_them(traffic_site, blocks_read):
+def test_a_site_without_totals_is_read_from_its_day_rows_until_the_worker_sums_them(traffic_site, day_rows_summed):
     assert_matches_reference(traffic_site, NOW)
-    assert blocks_read.call_count == 4
+    assert day_rows_summed.call_count == 4
 
     assert slide_due_periods(now=NOW) == 4
     assert slide_due_periods(now=NOW) == 0
-    blocks_read.reset_mock()
+    day_rows_summed.reset_mock()
     assert_matches_reference(traffic_site, NOW)
-    assert not blocks_read.called
+    assert not day_rows_summed.called
 
 
 def test_idle_sites_cost_the_worker_one_query_whatever_their_number(summed_site):
@@ -224,7 +225,7 @@ def test_recounting_a_day_from_raw_rows_reaches_the_totals(summed_site):
     Pageview.objects.filter(site=summed_site, visitor_id=4).delete()
     summed_site.sessions.filter(visitor_id=4).delete()
 
-    roll_up_day(site=summed_site, day=d("2026-03-14"))
+    recount_stored_day(site=summed_site, day=d("2026-03-14"))
 
     assert totals(summed_site, 7, Dimension.PATH)["/pricing"] == (1, 1, 0)
     assert "" not in totals(summed_site, 7, Dimension.COUNTRY)
@@ -242,17 +243,17 @@ def test_a_rebuild_sums_the_totals_afresh(summed_site):
     assert_matches_reference(summed_site, NOW)
 
 
-def test_pruning_raw_rows_changes_no_answer_served_from_the_totals(summed_site, blocks_read):
+def test_pruning_raw_rows_changes_no_answer_served_from_the_totals(summed_site, day_rows_summed):
     before = {period: site_stats(site=summed_site, period=period, now=NOW) for period in ("7d", "30d")}
 
     prune_site(site=summed_site, cut=utc("2026-03-17T00:00"))
 
     assert Pageview.objects.filter(site=summed_site).count() == 7
     assert {period: site_stats(site=summed_site, period=period, now=NOW) for period in ("7d", "30d")} == before
-    assert not blocks_read.called
+    assert not day_rows_summed.called
 
 
-def test_the_day_subtracted_can_change_which_pages_make_the_cut(blocks_read):
+def test_the_day_subtracted_can_change_which_pages_make_the_cut(day_rows_summed):
     """Top 1 of 7 days as of 03-19, totals still counting 03-11: /a has 5 pageviews in the totals but 3 of them
     on 03-11, so /b (3, none on 03-11) leads with 3 against 2. Reading only the totals rows at or above the
     totals' first count (5) would miss /b."""
@@ -274,11 +275,11 @@ def test_the_day_subtracted_can_change_which_pages_make_the_cut(blocks_read):
     with mock.patch.object(metrics, "LIST_RULES", top_one):
         stats = site_stats(site=site, period="7d", now=utc("2026-03-19T12:00"))  # 03-13 … 03-19
 
-    assert not blocks_read.called
+    assert not day_rows_summed.called
     assert stats.pages == [PageRow("/b", 3, 3)]
 
 
-def test_a_week_of_days_left_in_the_totals_sends_the_reader_to_the_blocks(blocks_read):
+def test_a_week_of_days_left_in_the_totals_sends_the_reader_to_the_day_rows(day_rows_summed):
     site = SiteFactory(timezone="UTC")
     for day in range(1, 10):
         record_pageview(site=site, timestamp=utc(f"2026-03-{day:02d}T09:00"), visitor_id=day, path="/")
@@ -286,7 +287,7 @@ def test_a_week_of_days_left_in_the_totals_sends_the_reader_to_the_blocks(blocks
     later = utc("2026-03-17T12:00")  # 03-11 … 03-17: nine days with data (03-01 … 03-09) left the totals' window
 
     assert site_stats(site=site, period="7d", now=later) == reference_site_stats(site=site, period="7d", now=later)
-    assert blocks_read.call_count == 1
+    assert day_rows_summed.call_count == 1
 
 
 def test_a_period_is_moved_at_its_site_s_own_midnight_and_not_visited_before():

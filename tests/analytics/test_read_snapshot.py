@@ -15,10 +15,10 @@ from unittest import mock
 import pytest
 from django.db import connections
 
-from analytics import rollup_selectors
-from analytics.period_totals import build_period_totals
+from analytics.counting import read_days
+from analytics.counting.periods import build_period_totals
+from analytics.counting.worker import slide_due_periods
 from analytics.reference_stats import reference_site_stats
-from analytics.rollups import slide_due_periods
 from analytics.selectors import site_stats
 from analytics.stats import CountRow, PageRow
 from tests.analytics.traffic import record_visits, utc
@@ -53,14 +53,14 @@ def test_a_worker_pass_committing_between_two_reads_of_an_answer_changes_nothing
     site = SiteFactory(timezone="UTC")
     record_visits(site)
     build_period_totals(site=site, now=utc("2026-03-18T15:30"))
-    original = rollup_selectors.days_left_in_totals
+    original = read_days.days_left_in_totals
     moved = []
 
     def days_left_then_worker_pass(**kwargs):
         moved.append(in_another_connection(lambda: slide_due_periods(now=READ_AT)))
         return original(**kwargs)
 
-    with mock.patch.object(rollup_selectors, "days_left_in_totals", side_effect=days_left_then_worker_pass):
+    with mock.patch.object(read_days, "days_left_in_totals", side_effect=days_left_then_worker_pass):
         stats = site_stats(site=site, period="7d", now=READ_AT)
 
     assert moved, "the worker's pass did not run between the reads"
@@ -84,14 +84,14 @@ def test_a_batch_committing_between_two_reads_of_an_answer_is_in_all_of_it_or_in
     record_visits(site)
     build_period_totals(site=site, now=utc("2026-03-18T15:30"))
     now = utc("2026-03-18T15:30")
-    original = rollup_selectors.days_left_in_totals
+    original = read_days.days_left_in_totals
     late_visit = [(6, "2026-03-18T12:00", "/late", "direct", "desktop", "Chrome", "US")]
 
     def days_left_then_batch(**kwargs):
         in_another_connection(lambda: record_visits(site, visits=late_visit))
         return original(**kwargs)
 
-    with mock.patch.object(rollup_selectors, "days_left_in_totals", side_effect=days_left_then_batch):
+    with mock.patch.object(read_days, "days_left_in_totals", side_effect=days_left_then_batch):
         stats = site_stats(site=site, period="7d", now=now)
 
     # The answer is the state before the batch: 7 pageviews by 3 visitors (1, 2, 3) and 03-14's visitor 4.

@@ -15,14 +15,12 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from analytics.aggregates import roll_up_day
-from analytics.blocks import blocks_containing
-from analytics.models import BlockSchedule, Breakdown, DailyRollup, Dimension, Pageview, Session, SummedBlock
+from analytics.counting.rebuild import rebuild_rollups, rebuild_site_rollups, recount_stored_day
+from analytics.models import Breakdown, DailyRollup, Dimension, Pageview, Session
 from analytics.reference_stats import reference_site_stats
-from analytics.rollups import rebuild_rollups, rebuild_site_rollups, sum_due_blocks
 from analytics.selectors import site_stats
 from analytics.services import record_pageview
-from analytics.stats import CountRow, CountryRow, DayRow, PageRow, SourceRow
+from analytics.stats import CountRow, CountryRow, DayRow, PageRow
 from tests.analytics.traffic import record_visits, utc
 from tests.factories import SiteFactory
 
@@ -47,8 +45,8 @@ def d(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
 
 
-def breakdown(site, dimension, *, start: str, level: int = 0) -> dict[str, tuple[int, int, int]]:
-    rows = Breakdown.objects.filter(site=site, dimension=dimension, level=level, start=d(start))
+def breakdown(site, dimension, *, start: str) -> dict[str, tuple[int, int, int]]:
+    rows = Breakdown.objects.filter(site=site, dimension=dimension, start=d(start))
     return {row.value: (row.pageviews, row.visitors, row.visits) for row in rows}
 
 
@@ -151,8 +149,7 @@ def test_a_returning_pageview_extends_its_session_and_the_day_s_bounce_and_durat
 
 
 def test_a_rebuild_reproduces_the_rollups_that_recording_wrote(traffic_site, winter_site):
-    sum_due_blocks(now=NOW)
-    columns = ("site", "level", "start", "dimension", "value", "pageviews", "visitors", "visits")
+    columns = ("site", "start", "dimension", "value_key", "value", "pageviews", "visitors", "visits")
     day_columns = ("site", "day", "pageviews", "visitors", "sessions", "bounces", "duration")
     before = (sorted(Breakdown.objects.values_list(*columns)), sorted(DailyRollup.objects.values_list(*day_columns)))
 
@@ -190,16 +187,16 @@ def test_a_site_whose_rebuild_fails_keeps_its_rollups_and_the_others_are_rebuilt
 ):
     from django.db import DatabaseError
 
-    from analytics import rollups
+    from analytics.counting import rebuild
 
-    real = rollups.recount_day
+    real = rebuild.recount_day
 
     def failing_for_winter(*, site, day):
         if site.pk == winter_site.pk:
             raise DatabaseError("disk full")
         return real(site=site, day=day)
 
-    monkeypatch.setattr(rollups, "recount_day", failing_for_winter)
+    monkeypatch.setattr(rebuild, "recount_day", failing_for_winter)
     winter_rows = DailyRollup.objects.filter(site=winter_site).count()
 
     result = rebuild_rollups(now=NOW)
@@ -209,146 +206,25 @@ def test_a_site_whose_rebuild_fails_keeps_its_rollups_and_the_others_are_rebuilt
     assert site_stats(site=traffic_site, period="7d", now=NOW).pageviews == 8
 
 
-def test_blocks_that_are_over_are_summed_and_the_others_are_not(winter_site):
-    record_pageview(site=winter_site, timestamp=utc("2026-03-02T09:00"), visitor_id=20, path="/")
-
-    result = sum_due_blocks(now=NOW)
-
-    # Blocks of 4 and 16 days holding 01-31, 02-03, 02-28 or 03-02 end before 03-18; the 64 days from 01-27
-    # run to 03-31 and the 256 days to 10-09.
-    assert result.blocks == 4
-    assert sorted(SummedBlock.objects.filter(site=winter_site).values_list("level", "start")) == [
-        (2, d("2026-01-31")),
-        (2, d("2026-02-28")),
-        (4, d("2026-01-27")),
-        (4, d("2026-02-28")),
-    ]
-    january_27_to_february_11 = {"level": 4, "start": "2026-01-27"}
-    assert breakdown(winter_site, Dimension.PATH, **january_27_to_february_11) == {
-        "/": (2, 2, 0),
-        "/docs": (1, 1, 0),
-    }
-    assert breakdown(winter_site, Dimension.SOURCE, **january_27_to_february_11) == {
-        "direct": (0, 0, 1),
-        "google.com": (0, 0, 1),
-    }
-    february_28_to_march_15 = {"level": 4, "start": "2026-02-28"}
-    assert breakdown(winter_site, Dimension.PATH, **february_28_to_march_15) == {"/docs": (1, 1, 0), "/": (1, 1, 0)}
-    assert breakdown(winter_site, Dimension.COUNTRY, **february_28_to_march_15) == {"": (0, 2, 0)}
-
-
-def test_ninety_days_read_summed_blocks_rather_than_days(winter_site):
-    sum_due_blocks(now=NOW)
-    Breakdown.objects.filter(site=winter_site, level=0).delete()  # only the blocks can answer now
-
-    stats = site_stats(site=winter_site, period="90d", now=NOW)  # 2025-12-19 .. 2026-03-18
-
-    assert (stats.unique_visitors, stats.pageviews) == (3, 4)
-    assert stats.bounce_rate == 66.7
-    assert stats.avg_session_duration == 200.0
-    assert stats.pages == [PageRow("/", 2, 2), PageRow("/docs", 2, 2)]
-    assert stats.referrers == [SourceRow("direct", 2), SourceRow("google.com", 1)]
-    assert stats.devices == [CountRow("desktop", 1), CountRow("mobile", 1), CountRow("tablet", 1)]
-    assert stats.countries == [CountryRow("DE", "Germany", 1), CountryRow("US", "United States", 1)]
-    assert [day for day in stats.daily if day.pageviews] == [
-        DayRow(d("2026-01-31"), 1, 1),
-        DayRow(d("2026-02-03"), 2, 1),
-        DayRow(d("2026-02-28"), 1, 1),
-    ]
-
-
-def test_every_breakdown_read_matches_the_whole_block_index_without_planner_statistics(winter_site):
-    """SQLite's planner has no statistics until an ANALYZE, which the worker never runs."""
-    if connection.vendor != "sqlite":
-        pytest.skip("the plan check is for SQLite, whose planner works without statistics here")
-    sum_due_blocks(now=NOW)
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS sqlite_stat1")
-
-    with CaptureQueriesContext(connection) as queries:
-        site_stats(site=winter_site, period="365d", now=NOW)
-
-    plans = []
-    with connection.cursor() as cursor:
-        for query in queries.captured_queries:
-            if "analytics_breakdown" in query["sql"]:
-                cursor.execute("EXPLAIN QUERY PLAN " + query["sql"])
-                plans += [row[-1] for row in cursor.fetchall() if "analytics_breakdown" in row[-1]]
-    assert plans
-    full_match = "USING INDEX breakdown_block (site_id=? AND level=? AND start=? AND dimension=?)"
-    assert [plan for plan in plans if full_match not in plan] == []
-
-
-@pytest.mark.parametrize("batch", [500, 1])
-def test_a_late_pageview_counts_at_once_and_every_summed_block_holding_it_follows(winter_site, batch, monkeypatch):
-    monkeypatch.setattr("analytics.rollups.CHANGES_PER_QUERY", batch)
-    sum_due_blocks(now=NOW)
-
-    record_pageview(site=winter_site, timestamp=utc("2026-02-01T08:00"), visitor_id=13, path="/docs", source="x.com")
-
-    stats = site_stats(site=winter_site, period="90d", now=NOW)
-    assert (stats.unique_visitors, stats.pageviews) == (4, 5)
-    assert stats.pages == [PageRow("/docs", 3, 3), PageRow("/", 2, 2)]
-    assert stats.referrers == [SourceRow("direct", 2), SourceRow("google.com", 1), SourceRow("x.com", 1)]
-    assert breakdown(winter_site, Dimension.PATH, start="2026-02-01") == {"/docs": (1, 1, 0)}
-    # 02-01 lies in the 4 days from 01-31 and the 16 days from 01-27, both summed: both hold 01-31, 02-01, 02-03.
-    summed = set(SummedBlock.objects.filter(site=winter_site).values_list("level", "start"))
-    assert summed & set(blocks_containing(d("2026-02-01"))) == {(2, d("2026-01-31")), (4, d("2026-01-27"))}
-    for level, start in [(2, "2026-01-31"), (4, "2026-01-27")]:
-        assert breakdown(winter_site, Dimension.PATH, level=level, start=start) == {"/": (2, 2, 0), "/docs": (2, 2, 0)}
-        assert breakdown(winter_site, Dimension.SOURCE, level=level, start=start) == {
-            "direct": (0, 0, 1),
-            "google.com": (0, 0, 1),
-            "x.com": (0, 0, 1),
-        }
-        assert breakdown(winter_site, Dimension.DEVICE_TYPE, level=level, start=start) == {
-            "tablet": (0, 1, 0),
-            "desktop": (0, 2, 0),
-        }
-    assert stats == reference_site_stats(site=winter_site, period="90d", now=NOW)
-
-
-def test_a_late_pageview_on_a_day_no_summed_block_holds_is_summed_by_the_next_pass(winter_site):
-    sum_due_blocks(now=NOW)
-
-    record_pageview(site=winter_site, timestamp=utc("2026-02-27T08:00"), visitor_id=13, path="/docs")
-
-    # The 4 days from 02-24 and the 16 from 02-12 held no data until now, so neither was summed.
-    summed = set(SummedBlock.objects.filter(site=winter_site).values_list("level", "start"))
-    assert summed & set(blocks_containing(d("2026-02-27"))) == set()
-    stats = site_stats(site=winter_site, period="90d", now=NOW)
-    assert stats == reference_site_stats(site=winter_site, period="90d", now=NOW)
-    assert sum_due_blocks(now=NOW).blocks == 2
-    summed = set(SummedBlock.objects.filter(site=winter_site).values_list("level", "start"))
-    assert {(2, d("2026-02-24")), (4, d("2026-02-12"))} <= summed
-    assert breakdown(winter_site, Dimension.PATH, level=4, start="2026-02-12") == {"/docs": (1, 1, 0)}
-    assert site_stats(site=winter_site, period="90d", now=NOW) == stats
-
-
 def test_recounting_a_day_from_raw_rows_changes_nothing_that_recording_wrote(winter_site):
-    sum_due_blocks(now=NOW)
-    columns = ("level", "start", "dimension", "value", "pageviews", "visitors", "visits")
+    columns = ("start", "dimension", "value", "pageviews", "visitors", "visits")
     before = sorted(Breakdown.objects.filter(site=winter_site).values_list(*columns))
 
-    roll_up_day(site=winter_site, day=d("2026-02-03"))
+    recount_stored_day(site=winter_site, day=d("2026-02-03"))
 
     assert sorted(Breakdown.objects.filter(site=winter_site).values_list(*columns)) == before
-    assert not Breakdown.objects.filter(site=winter_site, level__gt=8).exists()
 
 
-def test_a_value_a_day_no_longer_has_leaves_the_blocks_holding_it(winter_site):
-    sum_due_blocks(now=NOW)
+def test_a_day_whose_pageviews_were_deleted_leaves_no_row_once_recounted(winter_site):
     Pageview.objects.filter(site=winter_site, visitor_id=11).delete()
-    winter_site.sessions.filter(visitor_id=11).delete()
 
-    roll_up_day(site=winter_site, day=d("2026-02-03"))
+    recount_stored_day(site=winter_site, day=d("2026-02-03"))
 
     assert breakdown(winter_site, Dimension.PATH, start="2026-02-03") == {}
-    for level, start in [(2, "2026-01-31"), (4, "2026-01-27")]:  # the summed blocks holding 02-03
-        assert breakdown(winter_site, Dimension.PATH, level=level, start=start) == {"/": (1, 1, 0)}
-        assert breakdown(winter_site, Dimension.SOURCE, level=level, start=start) == {"direct": (0, 0, 1)}
-        assert breakdown(winter_site, Dimension.COUNTRY, level=level, start=start) == {"DE": (0, 1, 0)}
     assert not DailyRollup.objects.filter(site=winter_site, day=d("2026-02-03")).exists()
+    assert not Session.objects.filter(site=winter_site, visitor_id=11).exists()
+    stats = site_stats(site=winter_site, period="90d", now=NOW)
+    assert stats == reference_site_stats(site=winter_site, period="90d", now=NOW)
 
 
 def test_lists_keep_their_top_n_with_ties_in_code_point_order_from_rollups():
@@ -372,59 +248,29 @@ def test_lists_keep_their_top_n_with_ties_in_code_point_order_from_rollups():
     assert stats.browsers[:2] == [CountRow("", 4), CountRow("Top", 3)]
 
 
-def test_rollup_stats_sums_due_blocks_and_rebuilds_one_site_on_request(traffic_site, capsys):
+def test_rollup_stats_sums_period_totals_once_and_rebuilds_one_site_on_request(traffic_site, capsys):
     call_command("rollup_stats")
     call_command("rollup_stats")
     call_command("rollup_stats", rebuild=True, site=[traffic_site.domain])
 
     out = capsys.readouterr().out.splitlines()
-    # The command runs at the real "now": every block holding 03-11, 03-14, 03-17 or 03-18 is over: the 4 days
-    # from 03-08, 03-12 and 03-16, the 16 from 02-28 and 03-16, the 64 and the 256 from 01-27 (3 + 2 + 1 + 1).
-    assert out[0].startswith("Rolled up 0 site-day(s) and summed 7 block(s) in ")
-    assert out[1].startswith("Rolled up 0 site-day(s) and summed 0 block(s) in ")
-    assert out[2].startswith("Rolled up 8 site-day(s) and summed 7 block(s) in ")
+    # The first pass sums the site's four period totals; the second finds nothing due (the command runs at the
+    # real "now", long after this traffic: every period's data left it, so none is due again).
+    assert out[0].startswith("Counted 0 site-day(s) and moved or built 4 period total(s) in ")
+    assert out[1].startswith("Counted 0 site-day(s) and moved or built 0 period total(s) in ")
+    assert out[2].startswith("Counted 8 site-day(s) and moved or built 0 period total(s) in ")
 
 
 def test_rollup_stats_refuses_an_unknown_site_or_a_site_without_rebuild(traffic_site):
     with pytest.raises(CommandError, match=r"No site with domain nowhere\.example"):
         call_command("rollup_stats", rebuild=True, site=["nowhere.example"])
-    with pytest.raises(CommandError, match="--site goes with --rebuild"):
+    with pytest.raises(CommandError, match="--site goes with --rebuild or --verify"):
         call_command("rollup_stats", site=[traffic_site.domain])
 
 
 def test_rollup_stats_refuses_a_pause_that_is_not_positive():
     with pytest.raises(CommandError, match="--every needs a positive number of seconds"):
         call_command("rollup_stats", every=0)
-
-
-def test_a_site_is_visited_only_when_one_of_its_blocks_is_over(winter_site):
-    """Winter data on 01-31, 02-03 and 02-28: at 03-18 the blocks still running that hold it are the 64 days from
-    01-27 (to 03-31) and the 256 days from 01-27 (to 10-09)."""
-    sum_due_blocks(now=NOW)
-    assert BlockSchedule.objects.get(site=winter_site).due_on == d("2026-04-01")
-
-    with CaptureQueriesContext(connection) as queries:
-        idle = sum_due_blocks(now=utc("2026-03-25T12:00"))
-    due = sum_due_blocks(now=utc("2026-04-01T12:00"))
-
-    assert idle.blocks == 0
-    assert "analytics_breakdown" not in read_tables(queries)
-    assert due.blocks == 1
-    assert (6, d("2026-01-27")) in set(SummedBlock.objects.filter(site=winter_site).values_list("level", "start"))
-    assert BlockSchedule.objects.get(site=winter_site).due_on == d("2026-10-10")
-
-
-def test_new_data_makes_its_site_due_when_its_four_day_block_ends():
-    site = SiteFactory(timezone="UTC")
-
-    record_pageview(site=site, timestamp=utc("2026-03-18T09:00"), visitor_id=1, path="/")  # block 03-16 … 03-19
-
-    assert BlockSchedule.objects.get(site=site).due_on == d("2026-03-20")
-    record_pageview(
-        site=site, timestamp=utc("2026-02-03T09:00"), visitor_id=2, path="/"
-    )  # late, in 01-31 … 02-03: due at once
-    assert BlockSchedule.objects.get(site=site).due_on == d("2026-02-04")
-    assert sum_due_blocks(now=NOW).blocks > 0
 
 
 @pytest.mark.postgres

@@ -11,15 +11,15 @@ visitor-days spread over more than a year. Traffic goes through `record_pageview
 the ingestion service, in a shuffled order (late arrivals included), in three batches
 and a repeat:
 
-    batch 0 → sum blocks, sum the period totals as of `lag` days before "now" → compare
+    batch 0 → sum the period totals as of `lag` days before "now" → compare
     batch 1 → compare → move the period totals to "now" (the worker) → compare, lists from the totals alone
     batch 2 → compare → batch repeated → compare → rebuild → compare, lists from the totals alone
 
 Before the move the lists come from the totals where no day with data lies between the
-totals' first day and the period's, else from blocks; right after the move, and after
-the rebuild, every day period reads its lists from the totals (no block is read). Late
+totals' first day and the period's, else from the period's day rows; right after the move, and after
+the rebuild, every day period reads its lists from the totals (no day rows are summed). Late
 events of the last batches are added to the totals, or left out when before their first
-day, and the answers are compared again, from the totals or from blocks as they allow.
+day, and the answers are compared again, from the totals or from the day rows as they allow.
 
 Invariants relied on, as real ingestion guarantees them (docs/definitions.md, "Visitors and sessions"): a visitor
 id belongs to one site-local day (its salt is the date's), so a session, a run of
@@ -38,11 +38,13 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analytics import metrics, rollup_selectors, rollups
-from analytics.period_totals import build_period_totals
+from analytics import metrics
+from analytics.counting import counters, read_days
+from analytics.counting.periods import build_period_totals
+from analytics.counting.rebuild import rebuild_site_rollups
+from analytics.counting.worker import slide_due_periods
 from analytics.periods import Period, local_midnight
 from analytics.reference_stats import reference_site_stats
-from analytics.rollups import rebuild_site_rollups, slide_due_periods, sum_finished_blocks
 from analytics.selectors import site_stats
 from analytics.services import NewPageview, record_pageviews
 from tests.factories import SiteFactory
@@ -145,16 +147,17 @@ def record(site, events: list[Event]) -> None:
 
 
 def assert_rollups_match_raw(site, now: dt.datetime, *, lists_from_totals: bool = False) -> None:
-    """Every period equals the reference; with `lists_from_totals`, the day periods read no block."""
+    """Every period equals the reference; with `lists_from_totals`, the day periods read their lists from the
+    period totals alone, never by summing the period's day rows."""
     for period in Period:
         expected = reference_site_stats(site=site, period=period, now=now)
         if period != "24h":
             assert sum(day.unique_visitors for day in expected.daily) == expected.unique_visitors
             assert sum(row.count for row in expected.devices) == expected.unique_visitors
         with mock.patch.object(
-            rollup_selectors,
-            "blocks_for",
-            side_effect=AssertionError("blocks read") if lists_from_totals else rollup_selectors.blocks_for,
+            read_days,
+            "day_rows_of_period",
+            side_effect=AssertionError("day rows summed") if lists_from_totals else read_days.day_rows_of_period,
         ):
             assert site_stats(site=site, period=period, now=now) == expected, period
 
@@ -183,13 +186,12 @@ def small_lists():
 def test_rollups_equal_the_raw_computation_for_every_period(
     small_lists, drawn: Traffic, repeated: int, lag: int, changes_per_query: int
 ):
-    """`changes_per_query` cuts a batch's rollup changes into pieces of that many (block, value) pairs."""
-    with transaction.atomic(), mock.patch.object(rollups, "CHANGES_PER_QUERY", changes_per_query):
+    """`changes_per_query` cuts the counter writer's statements on SQLite into pieces of that many rows."""
+    with transaction.atomic(), mock.patch.object(counters, "ROWS_PER_STATEMENT", changes_per_query):
         site = SiteFactory(timezone=drawn.timezone)
         for batch in range(BATCHES):
             record(site, [event for event in drawn.events if event.batch == batch])
             if batch == 0:
-                sum_finished_blocks(site=site, now=drawn.now)  # later batches must reach summed blocks too
                 build_period_totals(site=site, now=drawn.now - dt.timedelta(days=lag))
             assert_rollups_match_raw(site, drawn.now)
             if batch == 1:

@@ -10,9 +10,9 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
+from analytics.counting.periods import build_period_totals
 from analytics.counting.verify import verify_site
 from analytics.models import Breakdown, DailyRollup, Dimension, HourlyRollup, Pageview, PeriodTotal, Session
-from analytics.period_totals import build_period_totals
 
 pytestmark = pytest.mark.django_db
 

@@ -1,24 +1,24 @@
 import logging
 import time
-from dataclasses import replace
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
 from django.utils import timezone
 
+from analytics.counting.hours import prune_hourly_rollups
+from analytics.counting.rebuild import RollupResult, rebuild_rollups
 from analytics.counting.verify import verify_site
-from analytics.hourly_rollups import prune_hourly_rollups
+from analytics.counting.worker import slide_due_periods
 from analytics.models import Site
-from analytics.rollups import RollupResult, rebuild_rollups, slide_due_periods, sum_due_blocks
 
 logger = logging.getLogger("glimpse.rollups")
 
 
 class Command(BaseCommand):
     help = (
-        "Rollups are kept current as pageviews are written; this sums the blocks of days that are over, moves "
-        "the period totals past the days that left them and drops hourly rows older than three days (--every N "
-        "keeps doing it), or rebuilds them from the raw rows (--rebuild, after a bulk load or to repair)."
+        "Counts are kept current as pageviews are written; this moves the period totals past the days that left "
+        "them and drops hourly rows older than three days (--every N keeps doing it), rebuilds the counts from the "
+        "raw rows (--rebuild, after a bulk load or to repair), or checks them against a recount (--verify)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -93,13 +93,12 @@ class Command(BaseCommand):
 
     def due_work(self) -> RollupResult:
         started = time.perf_counter()
-        blocks = sum_due_blocks(now=timezone.now())
         periods = slide_due_periods(now=timezone.now())
         prune_hourly_rollups(now=timezone.now())
-        return replace(blocks, periods=periods, seconds=time.perf_counter() - started)
+        return RollupResult(days=0, periods=periods, seconds=time.perf_counter() - started)
 
     def report(self, result: RollupResult) -> None:
         self.stdout.write(
-            f"Rolled up {result.days} site-day(s) and summed {result.blocks} block(s) in {result.seconds:.2f} s; "
-            f"moved or built {result.periods} period total(s)."
+            f"Counted {result.days} site-day(s) and moved or built {result.periods} period total(s) in "
+            f"{result.seconds:.2f} s."
         )

@@ -1,10 +1,10 @@
 """Running totals per day period (7, 30, 90, 365 days): a long period's top N as an index read.
 
 For each site and period length n, `PeriodTotal` holds per value the sum of the day rows
-(`Breakdown` level 0) of every day from `PeriodWindow.first_day` on. Three things keep it
+(`Breakdown`) of every day from `PeriodWindow.first_day` on. Three things keep it
 so, all under the site's roll-up lock:
 
-- every batch adds its per-day changes of days from `first_day` on (`add_batch_to_totals`,
+- every batch adds its per-day changes of days from `first_day` on (`add_to_period_totals`,
   in the batch's transaction), and notes when its earliest such day will leave the period;
 - when a day holding data leaves the period, the worker subtracts the leaving days' rows
   and moves `first_day` to the period's first day (`slide_site_periods`);
@@ -13,45 +13,33 @@ so, all under the site's roll-up lock:
 
 A reader uses the totals only when they hold exactly the period's days: `first_day` is not
 after the period's first day and no day before the period or after today holds data
-(`analytics.rollup_selectors`); otherwise it sums blocks as before. Both are exact; the
+(`analytics.counting.read_days`); otherwise it sums the period's day rows. Both are exact; the
 totals make the long tail cheap (262,144 distinct paths: 365d in a few ms instead of 1.6 s).
 """
 
 import datetime as dt
-import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
 from django.db import connection
 from django.db.models import Min, Sum
-from django.db.models.functions import MD5, Left
 
+from analytics.counting.counters import VALUE_FIELDS, add_counts, value_key
 from analytics.models import Breakdown, DailyRollup, PeriodTotal, PeriodWindow, Site
 from analytics.periods import Period
-from analytics.raw_writes import add_to_counts, insert_many
 
 PERIOD_DAYS = tuple(period.days for period in Period if period.days is not None)
-HASH_DIGITS = 16
 ANALYZE_AFTER_ROWS = 10_000
 
 TotalKey = tuple[int, int, str]  # (days, dimension, value)
 Change = tuple[int, int, int]  # (pageviews, visitors, visits)
 
 
-def value_hash(value: str) -> str:
-    """What `hashed_value` computes in the database, to find a value's rows through an index."""
-    return hashlib.md5(value.encode()).hexdigest()[:HASH_DIGITS]
-
-
-def hashed_value() -> Left:
-    return Left(MD5("value"), HASH_DIGITS)
-
-
 def first_day_of(*, days: int, today: dt.date) -> dt.date:
     return today - dt.timedelta(days=days - 1)
 
 
-def add_batch_to_totals(*, site: Site, changes: Mapping[tuple[dt.date, int, str], list[int]]) -> None:
+def add_to_period_totals(*, site: Site, changes: Mapping[tuple[dt.date, int, str], list[int]]) -> None:
     """Add a batch's per-(day, dimension, value) changes to the totals counting each day, and note when the
     earliest of those days leaves each period. A site without totals yet is left to the worker."""
     windows = list(PeriodWindow.objects.filter(site=site))
@@ -73,30 +61,23 @@ def add_batch_to_totals(*, site: Site, changes: Mapping[tuple[dt.date, int, str]
     add_to_totals(site=site, changes={key: tuple(counts) for key, counts in summed.items()})
 
 
-CHANGE_FIELDS = ("days", "dimension", "value_hash", "value", "pageviews", "visitors", "visits")
-
-
 def add_to_totals(*, site: Site, changes: Mapping[TotalKey, Change]) -> None:
-    """Add `changes` to the total rows: rows that exist (found through `periodtotal_value`) are updated in place,
-    the others inserted, and those whose counts all fall to zero deleted, as a sum from scratch would have no row."""
-    rows = [
-        (days, dimension, value_hash(value), value, *change)
-        for (days, dimension, value), change in changes.items()
-        if any(change)
-    ]
-    found = add_to_counts(PeriodTotal, site_id=site.pk, key_fields=CHANGE_FIELDS[:4], rows=rows)
-    updated = {(days, dimension, value) for _, days, dimension, _, value, *_ in found}
-    insert_many(
+    """Add `changes` to the total rows through the one counter writer (found by value key, dropped at zero)."""
+    add_counts(
         PeriodTotal,
-        fields=("site", *CHANGE_FIELDS),
-        rows=[(site.pk, *row) for row in rows if (row[0], row[1], row[3]) not in updated],
+        site_id=site.pk,
+        key_fields=("days", "dimension", "value_key", "value"),
+        count_fields=VALUE_FIELDS,
+        rows=[
+            (days, dimension, value_key(value), value, *change) for (days, dimension, value), change in changes.items()
+        ],
     )
 
 
 def day_sums(*, site: Site, since: dt.date, before: dt.date) -> Iterable[tuple[int, str, Change]]:
     """Per (dimension, value), the sum of the day rows from `since` to the day before `before`."""
     rows = (
-        Breakdown.objects.filter(site=site, level=0, start__gte=since, start__lt=before)
+        Breakdown.objects.filter(site=site, start__gte=since, start__lt=before)
         .values_list("dimension", "value")
         .annotate(Sum("pageviews"), Sum("visitors"), Sum("visits"))
         .order_by()
@@ -121,15 +102,15 @@ def build_period_totals(*, site: Site, now: dt.datetime) -> int:
     PeriodWindow.objects.filter(site=site).delete()
     today = now.astimezone(site.tzinfo).date()
     quote = connection.ops.quote_name
-    names = ("site", "days", "dimension", "value", "value_hash", "pageviews", "visitors", "visits")
+    names = ("site", "days", "dimension", "value_key", "value", "pageviews", "visitors", "visits")
     columns = ", ".join(quote(PeriodTotal._meta.get_field(name).column) for name in names)
     inserted = 0
     for days in PERIOD_DAYS:
         first_day = first_day_of(days=days, today=today)
         sums = (
-            Breakdown.objects.filter(site=site, level=0, start__gte=first_day)
-            .values("dimension", "value")
-            .annotate(hashed=hashed_value(), summed_pageviews=Sum("pageviews"))
+            Breakdown.objects.filter(site=site, start__gte=first_day)
+            .values("dimension", "value_key", "value")
+            .annotate(summed_pageviews=Sum("pageviews"))
             .annotate(summed_visitors=Sum("visitors"), summed_visits=Sum("visits"))
             .order_by()
         )

@@ -1,10 +1,10 @@
 """Statistics served fast for the day periods (rollups, period totals); `24h` from raw rows, `last_day_stats`' fallback.
 
 A day period (`7d` … `365d`) reads its dates' `DailyRollup` totals, and its lists from
-the period's running totals (`analytics.period_totals`) when these hold its days, less
+the period's running totals (`analytics.counting.periods`) when these hold its days, less
 the day rows of any day that left the period since the worker last moved it — one index
-read per list, however many distinct values — else from as few `Breakdown`
-blocks (a day, or an aligned block of 2, 4, … 256 days) as tile them. Every batch of
+read per list, however many distinct values — else by summing the period's `Breakdown`
+day rows (a site the worker has not summed totals for yet). Every batch of
 pageviews updates the rollups in its own transaction (`analytics.aggregates`), so they
 are never behind the raw rows, and the answer always equals `analytics.reference_stats`,
 which the property tests check. Ranking, cuts and assembly come from
@@ -19,7 +19,7 @@ import datetime as dt
 from django.db import connection
 from django.db.models import F, QuerySet
 
-from analytics.blocks import Block, block_last_day, covering_all
+from analytics.counting.raw_reads import counts_per_date, dimension_counts, session_totals
 from analytics.metrics import (
     COUNT_COLUMNS,
     PAGEVIEW_COUNT,
@@ -34,9 +34,8 @@ from analytics.metrics import (
     ranked,
     zero_filled,
 )
-from analytics.models import Breakdown, DailyRollup, Dimension, PeriodTotal, PeriodWindow, Site, SummedBlock
+from analytics.models import Breakdown, DailyRollup, Dimension, PeriodTotal, PeriodWindow, Site
 from analytics.periods import Period, Window, window_for
-from analytics.raw_counts import counts_per_date, dimension_counts, session_totals
 from analytics.stats import SiteStats
 
 
@@ -73,40 +72,24 @@ def ranked_lists(parts_for: dict[ListRule, list[QuerySet]]) -> dict[str, list[Co
     return {rule.name: summed_counts(parts, rule=rule) for rule, parts in parts_for.items()}
 
 
-def rolled_up_counts(blocks: list[Block], dimension: Dimension, *, site: Site) -> list[QuerySet]:
-    """One part per block, each matching the whole `breakdown_block` index with equalities.
-
-    A single query with an OR of the blocks needs planner statistics to use that index
-    well: SQLite without a recent ANALYZE (the worker never runs one) would read every
-    row of the site instead.
-    """
-    return [
-        Breakdown.objects.filter(site=site, level=level, start=start, dimension=dimension)
+def day_value_counts(first: dt.date, last: dt.date, dimension: Dimension, *, site: Site) -> QuerySet:
+    """Per-value day rows of the days from `first` to `last`, one part as `summed_counts` sums them."""
+    return (
+        Breakdown.objects.filter(site=site, start__gte=first, start__lte=last, dimension=dimension)
         .values(
             key=F("value"), **{PAGEVIEW_COUNT: F("pageviews"), VISITOR_COUNT: F("visitors"), VISIT_COUNT: F("visits")}
         )
         .order_by()
-        for level, start in blocks
-    ]
-
-
-def blocks_for(days: list[dt.date], *, site: Site, days_with_data: set[dt.date]) -> list[Block]:
-    """The blocks tiling `days` (all rolled up), leaving out the blocks without any data."""
-    if not days:
-        return []
-    summed = set(
-        SummedBlock.objects.filter(site=site, start__gte=days[0], start__lte=days[-1]).values_list("level", "start")
     )
-    with_data = sorted(days_with_data)
 
-    def has_data(block: Block) -> bool:
-        first, last = block[1], block_last_day(block)
-        return any(first <= day <= last for day in with_data)
 
-    def usable(block: Block) -> bool:
-        return block in summed or not has_data(block)
+def day_rows_of_period(*, site: Site, days: list[dt.date]) -> dict[ListRule, list[QuerySet]]:
+    """Each list's parts when the period totals cannot serve: the period's day rows, summed by `summed_counts`.
 
-    return [block for block in covering_all(days, usable=usable) if has_data(block)]
+    Exact, and costs every day row of the period: a site the worker has not summed totals
+    for yet, data stamped after today, a worker stopped for over a week.
+    """
+    return {rule: [day_value_counts(days[0], days[-1], rule.dimension, site=site)] for rule in list_rules()}
 
 
 def rolled_up_site_stats(*, site: Site, period: Period, now: dt.datetime, with_lists: bool = True) -> SiteStats:
@@ -137,8 +120,7 @@ def rolled_up_site_stats(*, site: Site, period: Period, now: dt.datetime, with_l
             for rule in list_rules()
         }
         return assembled(period=period, window=window, per_date=per_date, sessions=sessions, lists=lists)
-    blocks = blocks_for(days, site=site, days_with_data=set(per_date))
-    parts_for = {rule: rolled_up_counts(blocks, rule.dimension, site=site) for rule in list_rules()}
+    parts_for = day_rows_of_period(site=site, days=days)
     return from_parts(period=period, window=window, per_date=per_date, sessions=sessions, parts_for=parts_for)
 
 
@@ -153,11 +135,11 @@ def days_left_in_totals(
 
     The totals count every day from `first_day` on. After a local midnight, until the worker
     moves the period on, they still count the day that just left it: that day's rows are
-    subtracted at read time (one day of rows), so a reader never has to sum blocks for it.
+    subtracted at read time (one day of rows), so a reader never has to sum the period's day rows for it.
     `days_with_data` are the days with data from `first_day` on outside the window; one
     after today (data stamped in the future), a `first_day` after the window's first day
     or more than `MOST_DAYS_SUBTRACTED` such days (the worker stopped for a week) send the
-    reader to the blocks.
+    reader to the period's day rows.
     """
     if first_day is None or first_day > window.dates[0]:
         return None
@@ -180,7 +162,7 @@ def totals_less_days(*, site: Site, days: int, rule: ListRule, leaving: list[dt.
     if not leaving:
         return ranked(period_totals(site=site, days=days, rule=rule), rule)
     subtracted = [
-        Breakdown.objects.filter(site=site, level=0, start=day, dimension=rule.dimension)
+        Breakdown.objects.filter(site=site, start=day, dimension=rule.dimension)
         .values(
             key=F("value"),
             **{PAGEVIEW_COUNT: -F("pageviews"), VISITOR_COUNT: -F("visitors"), VISIT_COUNT: -F("visits")},
@@ -226,7 +208,7 @@ def period_totals(*, site: Site, days: int, rule: ListRule, at_least: int | None
 
 
 def raw_last_24_hours_stats(*, site: Site, now: dt.datetime) -> SiteStats:
-    """`24h` from raw rows (a day of them at most): what `analytics.last_day_stats` falls back on."""
+    """`24h` from raw rows (a day of them at most): what `analytics.counting.read_24h` falls back on."""
     window = window_for(Period.HOURS_24, now=now, tz=site.tzinfo)
     return from_parts(
         period=Period.HOURS_24,

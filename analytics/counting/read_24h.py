@@ -7,7 +7,7 @@ The window [start, now) is cut at the first whole hour after its start (`first_h
   raw rows. Their visitors are the pageviews that are their visitor's latest
   (`Pageview.last_of_visitor`), and likewise per path and per session value; a visitor
   whose latest pageview comes later is counted by a later hour instead
-  (`analytics.hourly_rollups`).
+  (`analytics.counting.hours`).
 - [first_hour, now): per local date, its day rows where the date lies wholly in it, and
   otherwise hourly rows (`pieces_for`).
 
@@ -22,7 +22,11 @@ from dataclasses import dataclass
 
 from django.db.models import Count, F, Q, QuerySet, Sum, Value
 
-from analytics.hourly_rollups import HOUR, SESSION_MARKS, TOTAL_FIELDS, VALUE_FIELDS, hour_of, kept_from
+from analytics.counting.counters import TOTAL_FIELDS, VALUE_FIELDS
+from analytics.counting.hours import HOUR, SESSION_MARKS, kept_from
+from analytics.counting.raw_reads import local_date, pageviews_in, sessions_started_in
+from analytics.counting.read_days import day_value_counts, from_parts, raw_last_24_hours_stats
+from analytics.counting.rule import hour_of
 from analytics.metrics import (
     COUNT_COLUMNS,
     PAGEVIEW_COUNT,
@@ -34,8 +38,6 @@ from analytics.metrics import (
 )
 from analytics.models import DailyRollup, Dimension, HourlyBreakdown, HourlyRollup, Pageview, Session, Site
 from analytics.periods import Period, Window, local_midnight, span, window_for
-from analytics.raw_counts import local_date, pageviews_in, sessions_started_in
-from analytics.rollup_selectors import from_parts, raw_last_24_hours_stats, rolled_up_counts
 from analytics.stats import SiteStats
 
 
@@ -137,7 +139,7 @@ def last_24_hours_stats(*, site: Site, now: dt.datetime) -> SiteStats:
             if piece.raw is not None:
                 found.append(raw_counts(dimension, site=site, raw=piece.raw, sign=piece.sign))
             elif piece.hours is None:
-                found += rolled_up_counts([(0, piece.day)], dimension, site=site)
+                found.append(day_value_counts(piece.day, piece.day, dimension, site=site))
             else:
                 hourly = HourlyBreakdown.objects.filter(piece.hours, site=site, dimension=dimension)
                 if piece.day is not None:
