@@ -46,6 +46,7 @@ from analytics.rollups import rebuild_site_rollups, slide_due_periods, sum_finis
 from analytics.selectors import site_stats
 from analytics.services import NewPageview, record_pageviews
 from tests.factories import SiteFactory
+from tests.hypothesis_profiles import examples
 
 pytestmark = pytest.mark.django_db
 
@@ -173,7 +174,7 @@ def small_lists():
         yield
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     drawn=traffic(),
     repeated=st.integers(0, BATCHES - 1),
