@@ -16,6 +16,7 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
 
+from analytics.counting.snapshot import read_snapshot
 from analytics.metrics import SessionTotals, assemble_stats, list_rules, zero_filled
 from analytics.models import DailyRollup, Site
 from analytics.periods import Period, Window, dates_between, local_midnight, span, window_for
@@ -53,21 +54,23 @@ def days_window_headlines(*, site: Site, period: Period, window: Window) -> Site
     last day's part from its raw rows (less than a day of them, as the previous `24h` reads).
 
     `analytics.selectors.site_stats` reads windows that end at a local midnight (`Nd`) or at "now"
-    (`24h`) only; this is the one place that reads a window ending inside a past day.
+    (`24h`) only; this is the one place that reads a window ending inside a past day. Its reads
+    share one snapshot, as `site_stats`'s do.
     """
     tz = site.tzinfo
     *whole, last = window.dates
     per_date: dict[dt.date, tuple[int, int]] = {}
     sessions = SessionTotals()
-    for day, pageviews, visitors, count, bounces, duration in DailyRollup.objects.filter(
-        site=site, day__in=whole
-    ).values_list("day", "pageviews", "visitors", "sessions", "bounces", "duration"):
-        per_date[day] = (pageviews, visitors)
-        sessions += SessionTotals(count, bounces, duration)
     part = span(local_midnight(last, tz), window.end, tz=tz)
-    if part.end > part.start:
-        per_date.update(counts_per_date([part], site=site))
-        sessions += session_totals([part], site=site)
+    with read_snapshot():
+        for day, pageviews, visitors, count, bounces, duration in DailyRollup.objects.filter(
+            site=site, day__in=whole
+        ).values_list("day", "pageviews", "visitors", "sessions", "bounces", "duration"):
+            per_date[day] = (pageviews, visitors)
+            sessions += SessionTotals(count, bounces, duration)
+        if part.end > part.start:
+            per_date.update(counts_per_date([part], site=site))
+            sessions += session_totals([part], site=site)
     daily = zero_filled(window.dates, per_date)
     return assemble_stats(
         period=period,

@@ -15,6 +15,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from analytics import comparisons
 from analytics.comparisons import (
     Change,
     headline_changes,
@@ -25,6 +26,7 @@ from analytics.comparisons import (
 )
 from analytics.periods import Period
 from analytics.selectors import site_stats
+from tests.analytics.test_read_snapshot import in_another_connection
 from tests.analytics.traffic import record_visits, utc
 from tests.factories import SiteFactory
 
@@ -219,3 +221,30 @@ def test_the_direction_of_a_change_is_the_sign_of_its_rounded_figure(figure, dir
 @pytest.mark.parametrize(("current", "previous", "expected"), [(33.4, 33.3, 0.1), (50.0, 50.0, 0.0), (0.3, 0.1, 0.2)])
 def test_points_change_is_one_decimal(current, previous, expected):
     assert points_change(current, previous) == expected
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_committing_between_the_previous_windows_reads_is_in_all_of_it_or_in_none(monkeypatch):
+    """The previous 7 days as of 03-18 15:30 are 03-05 … 03-11 up to 15:30: empty in the hand-counted traffic. A batch
+    with a pageview on 03-07 (a whole day) and one on 03-11 at 10:00 (the partial day) commits after the day rows
+    are read and before the partial day's raw rows are."""
+    site = SiteFactory(timezone="UTC")
+    record_visits(site)
+    batch = [
+        (7, "2026-03-07T10:00", "/", "direct", "desktop", "Chrome", "US"),
+        (8, "2026-03-11T10:00", "/", "direct", "desktop", "Chrome", "US"),
+    ]
+    original = comparisons.counts_per_date
+
+    def batch_then_partial_day(*args, **kwargs):
+        in_another_connection(lambda: record_visits(site, visits=batch))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(comparisons, "counts_per_date", batch_then_partial_day)
+    during = previous_site_stats(site=site, period="7d", now=NOW)
+    monkeypatch.setattr(comparisons, "counts_per_date", original)
+    after = previous_site_stats(site=site, period="7d", now=NOW)
+
+    assert headline(during) == (0, 0, 0.0, 0.0)
+    assert headline(after) == (2, 2, 100.0, 0.0)
