@@ -2,13 +2,15 @@
 
 import contextlib
 import pathlib
+import re
 
 import pytest
 from hypothesis import settings
 
 from tests.hypothesis_profiles import examples
 
-CI_SCRIPT = pathlib.Path(__file__).resolve().parent.parent / ".ci" / "run"
+TESTS = pathlib.Path(__file__).resolve().parent
+CI_SCRIPT = TESTS.parent / ".ci" / "run"
 
 
 @contextlib.contextmanager
@@ -36,3 +38,10 @@ def test_both_suite_runs_in_ci_use_the_full_profile():
 
     assert len(runs) == 2
     assert all("HYPOTHESIS_PROFILE=ci" in line for line in runs)
+
+
+def test_no_test_states_a_fixed_number_of_examples():
+    """A count stated through `examples(…)` scales with the profile; a bare number would run in full every time."""
+    fixed = re.compile(r"max_examples\s*=\s*\d")
+
+    assert [path.name for path in TESTS.rglob("*.py") if fixed.search(path.read_text())] == []
