@@ -14,6 +14,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from analytics.comparisons import Change, headline_changes
 from analytics.hourly import HourRow
 from analytics.models import Site
 from analytics.periods import Period
@@ -134,35 +135,36 @@ def compared_with(period: Period) -> str:
     return "the previous " + period.label.removeprefix("Last ")
 
 
-def trend(current: float, previous: float) -> str:
-    return "up" if current > previous else "down" if current < previous else "flat"
+TRENDS = {1: "up", -1: "down", 0: "flat"}
 
 
-def change_text(current: float, previous: float, *, points: bool = False) -> str:
-    """`+12%` (relative), or `+3.2 pts` for a rate; `new` when the previous period had none of it."""
-    if not points and not previous:
-        return "new" if current else "±0%"
-    return format_change(current, previous, points=points)
+def change_text(change: Change, *, current: float) -> str:
+    """`+12%` (relative), or `+3.2 pts` for a rate, from the rounded figure; with nothing to compare with,
+    `new` for a count or duration there is some of now, and nothing otherwise."""
+    if change.figure is None:
+        return "new" if current and not change.points else ""
+    return format_change(change.figure, points=change.points)
 
 
 def headlines(stats: SiteStats, *, previous: SiteStats | None = None) -> list[Headline]:
     numbers = [
-        ("visitors", "Unique visitors", "unique_visitors", format_count, VISITORS_NOTE, False),
-        ("pageviews", "Pageviews", "pageviews", format_count, "Pages opened in total", False),
-        ("bounce", "Bounce rate", "bounce_rate", format_percent, "Visits that saw only one page", True),
-        ("duration", "Visit duration", "avg_session_duration", format_duration, "Average time spent per visit", False),
+        ("visitors", "Unique visitors", "unique_visitors", format_count, VISITORS_NOTE),
+        ("pageviews", "Pageviews", "pageviews", format_count, "Pages opened in total"),
+        ("bounce", "Bounce rate", "bounce_rate", format_percent, "Visits that saw only one page"),
+        ("duration", "Visit duration", "avg_session_duration", format_duration, "Average time spent per visit"),
     ]
+    changes = headline_changes(current=stats, previous=previous) if previous else {}
     return [
         Headline(
             key,
             label,
             text(getattr(stats, field)),
             hint,
-            change=change_text(getattr(stats, field), getattr(previous, field), points=points) if previous else "",
-            trend=trend(getattr(stats, field), getattr(previous, field)) if previous else "",
+            change=change_text(changes[field], current=getattr(stats, field)) if previous else "",
+            trend=TRENDS[changes[field].direction] if previous else "",
             previous_value=text(getattr(previous, field)) if previous else "",
         )
-        for key, label, field, text, hint, points in numbers
+        for key, label, field, text, hint in numbers
     ]
 
 

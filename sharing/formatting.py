@@ -73,10 +73,8 @@ def format_hour_span(start: dt.datetime) -> str:
     return f"{start:%a} {start.day} {start:%b}, {start:%H:%M}{EN_DASH}{end:%H:%M}"
 
 
-def format_change(current: float, previous: float, *, points: bool = False) -> str:
-    """`+12%`, `-4%`, `+-0%` (with real minus signs); with `points`, a difference of two rates: `+3.2 pts`."""
-    difference = current - previous
-    if points:
-        return f"{'+' if difference > 0 else MINUS if difference < 0 else PLUS_MINUS}{abs(difference):.1f} pts"
-    change = round(100 * difference / previous)
-    return f"{'+' if change > 0 else MINUS if change < 0 else PLUS_MINUS}{abs(change):,}%"
+def format_change(figure: float, *, points: bool = False) -> str:
+    """An already rounded change: `+12%`, `-4%`, `+-0%` (with real minus signs); with `points`, a difference of
+    two rates: `+3.2 pts`. The sign is the figure's own, so it never disagrees with the digits shown."""
+    sign = "+" if figure > 0 else MINUS if figure < 0 else PLUS_MINUS
+    return f"{sign}{abs(figure):.1f} pts" if points else f"{sign}{abs(figure):,}%"

@@ -51,6 +51,16 @@ class HeadlineSerializer(serializers.Serializer):
     avgSessionDuration = serializers.FloatField(min_value=0)
 
 
+class ChangeSerializer(serializers.Serializer):
+    """Each figure is null when there is nothing to compare with: the previous period has no pageviews (or, for
+    the bounce rate and duration, this one has none; for a count or duration, the previous value is 0)."""
+
+    uniqueVisitors = serializers.IntegerField(allow_null=True, help_text="Change in whole percent.")
+    pageviews = serializers.IntegerField(allow_null=True, help_text="Change in whole percent.")
+    bounceRate = serializers.FloatField(allow_null=True, help_text="Difference in percentage points, one decimal.")
+    avgSessionDuration = serializers.IntegerField(allow_null=True, help_text="Change in whole percent.")
+
+
 class PublicStatsSerializer(serializers.Serializer):
     site = SiteSerializer()
     period = serializers.ChoiceField(choices=Period.choices)
@@ -68,7 +78,11 @@ class PublicStatsSerializer(serializers.Serializer):
     previous = HeadlineSerializer(
         required=False,
         help_text="Only with compare=previous: the same headline numbers for the period just before this one "
-        "(the previous N whole days for Nd, the 24 hours before for 24h).",
+        "(for Nd the N days before, up to the same time of day N days ago; for 24h the 24 hours before).",
+    )
+    change = ChangeSerializer(
+        required=False,
+        help_text="Only with compare=previous: how each headline number changed, as the share page shows it.",
     )
 
 
@@ -99,7 +113,7 @@ public_stats_schema = extend_schema(
             str,
             enum=["previous"],
             description="Opt-in: `previous` adds a `previous` object with the headline numbers of the period "
-            "just before. Without it the response is unchanged.",
+            "just before, and a `change` object with how each changed. Without it the response is unchanged.",
         ),
         OpenApiParameter(
             "X-Share-Password",

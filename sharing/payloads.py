@@ -2,6 +2,7 @@
 
 import json
 
+from analytics.comparisons import headline_changes
 from analytics.models import Site
 from analytics.stats import SiteStats
 from sharing.models import ShareToken
@@ -15,14 +16,24 @@ def site_fields(site: Site) -> dict:
     return {"domain": site.domain, "nickname": site.nickname or None}
 
 
+HEADLINE_KEYS = {
+    "unique_visitors": "uniqueVisitors",
+    "pageviews": "pageviews",
+    "bounce_rate": "bounceRate",
+    "avg_session_duration": "avgSessionDuration",
+}
+
+
 def headline_fields(stats: SiteStats) -> dict:
     """The four headline numbers; also what `compare=previous` adds as `previous`."""
-    return {
-        "uniqueVisitors": stats.unique_visitors,
-        "pageviews": stats.pageviews,
-        "bounceRate": stats.bounce_rate,
-        "avgSessionDuration": stats.avg_session_duration,
-    }
+    return {key: getattr(stats, field) for field, key in HEADLINE_KEYS.items()}
+
+
+def change_fields(*, current: SiteStats, previous: SiteStats) -> dict:
+    """What `compare=previous` adds as `change`: the figures the share page shows (whole percent; points for
+    the bounce rate), null where there is nothing to compare with."""
+    changes = headline_changes(current=current, previous=previous)
+    return {key: changes[field].figure for field, key in HEADLINE_KEYS.items()}
 
 
 def stats_fields(stats: SiteStats) -> dict:
@@ -66,7 +77,7 @@ def public_stats_body(
     previous: SiteStats | None = None,
 ) -> bytes:
     """The whole response: the link's own fields first, then the cached metric fields (already JSON), then
-    `previous` when the client asked for it (`compare=previous`).
+    `previous` and `change` when the client asked for them (`compare=previous`).
 
     The metric fields are shared by every token of the site and rendered once per cache entry, so only
     the small head is rendered per request and the JSON objects are joined as bytes.
@@ -78,5 +89,6 @@ def public_stats_body(
         head[:-1] + b"," + metric_fields_json(share_token=share_token, stats=stats, rendered_stats=rendered_stats)[1:]
     )
     if previous is not None:
-        body = body[:-1] + b',"previous":' + render_json(headline_fields(previous)) + b"}"
+        compared = {"previous": headline_fields(previous), "change": change_fields(current=stats, previous=previous)}
+        body = body[:-1] + b"," + render_json(compared)[1:]
     return body

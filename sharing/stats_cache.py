@@ -25,10 +25,10 @@ from typing import TypeVar
 from django.conf import settings
 from django.core.cache import cache
 
-from analytics.comparisons import previous_now, previous_site_stats
+from analytics.comparisons import previous_site_stats, previous_window
 from analytics.hourly import HourRow, hourly_counts
 from analytics.models import Site
-from analytics.periods import Period, window_for
+from analytics.periods import Period
 from analytics.process_state import fast_paths_enabled
 from analytics.selectors import site_stats
 from analytics.stats import SiteStats
@@ -121,7 +121,7 @@ def cached_hourly(*, site: Site, of: CachedStats, previous: bool = False) -> lis
     """The 24 hours of a `24h` entry, hour by hour; with `previous`, the 24 hours before them."""
     now = of.computed_at
     if previous:
-        now = previous_now(Period.HOURS_24, window=window_for(Period.HOURS_24, now=now, tz=site.tzinfo))
+        now = previous_window(Period.HOURS_24, now=now, tz=site.tzinfo).end
     return cached_companion(
         site=site,
         period=Period.HOURS_24,

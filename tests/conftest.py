@@ -11,6 +11,7 @@ from django.utils import timezone
 from analytics.process_state import reset_process_state
 from sharing.local_uses import local_uses
 from sharing.owners import create_site_owner
+from tests import hypothesis_profiles  # noqa: F401  (registers and loads the Hypothesis profile)
 from tests.analytics.traffic import record_visits
 from tests.factories import ShareTokenFactory, SiteFactory, UserFactory
 

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from analytics.events import SPACE_OR_CONTROL, InvalidEvent, PageviewEvent, is_absolute_url, parse_event
 from analytics.text import is_storable
 from tests.factories import SiteFactory
+from tests.hypothesis_profiles import examples
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +77,7 @@ HEADER_VALUES = (
 ACCEPTED_STATUSES = {202, 400, 404, 429}
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(body=BODIES, content_type=CONTENT_TYPES)
 def test_the_parser_returns_a_storable_event_or_refuses_with_invalid_event(body, content_type):
     try:
@@ -115,7 +116,7 @@ def client():
     return Client(raise_request_exception=True)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=BODIES)
 def test_the_endpoint_answers_any_body_without_a_server_error(site, client, body):
     response = client.generic(
@@ -125,7 +126,7 @@ def test_the_endpoint_answers_any_body_without_a_server_error(site, client, body
     assert_no_server_error(response)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     body=BODIES,
     content_type=CONTENT_TYPES,

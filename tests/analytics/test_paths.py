@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from analytics.paths import canonical_path, page_path
 from analytics.text import is_storable
+from tests.hypothesis_profiles import examples
 
 
 @pytest.mark.parametrize(
@@ -69,7 +70,7 @@ PATH_TEXT = st.lists(
 ).map(lambda parts: "/" + "".join(parts))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(PATH_TEXT)
 def test_the_stored_form_is_storable_and_a_second_pass_changes_nothing(path):
     stored = canonical_path(path)
@@ -80,7 +81,7 @@ def test_the_stored_form_is_storable_and_a_second_pass_changes_nothing(path):
     assert canonical_path(stored) == stored
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.text(st.characters(exclude_categories=["Cs"], exclude_characters="%"), max_size=40))
 def test_a_percent_encoded_path_and_its_raw_text_are_one_path(text):
     path = "/" + text

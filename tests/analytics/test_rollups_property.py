@@ -48,6 +48,7 @@ from analytics.reference_stats import reference_site_stats
 from analytics.selectors import site_stats
 from analytics.services import NewPageview, record_pageviews
 from tests.factories import SiteFactory
+from tests.hypothesis_profiles import examples
 
 pytestmark = pytest.mark.django_db
 
@@ -176,7 +177,7 @@ def small_lists():
         yield
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     drawn=traffic(),
     repeated=st.integers(0, BATCHES - 1),

@@ -15,6 +15,7 @@ from analytics.user_agents import (
     device_type,
     is_bot,
 )
+from tests.hypothesis_profiles import examples
 
 CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
@@ -128,7 +129,7 @@ FRAGMENTS = [
 ]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(st.sampled_from(FRAGMENTS), max_size=40).map("".join))
 def test_the_verdict_is_crawlerdetects_on_generated_user_agents(user_agent):
     assert is_bot(user_agent) == reference_is_bot(user_agent)

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from analytics.services import record_pageview
 from sharing.throttling import PublicStatsThrottle
 from tests.factories import ShareTokenFactory, SiteFactory
+from tests.hypothesis_profiles import examples
 
 SCHEMA_URL = "/api/schema/?format=json"
 
@@ -42,7 +43,7 @@ def fuzz(operation, check) -> None:
     """Run `check` on up to 40 generated requests for `operation` (hypothesis shrinks any failure)."""
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(max_examples=examples(40), deadline=None, suppress_health_check=list(HealthCheck), database=None)
     def run(case) -> None:
         check(case)
 

@@ -312,7 +312,8 @@ def test_raw_token_is_stored_nowhere_only_its_digest(client, site):
 
 
 # --- compare=previous, hidden sections, password-protected links ---------------------------------
-# The previous 7 days (03-05..03-11) hold only visitor 5's bounce at 03-11 23:59 (tests/analytics/test_comparisons.py).
+# The previous 7 days (03-05..03-11 up to 15:30) hold nothing: visitor 5's bounce at 03-11 23:59 comes after the
+# time of day of "now" (tests/analytics/test_comparisons.py).
 
 DOCUMENTED_FIELDS = [
     "site", "period", "allowedPeriods", "uniqueVisitors", "pageviews", "bounceRate", "avgSessionDuration",
@@ -330,9 +331,10 @@ def test_compare_previous_adds_the_previous_headline_numbers_and_changes_nothing
     assert compared.status_code == 200
     assert compared["Cache-Control"] == "public, max-age=300"
     body = json.loads(compared.content)
-    assert list(body) == [*DOCUMENTED_FIELDS, "previous"]
-    assert body["previous"] == {"uniqueVisitors": 1, "pageviews": 1, "bounceRate": 100.0, "avgSessionDuration": 0.0}
-    assert {key: value for key, value in body.items() if key != "previous"} == json.loads(plain.content)
+    assert list(body) == [*DOCUMENTED_FIELDS, "previous", "change"]
+    assert body["previous"] == {"uniqueVisitors": 0, "pageviews": 0, "bounceRate": 0.0, "avgSessionDuration": 0.0}
+    assert body["change"] == {"uniqueVisitors": None, "pageviews": None, "bounceRate": None, "avgSessionDuration": None}
+    assert {key: value for key, value in body.items() if key not in ("previous", "change")} == json.loads(plain.content)
 
 
 @pytest.mark.parametrize("compare", [None, "", "Previous", "year", "previous "])
@@ -351,7 +353,10 @@ def test_compare_previous_for_24_hours_is_the_24_hours_before(client, shared_sit
     body = json.loads(get(client, token=share_token.raw_token, period="24h", compare="previous").content)
 
     assert (body["uniqueVisitors"], body["pageviews"]) == (2, 4)
+    assert (body["bounceRate"], body["avgSessionDuration"]) == (50.0, 600.0)
     assert body["previous"] == {"uniqueVisitors": 1, "pageviews": 3, "bounceRate": 50.0, "avgSessionDuration": 300.0}
+    # 2 against 1 visitors, 4 against 3 pageviews (+33.3%), the same bounce rate, 600 s against 300 s.
+    assert body["change"] == {"uniqueVisitors": 100, "pageviews": 33, "bounceRate": 0.0, "avgSessionDuration": 100}
 
 
 def test_hidden_sections_come_back_as_empty_lists_and_the_shown_ones_unchanged(client, shared_site):

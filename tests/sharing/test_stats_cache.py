@@ -9,6 +9,7 @@ from analytics.periods import Period
 from analytics.services import record_pageview
 from sharing import stats_cache
 from sharing.stats_cache import cached_hourly, cached_previous_stats, cached_stats, owner_stats, stats_cache_key
+from tests.factories import SiteFactory
 
 NOW = dt.datetime(2026, 3, 18, 15, 30, tzinfo=dt.UTC)
 
@@ -118,3 +119,64 @@ def test_previous_period_stats_are_cached_beside_their_entry(site, cache_reads):
     assert cache_reads.count(key) == 2
     assert first == second
     assert [row.date.isoformat() for row in first.daily][:1] == ["2026-03-05"]
+
+
+# --- Turning over at the site's local midnight -----------------------------------------------------------------
+# Europe/Berlin is UTC+1 in March: 22:59 UTC on the 18th is 23:59 there, 23:01 UTC is 00:01 on the 19th.
+
+
+@pytest.fixture
+def berlin_site(db):
+    return SiteFactory(domain="berlin.example", timezone="Europe/Berlin")
+
+
+@pytest.mark.parametrize(
+    ("utc_moment", "key_end"),
+    [
+        ("2026-03-18T22:59", "7d:2026-03-18"),
+        ("2026-03-18T23:01", "7d:2026-03-19"),
+        ("2026-03-19T00:01", "7d:2026-03-19"),
+    ],
+)
+def test_a_day_period_is_keyed_by_the_site_local_date(berlin_site, utc_moment, key_end):
+    now = dt.datetime.fromisoformat(utc_moment).replace(tzinfo=dt.UTC)
+
+    key = stats_cache_key(site=berlin_site, period=Period.DAYS_7, now=now)
+
+    assert key == f"stats:v{stats_cache.CACHE_VERSION}:{berlin_site.pk}:{key_end}"
+
+
+def test_reads_at_23_59_and_00_01_local_time_do_not_share_an_entry(berlin_site, cache_reads):
+    """Two minutes apart, well within the entry's 300 s, and on the same UTC date: only the local date parts them.
+    The second read sees the new day, with the pageview made at 00:00:30."""
+    before = cached_stats(site=berlin_site, period=Period.DAYS_7, now=dt.datetime(2026, 3, 18, 22, 59, tzinfo=dt.UTC))
+    record_pageview(
+        site=berlin_site, timestamp=dt.datetime(2026, 3, 18, 23, 0, 30, tzinfo=dt.UTC), visitor_id=1, path="/"
+    )
+    after = cached_stats(site=berlin_site, period=Period.DAYS_7, now=dt.datetime(2026, 3, 18, 23, 1, tzinfo=dt.UTC))
+
+    assert after is not before
+    assert after.computed_at == dt.datetime(2026, 3, 18, 23, 1, tzinfo=dt.UTC)
+    assert (before.stats.daily[-1].date, before.stats.pageviews) == (dt.date(2026, 3, 18), 0)
+    assert (after.stats.daily[-1].date, after.stats.pageviews) == (dt.date(2026, 3, 19), 1)
+    assert len(cache_reads) == 2
+
+
+def test_reads_within_one_local_day_share_an_entry_across_the_utc_midnight(berlin_site, cache_reads):
+    """00:58 and 01:01 in Berlin on the 19th are 23:58 on the 18th and 00:01 on the 19th in UTC: one local day."""
+    first = cached_stats(site=berlin_site, period=Period.DAYS_7, now=dt.datetime(2026, 3, 18, 23, 58, tzinfo=dt.UTC))
+    stats_cache.forget_local_copies()
+    second = cached_stats(site=berlin_site, period=Period.DAYS_7, now=dt.datetime(2026, 3, 19, 0, 1, tzinfo=dt.UTC))
+
+    assert second.computed_at == first.computed_at == dt.datetime(2026, 3, 18, 23, 58, tzinfo=dt.UTC)
+    assert cache_reads == [f"stats:v{stats_cache.CACHE_VERSION}:{berlin_site.pk}:7d:2026-03-19"] * 2
+
+
+def test_the_owner_dashboard_turns_over_at_the_local_midnight_too(berlin_site):
+    before = owner_stats(
+        site=berlin_site, period=Period.DAYS_30, now=dt.datetime(2026, 3, 18, 22, 59, 30, tzinfo=dt.UTC)
+    )
+    after = owner_stats(site=berlin_site, period=Period.DAYS_30, now=dt.datetime(2026, 3, 18, 23, 0, 10, tzinfo=dt.UTC))
+
+    assert (before.stats.daily[-1].date, after.stats.daily[-1].date) == (dt.date(2026, 3, 18), dt.date(2026, 3, 19))
+    assert after.computed_at == dt.datetime(2026, 3, 18, 23, 0, 10, tzinfo=dt.UTC)

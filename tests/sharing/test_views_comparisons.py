@@ -2,10 +2,11 @@
 explains its numbers; the owner's dashboard shows the same.
 
 "Now" is Wednesday 2026-03-18 15:30 UTC, the site is on UTC, the traffic is tests/analytics/traffic.py plus one
-campaign visit. Counted by hand:
+campaign visit and one visit of the week before. Counted by hand:
 - 7d: 5 visitors, 9 pageviews, 6 sessions with 4 bounces (66.7%), 1800 s / 6 = 5m 00s; the previous 7 days
-  (03-05..03-11) have 1 visitor, 1 pageview, 100.0% bounces, 0 s. Visitors +400%, pageviews +800%,
-  bounce rate -33.3 points, duration "new".
+  (03-05..03-11 up to 15:30, so without visitor 5 at 23:59) have visitor 7's bounce at 03-11 12:00: 1 visitor,
+  1 pageview, 100.0% bounces, 0 s. Visitors +400%, pageviews +800%, bounce rate -33.3 points, duration "new"
+  (an average of 0 s has no relative change).
 - 24h: visitors 1, 2 and the campaign visitor; bucket 18 ([09:30, 10:30) on 03-18) has visitor 1's 3 pageviews,
   bucket 19 visitor 2's, bucket 20 ([11:30, 12:30)) the campaign visit.
 """
@@ -14,6 +15,7 @@ import datetime as dt
 
 import pytest
 from bs4 import BeautifulSoup
+from django.utils import timezone
 
 from tests.analytics.traffic import VISITS, record_visits
 from tests.factories import ShareTokenFactory, SiteFactory
@@ -22,12 +24,13 @@ pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime(2026, 3, 18, 15, 30, tzinfo=dt.UTC)
 CAMPAIGN = (6, "2026-03-18T12:00", "/launch", "newsletter", "mobile", "Chrome", "FR")
+LAST_WEEK = (7, "2026-03-11T12:00", "/", "direct", "desktop", "Chrome", "US")
 
 
 @pytest.fixture
 def site(frozen_now):
     site = SiteFactory(domain="example.com", nickname="My Website")
-    record_visits(site, [*VISITS, CAMPAIGN])
+    record_visits(site, [*VISITS, CAMPAIGN, LAST_WEEK])
     return site
 
 
@@ -47,7 +50,12 @@ def text(element) -> str:
 
 
 def changes(html) -> dict[str, str]:
-    return {card["data-metric"]: text(card.select_one(".metric-change")) for card in html.select("[data-metric]")}
+    """Each headline's change, for the headlines that show one."""
+    return {
+        card["data-metric"]: text(card.select_one(".metric-change"))
+        for card in html.select("[data-metric]")
+        if card.select_one(".metric-change")
+    }
 
 
 def test_each_headline_says_how_it_changed_against_the_previous_period(client, token):
@@ -57,10 +65,10 @@ def test_each_headline_says_how_it_changed_against_the_previous_period(client, t
         "visitors": "\u25b2 +400% vs the previous 7 days (1)",
         "pageviews": "\u25b2 +800% vs the previous 7 days (1)",
         "bounce": "\u25bc \u221233.3 pts vs the previous 7 days (100.0%)",
-        "duration": "\u25b2 new vs the previous 7 days (0s)",
+        "duration": "new vs the previous 7 days (0s)",
     }
     assert [card.select_one(".metric-change")["class"][1] for card in html.select("[data-metric]")] == [
-        "trend-up", "trend-up", "trend-down", "trend-up",
+        "trend-up", "trend-up", "trend-down", "trend-flat",
     ]  # fmt: skip
 
 
@@ -135,3 +143,53 @@ def test_the_owner_dashboard_shows_the_same_comparisons_and_hours(owner_client, 
     assert text(html.select_one('[data-metric="pageviews"] .metric-change')) == (
         "\u25b2 +67% vs the previous 24 hours (3)"
     )
+
+
+def no_arrow(html) -> bool:
+    return not any("\u25b2" in change or "\u25bc" in change for change in changes(html).values())
+
+
+def test_a_flat_week_read_just_after_midnight_shows_no_change(client, monkeypatch, db):
+    """Every day 00:10 and 00:20 (one visitor, 600 s), 08:30 and 18:00 (two bounces), 1-17 March; read at 00:05 on
+    the 18th: six whole days each side, 18 visitors, 24 pageviews, 12 of 18 sessions bounced, 3,600 s / 18."""
+    site = SiteFactory(domain="flat.example")
+    visits = []
+    for day in range(1, 18):
+        for clock, visitor in [("00:10", 0), ("00:20", 0), ("08:30", 1), ("18:00", 2)]:
+            visits.append((day * 3 + visitor, f"2026-03-{day:02d}T{clock}", "/", "direct", "desktop", "Chrome", "US"))
+    record_visits(site, visits)
+    monkeypatch.setattr(timezone, "now", lambda: dt.datetime(2026, 3, 18, 0, 5, tzinfo=dt.UTC))
+
+    html = page(client, ShareTokenFactory(site=site), period="7d")
+
+    assert changes(html) == {
+        "visitors": "\u00b10% vs the previous 7 days (18)",
+        "pageviews": "\u00b10% vs the previous 7 days (24)",
+        "bounce": "\u00b10.0 pts vs the previous 7 days (66.7%)",
+        "duration": "\u00b10% vs the previous 7 days (3m 20s)",
+    }
+    assert {card.select_one(".metric-change")["class"][1] for card in html.select("[data-metric]")} == {"trend-flat"}
+
+
+def test_with_nothing_in_the_previous_period_counts_are_new_and_the_bounce_rate_shows_no_change(client, frozen_now):
+    """Today only: visitor 1 at 10:00 and 10:05 (300 s), visitor 2's bounce at 11:00."""
+    site = SiteFactory(domain="new.example")
+    record_visits(
+        site,
+        [
+            (1, "2026-03-18T10:00", "/", "direct", "desktop", "Chrome", "US"),
+            (1, "2026-03-18T10:05", "/a", "direct", "desktop", "Chrome", "US"),
+            (2, "2026-03-18T11:00", "/", "direct", "desktop", "Chrome", "US"),
+        ],
+    )
+
+    html = page(client, ShareTokenFactory(site=site), period="7d")
+
+    assert text(html.select_one('[data-metric="bounce"] .metric-value')) == "50.0%"
+    assert html.select_one('[data-metric="bounce"] .metric-change') is None
+    assert {key: change for key, change in changes(html).items() if key != "bounce"} == {
+        "visitors": "new vs the previous 7 days (0)",
+        "pageviews": "new vs the previous 7 days (0)",
+        "duration": "new vs the previous 7 days (0s)",
+    }
+    assert no_arrow(html)
