@@ -16,12 +16,9 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
 
-from analytics.counting.snapshot import read_snapshot
-from analytics.metrics import SessionTotals, assemble_stats, list_rules, zero_filled
-from analytics.models import DailyRollup, Site
+from analytics.models import Site
 from analytics.periods import Period, Window, dates_between, local_midnight, span, window_for
-from analytics.raw_counts import counts_per_date, session_totals
-from analytics.selectors import site_stats
+from analytics.selectors import site_stats, window_headlines
 from analytics.stats import SiteStats
 
 
@@ -46,40 +43,7 @@ def previous_site_stats(*, site: Site, period: Period | str, now: dt.datetime) -
     window = previous_window(period, now=now, tz=site.tzinfo)
     if period.days is None:
         return site_stats(site=site, period=period, now=window.end, with_lists=False)
-    return days_window_headlines(site=site, period=period, window=window)
-
-
-def days_window_headlines(*, site: Site, period: Period, window: Window) -> SiteStats:
-    """A window of whole local days whose last day ends early: the whole days from their day rows, the
-    last day's part from its raw rows (less than a day of them, as the previous `24h` reads).
-
-    `analytics.selectors.site_stats` reads windows that end at a local midnight (`Nd`) or at "now"
-    (`24h`) only; this is the one place that reads a window ending inside a past day. Its reads
-    share one snapshot, as `site_stats`'s do.
-    """
-    tz = site.tzinfo
-    *whole, last = window.dates
-    per_date: dict[dt.date, tuple[int, int]] = {}
-    sessions = SessionTotals()
-    part = span(local_midnight(last, tz), window.end, tz=tz)
-    with read_snapshot():
-        for day, pageviews, visitors, count, bounces, duration in DailyRollup.objects.filter(
-            site=site, day__in=whole
-        ).values_list("day", "pageviews", "visitors", "sessions", "bounces", "duration"):
-            per_date[day] = (pageviews, visitors)
-            sessions += SessionTotals(count, bounces, duration)
-        if part.end > part.start:
-            per_date.update(counts_per_date([part], site=site))
-            sessions += session_totals([part], site=site)
-    daily = zero_filled(window.dates, per_date)
-    return assemble_stats(
-        period=period,
-        pageviews=sum(day.pageviews for day in daily),
-        unique_visitors=sum(day.unique_visitors for day in daily),
-        sessions=sessions,
-        lists={rule.name: [] for rule in list_rules()},
-        daily=daily,
-    )
+    return window_headlines(site=site, period=period, window=window)
 
 
 @dataclass(frozen=True)

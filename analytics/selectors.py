@@ -3,10 +3,10 @@
 import datetime as dt
 
 from analytics.counting.read_24h import last_24_hours_stats
-from analytics.counting.read_days import rolled_up_site_stats
+from analytics.counting.read_days import days_window_headlines, rolled_up_site_stats
 from analytics.counting.snapshot import read_snapshot
 from analytics.models import Site
-from analytics.periods import Period
+from analytics.periods import Period, Window
 from analytics.stats import SiteStats
 
 
@@ -23,3 +23,10 @@ def site_stats(*, site: Site, period: Period | str, now: dt.datetime, with_lists
         if period.days is None:
             return last_24_hours_stats(site=site, now=now)
         return rolled_up_site_stats(site=site, period=period, now=now, with_lists=with_lists)
+
+
+def window_headlines(*, site: Site, period: Period, window: Window) -> SiteStats:
+    """The headline numbers and days of a window of whole local days whose last day ends early (a previous
+    period, `analytics.comparisons`), in one snapshot; its lists are left empty."""
+    with read_snapshot():
+        return days_window_headlines(site=site, period=period, window=window)

@@ -35,7 +35,7 @@ from analytics.metrics import (
     zero_filled,
 )
 from analytics.models import Breakdown, DailyRollup, Dimension, PeriodTotal, PeriodWindow, Site
-from analytics.periods import Period, Window, window_for
+from analytics.periods import Period, Window, local_midnight, span, window_for
 from analytics.stats import SiteStats
 
 
@@ -246,5 +246,35 @@ def assembled(
         unique_visitors=sum(day.unique_visitors for day in daily),
         sessions=sessions,
         lists=lists,
+        daily=daily,
+    )
+
+
+def days_window_headlines(*, site: Site, period: Period, window: Window) -> SiteStats:
+    """A window of whole local days whose last day ends early: the whole days from their day rows, the
+    last day's part from its raw rows (less than a day of them, as the previous `24h` reads).
+
+    What a previous period is compared with (`analytics.comparisons`): the caller runs it in one snapshot.
+    """
+    tz = site.tzinfo
+    *whole, last = window.dates
+    per_date: dict[dt.date, tuple[int, int]] = {}
+    sessions = SessionTotals()
+    part = span(local_midnight(last, tz), window.end, tz=tz)
+    for day, pageviews, visitors, count, bounces, duration in DailyRollup.objects.filter(
+        site=site, day__in=whole
+    ).values_list("day", "pageviews", "visitors", "sessions", "bounces", "duration"):
+        per_date[day] = (pageviews, visitors)
+        sessions += SessionTotals(count, bounces, duration)
+    if part.end > part.start:
+        per_date.update(counts_per_date([part], site=site))
+        sessions += session_totals([part], site=site)
+    daily = zero_filled(window.dates, per_date)
+    return assemble_stats(
+        period=period,
+        pageviews=sum(day.pageviews for day in daily),
+        unique_visitors=sum(day.unique_visitors for day in daily),
+        sessions=sessions,
+        lists={rule.name: [] for rule in list_rules()},
         daily=daily,
     )
