@@ -35,6 +35,9 @@ class Period(models.TextChoices):
 
 
 DEFAULT_PERIOD = Period.DAYS_7
+# How far ahead of a reader's clock another node's clock may stamp an event and still count as "now": with several
+# web nodes a few seconds either way is normal, and an answer must not change its cost or content for it.
+CLOCK_SKEW = dt.timedelta(minutes=2)
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from analytics.metrics import (
     zero_filled,
 )
 from analytics.models import Breakdown, DailyRollup, Dimension, PeriodTotal, PeriodWindow, Site
-from analytics.periods import Period, Window, local_midnight, span, window_for
+from analytics.periods import CLOCK_SKEW, Period, Window, local_midnight, span, window_for
 from analytics.stats import SiteStats
 
 
@@ -113,7 +113,10 @@ def rolled_up_site_stats(*, site: Site, period: Period, now: dt.datetime, with_l
     if not with_lists:
         lists = {rule.name: [] for rule in list_rules()}
         return assembled(period=period, window=window, per_date=per_date, sessions=sessions, lists=lists)
-    leaving = days_left_in_totals(first_day=first_day, window=window, days_with_data=outside)
+    last_tolerated = (now + CLOCK_SKEW).astimezone(site.tzinfo).date()
+    leaving = days_left_in_totals(
+        first_day=first_day, window=window, days_with_data=outside, last_tolerated=last_tolerated
+    )
     if leaving is not None:
         lists = {
             rule.name: totals_less_days(site=site, days=period.days, rule=rule, leaving=leaving)
@@ -128,22 +131,23 @@ MOST_DAYS_SUBTRACTED = 7
 
 
 def days_left_in_totals(
-    *, first_day: dt.date | None, window: Window, days_with_data: set[dt.date]
+    *, first_day: dt.date | None, window: Window, days_with_data: set[dt.date], last_tolerated: dt.date
 ) -> list[dt.date] | None:
-    """The days with data that the period totals count before the window's first day: subtracting their day
-    rows from the totals gives the window's lists. None when the totals cannot give them that way.
+    """The days with data that the period totals count outside the window: subtracting their day rows from the
+    totals gives the window's lists. None when the totals cannot give them that way.
 
     The totals count every day from `first_day` on. After a local midnight, until the worker
     moves the period on, they still count the day that just left it: that day's rows are
     subtracted at read time (one day of rows), so a reader never has to sum the period's day rows for it.
-    `days_with_data` are the days with data from `first_day` on outside the window; one
-    after today (data stamped in the future), a `first_day` after the window's first day
-    or more than `MOST_DAYS_SUBTRACTED` such days (the worker stopped for a week) send the
-    reader to the period's day rows.
+    `days_with_data` are the days with data from `first_day` on outside the window. A day
+    after today up to `last_tolerated` (tomorrow's first events, stamped by a node whose clock
+    runs up to `CLOCK_SKEW` ahead) is subtracted the same way; data further in the future,
+    a `first_day` after the window's first day or more than `MOST_DAYS_SUBTRACTED` such days
+    (the worker stopped for a week) send the reader to the period's day rows.
     """
     if first_day is None or first_day > window.dates[0]:
         return None
-    if any(day > window.dates[-1] for day in days_with_data) or len(days_with_data) > MOST_DAYS_SUBTRACTED:
+    if any(day > last_tolerated for day in days_with_data) or len(days_with_data) > MOST_DAYS_SUBTRACTED:
         return None
     return sorted(days_with_data)
 
