@@ -72,14 +72,18 @@ def add_counts(
     emptied = [row[0] for row in found if not any(row[-len(count_fields) :])]
     for first in range(0, len(emptied), ROWS_PER_STATEMENT):
         model.objects.filter(id__in=emptied[first : first + ROWS_PER_STATEMENT]).delete()
-    stored = {tuple(normalized(model, key_fields, row[1 : 1 + len(key_fields)])) for row in found}
+    width = len(key_fields)
+    if is_postgresql():  # psycopg returns the keys as Python values already
+        stored = {tuple(row[1 : 1 + width]) for row in found}
+    else:
+        stored = {tuple(normalized(model, key_fields, row[1 : 1 + width])) for row in found}
     insert_many(
         model,
         fields=("site", *key_fields, *count_fields),
         rows=[
             (site_id, *row)
             for row in changes
-            if tuple(normalized(model, key_fields, row[: len(key_fields)])) not in stored
+            if tuple(row[:width]) not in stored
         ],
     )
 

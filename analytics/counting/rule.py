@@ -27,6 +27,7 @@ reference regroups sessions from raw pageviews with `sessions_of`.
 """
 
 import datetime as dt
+import functools
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -125,7 +126,9 @@ def sessions_of(visits: Sequence[Visit]) -> list[SessionRow]:
     ]
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def hour_of(moment: dt.datetime) -> dt.datetime:
+    """The start of the UTC hour holding `moment` (cached: a batch looks up each pageview's time several times)."""
     return moment.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
 
 

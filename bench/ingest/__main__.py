@@ -15,8 +15,12 @@ After a warm-up (3 s of load, or 5,000 queued events with `--drain-only`) one pa
 `manage.py rollup_stats`, as the Procfile's `worker:` makes on start, sums the sites'
 period totals, so that every batch measured below updates them, as in production.
 
-- **Accepted events/s, p50/p99**: wrk with `event.lua` posts realistic beacons
-  (returning and new visitors, a few paths, referrers and user agents) for `--seconds`,
+- **The event mix** (`--shape`, `bench/ingest/mix.py`): `real` by default — 50 sites of
+  very different sizes, 5,000 paths per site with a long tail, 2,000 referrer hosts and
+  300 campaigns; `high-cardinality` (every event a new path and campaign) and `friendly`
+  (301 paths, 3 sources) for comparison.
+- **Accepted events/s, p50/p99**: wrk with `event.lua` posts beacons of that mix
+  (returning and new visitors, paths, referrers, campaigns and user agents) for `--seconds`,
   `--runs` times after a warm-up; the median run is reported.
 - **CPU per request, wrk's share**: the CPU time gunicorn's workers used during a run
   (from /proc) per request wrk sent, which other processes' load inflates far less than
@@ -63,6 +67,7 @@ from pathlib import Path
 import psycopg
 
 from bench.drills.stack import PrivateRedis, port_in_use
+from bench.ingest import mix
 from bench.load import dataset, servers
 from bench.load.autovacuum import keep_vacuumed
 
@@ -95,8 +100,9 @@ def app_environment(*, database_url: str, redis_port: int) -> dict[str, str]:
 SETUP = """
 from django.contrib.auth import get_user_model
 from analytics.models import Site
+from bench.ingest.mix import LOAD_SITES
 owner, _ = get_user_model().objects.get_or_create(username="bench")
-for domain in ("example.com", "marker.example"):
+for domain in ("example.com", "marker.example", *LOAD_SITES):
     site, _ = Site.objects.get_or_create(domain=domain, defaults={"owner": owner, "timezone": "UTC"})
     print(domain, site.pk)
 """
@@ -149,8 +155,10 @@ def milliseconds(text: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60_000}[unit]
 
 
-def run_wrk(*, port: int, seconds: int, connections: int, max_requests: int, server_pid: int) -> LoadRun:
-    environment = {**os.environ, "BENCH_MAX_REQUESTS_PER_THREAD": str(max_requests // 2)}
+def run_wrk(
+    *, port: int, seconds: int, connections: int, max_requests: int, server_pid: int, shape: str = "real"
+) -> LoadRun:
+    environment = {**os.environ, "BENCH_MAX_REQUESTS_PER_THREAD": str(max_requests // 2), "BENCH_SHAPE": shape}
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(HERE / "event.lua")]
     workers = children(server_pid)
     server_before, wrk_before = cpu_seconds(workers), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -231,27 +239,21 @@ def wait_until_drained(redis: PrivateRedis, *, seconds: float = 300) -> float:
     return time.monotonic() - started
 
 
-def prefill(*, environment: dict[str, str], site_id: int, events: int, seed: int) -> None:
-    """`events` realistic queued pageviews of one site (about 3.5 per visitor, mixed paths), as the endpoint writes."""
+def prefill(*, environment: dict[str, str], site_ids: list[int], events: int, seed: int, shape: str) -> None:
+    """`events` queued pageviews of the `shape` mix (`bench/ingest/mix.py`) over `site_ids`, as the endpoint
+    writes them."""
     code = f"""
 import datetime as dt, random
 from django_redis import get_redis_connection
 from analytics.event_queue import FIELD, STREAM, encode
-from analytics.services import NewPageview
-rng = random.Random({seed})
+from bench.ingest.mix import pageviews
 client = get_redis_connection("default")
-now = dt.datetime.now(dt.UTC)
-paths = ["/"] + [f"/blog/post-{{n}}" for n in range(300)]
-visitors = [rng.getrandbits(62) for _ in range({events} * 2 // 7)]
+queued = pageviews(
+    rng=random.Random({seed}), shape={shape!r}, size={events}, start=dt.datetime.now(dt.UTC), site_ids={site_ids!r}
+)
 pipeline = client.pipeline(transaction=False)
-for index in range({events}):
-    pageview = NewPageview(
-        timestamp=now + dt.timedelta(milliseconds=index), visitor_id=rng.choice(visitors),
-        path=rng.choice(paths), source=rng.choice(["direct", "google.com", "news.ycombinator.com"]),
-        device_type=rng.choice(["desktop", "mobile"]), browser=rng.choice(["Chrome", "Firefox", "Safari"]),
-        country=rng.choice(["NL", "DE", "US", ""]),
-    )
-    pipeline.xadd(STREAM, {{FIELD: encode(site_id={site_id}, pageview=pageview)}})
+for index, (site_id, pageview) in enumerate(queued):
+    pipeline.xadd(STREAM, {{FIELD: encode(site_id=site_id, pageview=pageview._replace(event_id=None))}})
     if index % 1000 == 999:
         pipeline.execute()
 pipeline.execute()
@@ -358,6 +360,9 @@ def main() -> None:
     parser.add_argument("--drain-runs", type=int, default=3)
     parser.add_argument("--ingest-workers", type=int, default=1, help="worker processes draining side by side")
     parser.add_argument("--drain-only", action="store_true", help="measure the drain rate alone (no wrk runs)")
+    parser.add_argument(
+        "--shape", choices=mix.SHAPES, default="real", help="the event mix (bench/ingest/mix.py; default: real)"
+    )
     options = parser.parse_args()
     # Started in the background, SIGINT may be ignored; SIGTERM would skip the clean-up below.
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -382,6 +387,11 @@ def main() -> None:
             line.split() for line in dataset.manage("shell", "--no-imports", "-c", SETUP, environment=environment)
             .splitlines() if line.endswith(tuple("0123456789"))
         )  # fmt: skip
+        load_ids = (
+            [int(site_ids[domain]) for domain in mix.LOAD_SITES]
+            if options.shape == "real"
+            else [int(site_ids[LOAD_DOMAIN])]
+        )
         gunicorn = servers.start_gunicorn(port=options.port, environment=environment, log_path=directory / "web.log")
         worker = start_worker(environment=environment, log_path=directory / "worker.log")
         print(f"Database {options.database_name}, Redis :{options.redis_port}, gunicorn :{options.port}", flush=True)
@@ -392,9 +402,10 @@ def main() -> None:
                 connections=options.connections,
                 max_requests=20_000,
                 server_pid=gunicorn.pid,
+                shape=options.shape,
             )
         else:
-            prefill(environment=environment, site_id=int(site_ids[LOAD_DOMAIN]), events=5_000, seed=99)
+            prefill(environment=environment, site_ids=load_ids, events=5_000, seed=99, shape=options.shape)
         wait_until_drained(redis)
         dataset.manage("rollup_stats", environment=environment)  # the Procfile worker's first pass: period totals
         with psycopg.connect(database_url) as database:
@@ -412,6 +423,7 @@ def main() -> None:
                 connections=options.connections,
                 max_requests=options.max_requests,
                 server_pid=gunicorn.pid,
+                shape=options.shape,
             )
             prober.stopping.set()
             prober.join(timeout=40)
@@ -433,8 +445,13 @@ def main() -> None:
         startup_cpu = (workers_cpu() - cpu_before) / 2
         drains = []
         for number in range(options.drain_runs):
-            site_id = int(site_ids[LOAD_DOMAIN])
-            prefill(environment=environment, site_id=site_id, events=options.drain_events, seed=number)
+            prefill(
+                environment=environment,
+                site_ids=load_ids,
+                events=options.drain_events,
+                seed=number,
+                shape=options.shape,
+            )
             queued = stream_length(redis)
             cpu_before = workers_cpu()
             elapsed = timed_once(environment, workers=options.ingest_workers) - startup

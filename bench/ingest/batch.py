@@ -6,12 +6,7 @@
 The bench creates the PostgreSQL database (it refuses a name that exists) and drops it
 afterwards. Each round writes two batches (about 3.5 pageviews per visitor): one of new
 visitors, then one of the same visitors ten minutes later, which extends every one of
-their sessions. `--shape` chooses the event mix:
-
-- `real` (default): 5,000 paths drawn with a long tail (Zipf-like), sources from 2,000
-  referrer hosts and 300 campaigns (40% direct), 3 devices, 6 browsers, 40 countries;
-- `high-cardinality`: every pageview on a path and campaign never seen before;
-- `friendly`: 301 paths and 3 sources, the mix this bench used to measure.
+their sessions. `--shape` chooses the event mix (`bench/ingest/mix.py`; one site here).
 
 The site's period totals are summed after the warm-up round, as the worker's first pass
 does, so every measured batch keeps them current too. Each pageview carries a queue id, as the worker's
@@ -35,69 +30,23 @@ from pathlib import Path
 
 import django
 
+from bench.ingest import mix
 from bench.load import dataset
 
 BATCH = 1000
 TARGET_MS = 200.0  # the issue's target for a batch of 1,000 with every count kept current
 
 
-SHAPES = ("real", "high-cardinality", "friendly")
-REAL_PATHS = ["/"] + [f"/docs/section-{number // 50}/page-{number}" for number in range(4999)]
-REAL_SOURCES = [f"referrer-{number}.example" for number in range(2000)] + [f"campaign-{n}" for n in range(300)]
-COUNTRIES = ["US", "DE", "GB", "FR", "NL", "IN", "BR", "JP", ""] + [f"C{number}" for number in range(31)]
-
-
-def long_tail_choice(rng: random.Random, values: list[str]) -> str:
-    """A few values very often, most rarely (an index drawn with density falling like 1/x)."""
-    return values[min(len(values) - 1, int(len(values) ** rng.random()) - 1)]
-
-
 def batches(*, rng: random.Random, start: dt.datetime, size: int, shape: str = "real") -> tuple[list, list]:
-    """A batch of new visitors and the batch of the same visitors ten minutes later."""
-    from analytics.services import NewPageview
-
-    counter = iter(range(1 << 62))
-    visitors = [rng.getrandbits(62) for _ in range(size * 2 // 7)]
-
-    def source() -> str:
-        if shape == "friendly":
-            return rng.choice(["direct", "google.com", "news.ycombinator.com"])
-        if shape == "high-cardinality":
-            return f"campaign-{start.timestamp():.0f}-{next(counter)}"
-        return "direct" if rng.random() < 0.4 else long_tail_choice(rng, REAL_SOURCES)
-
-    def path() -> str:
-        if shape == "friendly":
-            return rng.choice(["/"] + [f"/blog/post-{number}" for number in range(300)])
-        if shape == "high-cardinality":
-            return f"/item/{start.timestamp():.0f}-{next(counter)}"
-        return long_tail_choice(rng, REAL_PATHS)
-
-    attributes = {
-        visitor: (
-            rng.choice(["desktop", "mobile", "tablet"]),
-            rng.choice(["Chrome", "Firefox", "Safari", "Edge", "Samsung Internet", "Opera"]),
-            rng.choice(COUNTRIES),
-        )
-        for visitor in visitors
-    }
-
-    def batch(offset: dt.timedelta) -> list:
-        chosen = [rng.choice(visitors) for _ in range(size)]
-        moment = start + offset
-        return [
-            NewPageview(
-                moment + dt.timedelta(milliseconds=index),
-                visitor,
-                path(),
-                source(),
-                *attributes[visitor],
-                event_id=f"{int(moment.timestamp() * 1000)}-{index}",
-            )
-            for index, visitor in enumerate(chosen)
-        ]
-
-    return batch(dt.timedelta(0)), batch(dt.timedelta(minutes=10))
+    """A batch of new visitors and the batch of the same visitors ten minutes later (one site)."""
+    fresh = [pageview for _, pageview in mix.pageviews(rng=rng, shape=shape, size=size, start=start, site_ids=[0])]
+    later = dt.timedelta(minutes=10)
+    returning = [
+        pageview._replace(timestamp=pageview.timestamp + later, event_id=f"{pageview.event_id}-later")
+        for pageview in fresh
+    ]
+    rng.shuffle(returning)
+    return fresh, returning
 
 
 def backend_cpu_reader():
@@ -124,7 +73,7 @@ def main() -> None:
     parser.add_argument("--postgres-url", default="postgres://postgres@127.0.0.1:5432", help="server, no database")
     parser.add_argument("--rounds", type=int, default=9, help="rounds of two batches (the first is not counted)")
     parser.add_argument("--size", type=int, default=BATCH, help=f"pageviews per batch (default {BATCH:,})")
-    parser.add_argument("--shape", choices=SHAPES, default="real", help="the event mix (default: real)")
+    parser.add_argument("--shape", choices=mix.SHAPES, default="real", help="the event mix (default: real)")
     parser.add_argument("--profile", action="store_true", help="print where one batch of each kind spends its time")
     options = parser.parse_args()
 
