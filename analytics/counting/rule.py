@@ -43,6 +43,7 @@ SESSION_VALUE_FIELDS = {
     Dimension.COUNTRY: "country",
 }
 PATH, SOURCE = int(Dimension.PATH), int(Dimension.SOURCE)
+SESSION_MARKS = tuple((int(dimension), name, f"last_of_{name}") for dimension, name in SESSION_VALUE_FIELDS.items())
 # Positions in a totals list and in a value's counts list.
 PAGEVIEWS, VISITORS, SESSIONS, BOUNCES, DURATION = range(5)
 VALUE_PAGEVIEWS, VALUE_VISITORS, VALUE_VISITS = range(3)
@@ -95,34 +96,27 @@ def sessions_of(visits: Sequence[Visit]) -> list[SessionRow]:
             runs[-1].append(visit)
         else:
             runs.append([visit])
-    sessions = [
-        SessionRow(
-            started_at=run[0].timestamp,
-            ended_at=run[-1].timestamp,
-            pageviews=len(run),
-            duration=int((run[-1].timestamp - run[0].timestamp).total_seconds()),
-            entry_path=run[0].path,
-            exit_path=run[-1].path,
-            source=run[0].source,
-            device_type=run[0].device_type,
-            browser=run[0].browser,
-            country=run[0].country,
-        )
-        for run in runs
-    ]
-    latest: dict[str, dict[str, int]] = {name: {} for name in SESSION_VALUE_FIELDS.values()}
-    for index, session in enumerate(sessions):  # in time order: the last one seen of a value ends latest
-        for name, by_value in latest.items():
-            by_value[getattr(session, name)] = index
-    marked = {name: set(by_value.values()) for name, by_value in latest.items()}
+    # Runs are in time order: the last run seen with a value is the latest-ending one with it.
+    latest_device = {run[0].device_type: index for index, run in enumerate(runs)}
+    latest_browser = {run[0].browser: index for index, run in enumerate(runs)}
+    latest_country = {run[0].country: index for index, run in enumerate(runs)}
     return [
         SessionRow(
-            **{
-                **session.__dict__,
-                **{f"last_of_{name}": index in marked[name] for name in SESSION_VALUE_FIELDS.values()},
-            }
+            run[0].timestamp,
+            run[-1].timestamp,
+            len(run),
+            int((run[-1].timestamp - run[0].timestamp).total_seconds()),
+            run[0].path,
+            run[-1].path,
+            run[0].source,
+            run[0].device_type,
+            run[0].browser,
+            run[0].country,
+            latest_device[run[0].device_type] == index,
+            latest_browser[run[0].browser] == index,
+            latest_country[run[0].country] == index,
         )
-        for index, session in enumerate(sessions)
+        for index, run in enumerate(runs)
     ]
 
 
@@ -209,11 +203,11 @@ def contribution(visits: Sequence[Visit], *, tz: zoneinfo.ZoneInfo) -> Contribut
         hour[DURATION] += session.duration
         counts.values[(day, SOURCE, session.source)][VALUE_VISITS] += 1
         counts.hour_values[(start, day, SOURCE, session.source)][VALUE_VISITS] += 1
-        for dimension, name in SESSION_VALUE_FIELDS.items():
-            if getattr(session, f"last_of_{name}"):
+        for dimension, name, mark in SESSION_MARKS:
+            if getattr(session, mark):
                 value = getattr(session, name)
-                counts.values[(day, int(dimension), value)][VALUE_VISITORS] += 1
-                counts.hour_values[(hour_of(session.ended_at), day, int(dimension), value)][VALUE_VISITORS] += 1
+                counts.values[(day, dimension, value)][VALUE_VISITORS] += 1
+                counts.hour_values[(hour_of(session.ended_at), day, dimension, value)][VALUE_VISITORS] += 1
     return Contribution(
         counts=counts,
         sessions=sessions,
