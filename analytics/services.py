@@ -115,6 +115,7 @@ def record_pageview(
 
 
 def unrecorded(pageviews: list[NewPageview]) -> list[NewPageview]:
+    """The pageviews whose event is not stored yet, each event once."""
     event_ids = [pageview.event_id for pageview in pageviews if pageview.event_id is not None]
     if not event_ids:
         return pageviews
@@ -125,4 +126,11 @@ def unrecorded(pageviews: list[NewPageview]) -> list[NewPageview]:
             stored = {event_id for (event_id,) in cursor.fetchall()}
     else:
         stored = set(Pageview.objects.filter(event_id__in=event_ids).values_list("event_id", flat=True))
-    return [pageview for pageview in pageviews if pageview.event_id is None or pageview.event_id not in stored]
+    fresh = []
+    for pageview in pageviews:
+        if pageview.event_id is None:
+            fresh.append(pageview)
+        elif pageview.event_id not in stored:
+            stored.add(pageview.event_id)  # an event handed over twice within one batch is written once too
+            fresh.append(pageview)
+    return fresh

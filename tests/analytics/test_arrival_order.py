@@ -176,3 +176,12 @@ def test_two_visitor_days_of_one_visitor_id_count_apart():
         (dt.date(2026, 1, 14), 1, 1),
         (dt.date(2026, 1, 15), 1, 1),
     ]
+
+
+def test_an_event_handed_over_twice_within_one_batch_is_written_once():
+    site = SiteFactory(timezone="Europe/Berlin")
+
+    record_pageviews(site=site, pageviews=[VISITS[1], VISITS[0], VISITS[1], VISITS[2], VISITS[0]])
+
+    assert_counted_by_hand(site)
+    assert Pageview.objects.filter(site=site).count() == 3
