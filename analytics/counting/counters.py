@@ -80,11 +80,7 @@ def add_counts(
     insert_many(
         model,
         fields=("site", *key_fields, *count_fields),
-        rows=[
-            (site_id, *row)
-            for row in changes
-            if tuple(row[:width]) not in stored
-        ],
+        rows=[(site_id, *row) for row in changes if tuple(row[:width]) not in stored],
     )
 
 

@@ -15,7 +15,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from analytics import comparisons
 from analytics.comparisons import (
     Change,
     headline_changes,
@@ -24,6 +23,7 @@ from analytics.comparisons import (
     previous_site_stats,
     previous_window,
 )
+from analytics.counting import read_days
 from analytics.periods import Period
 from analytics.selectors import site_stats
 from tests.analytics.test_read_snapshot import in_another_connection
@@ -235,15 +235,15 @@ def test_a_batch_committing_between_the_previous_windows_reads_is_in_all_of_it_o
         (7, "2026-03-07T10:00", "/", "direct", "desktop", "Chrome", "US"),
         (8, "2026-03-11T10:00", "/", "direct", "desktop", "Chrome", "US"),
     ]
-    original = comparisons.counts_per_date
+    original = read_days.counts_per_date
 
     def batch_then_partial_day(*args, **kwargs):
         in_another_connection(lambda: record_visits(site, visits=batch))
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(comparisons, "counts_per_date", batch_then_partial_day)
+    monkeypatch.setattr(read_days, "counts_per_date", batch_then_partial_day)
     during = previous_site_stats(site=site, period="7d", now=NOW)
-    monkeypatch.setattr(comparisons, "counts_per_date", original)
+    monkeypatch.setattr(read_days, "counts_per_date", original)
     after = previous_site_stats(site=site, period="7d", now=NOW)
 
     assert headline(during) == (0, 0, 0.0, 0.0)
