@@ -62,13 +62,19 @@ def add_counts(
     key_fields: Sequence[str],
     count_fields: Sequence[str],
     rows: Sequence[tuple],
+    fresh: bool = False,
 ) -> None:
     """Add each row's counts (`rows`: values of `key_fields`, then of `count_fields`) to the row of `site_id` with
-    those keys; drop rows that reach zero; insert rows for the keys not stored yet. Changes of zero are skipped."""
+    those keys; drop rows that reach zero; insert rows for the keys not stored yet. Changes of zero are skipped.
+    `fresh`: the caller emptied these rows (a rebuild), so every row is inserted."""
     changes = [row for row in rows if any(row[len(key_fields) :])]
     if not changes:
         return
-    found = add_to_stored(model, site_id=site_id, key_fields=key_fields, count_fields=count_fields, rows=changes)
+    found = (
+        []
+        if fresh
+        else add_to_stored(model, site_id=site_id, key_fields=key_fields, count_fields=count_fields, rows=changes)
+    )
     emptied = [row[0] for row in found if not any(row[-len(count_fields) :])]
     for first in range(0, len(emptied), ROWS_PER_STATEMENT):
         model.objects.filter(id__in=emptied[first : first + ROWS_PER_STATEMENT]).delete()

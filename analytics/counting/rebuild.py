@@ -76,9 +76,8 @@ def rebuild_site_rollups(*, site: Site, now: dt.datetime) -> RollupResult:
             for day in dates_between(first, last):
                 recounted = recount_day(site=site, day=day)
                 store_sessions_and_marks(site=site, recounted=recounted)
-                store_change(
-                    site=site, change=recounted.counts if day >= hours_from else without_hours(recounted.counts)
-                )
+                counts = recounted.counts if day >= hours_from else without_hours(recounted.counts)
+                store_change(site=site, change=counts, fresh=True)
                 days += 1
         build_period_totals(site=site, now=now)
     return RollupResult(days=days, seconds=time.perf_counter() - started)

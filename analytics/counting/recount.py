@@ -45,8 +45,7 @@ def recount_day(*, site: Site, day: dt.date) -> RecountedDay:
         by_visitor[visitor_id].append(Visit(timestamp, path, source, device_type, browser, country, pk))
         recounted.stored_marks[pk] = (latest, latest_of_path)
     for visitor_id, visits in by_visitor.items():
-        counted = contribution(visits, tz=tz)
-        recounted.counts.add(counted.counts)
+        counted = contribution(visits, tz=tz, into=recounted.counts)
         recounted.sessions += [(visitor_id, session) for session in counted.sessions]
         for visit in visits:
             recounted.marks[visit.key] = (visit.key == counted.latest, visit.key in counted.latest_of_paths)

@@ -167,47 +167,54 @@ class Contribution:
     latest_of_paths: frozenset  # the keys of its latest pageview of each path
 
 
-def contribution(visits: Sequence[Visit], *, tz: zoneinfo.ZoneInfo) -> Contribution:
-    """What one visitor-day (`visits`: its pageviews, in any order, all of one local date) adds to every count."""
-    counts = Counts()
+def contribution(
+    visits: Sequence[Visit], *, tz: zoneinfo.ZoneInfo, into: Counts | None = None, sign: int = 1
+) -> Contribution:
+    """What one visitor-day (`visits`: its pageviews, in any order, all of one local date) adds to every count.
+
+    The counts are added to `into` (a fresh `Counts` by default) times `sign`: a writer takes a
+    visitor-day's contribution after a batch and subtracts the one before in the same `Counts`.
+    """
+    counts = Counts() if into is None else into
     if not visits:
         return Contribution(counts, [], None, frozenset())
     ordered = in_order(visits)
     day = ordered[0].timestamp.astimezone(tz).date()
     sessions = sessions_of(ordered)
+    values, hours, hour_values = counts.values, counts.hours, counts.hour_values
 
     totals = counts.days[day]
-    totals[PAGEVIEWS] += len(ordered)
-    totals[VISITORS] += 1
-    totals[SESSIONS] += len(sessions)
-    totals[BOUNCES] += sum(session.pageviews == 1 for session in sessions)
-    totals[DURATION] += sum(session.duration for session in sessions)
+    totals[PAGEVIEWS] += sign * len(ordered)
+    totals[VISITORS] += sign
+    totals[SESSIONS] += sign * len(sessions)
+    totals[BOUNCES] += sign * sum(session.pageviews == 1 for session in sessions)
+    totals[DURATION] += sign * sum(session.duration for session in sessions)
 
     latest_of_path: dict[str, Visit] = {}
     for visit in ordered:
         hour = hour_of(visit.timestamp)
-        counts.values[(day, PATH, visit.path)][VALUE_PAGEVIEWS] += 1
-        counts.hours[(hour, day)][PAGEVIEWS] += 1
-        counts.hour_values[(hour, day, PATH, visit.path)][VALUE_PAGEVIEWS] += 1
+        values[(day, PATH, visit.path)][VALUE_PAGEVIEWS] += sign
+        hours[(hour, day)][PAGEVIEWS] += sign
+        hour_values[(hour, day, PATH, visit.path)][VALUE_PAGEVIEWS] += sign
         latest_of_path[visit.path] = visit
     for path, visit in latest_of_path.items():
-        counts.values[(day, PATH, path)][VALUE_VISITORS] += 1
-        counts.hour_values[(hour_of(visit.timestamp), day, PATH, path)][VALUE_VISITORS] += 1
-    counts.hours[(hour_of(ordered[-1].timestamp), day)][VISITORS] += 1
+        values[(day, PATH, path)][VALUE_VISITORS] += sign
+        hour_values[(hour_of(visit.timestamp), day, PATH, path)][VALUE_VISITORS] += sign
+    hours[(hour_of(ordered[-1].timestamp), day)][VISITORS] += sign
 
     for session in sessions:
         start = hour_of(session.started_at)
-        hour = counts.hours[(start, day)]
-        hour[SESSIONS] += 1
-        hour[BOUNCES] += session.pageviews == 1
-        hour[DURATION] += session.duration
-        counts.values[(day, SOURCE, session.source)][VALUE_VISITS] += 1
-        counts.hour_values[(start, day, SOURCE, session.source)][VALUE_VISITS] += 1
+        hour = hours[(start, day)]
+        hour[SESSIONS] += sign
+        hour[BOUNCES] += sign * (session.pageviews == 1)
+        hour[DURATION] += sign * session.duration
+        values[(day, SOURCE, session.source)][VALUE_VISITS] += sign
+        hour_values[(start, day, SOURCE, session.source)][VALUE_VISITS] += sign
         for dimension, name, mark in SESSION_MARKS:
             if getattr(session, mark):
                 value = getattr(session, name)
-                counts.values[(day, dimension, value)][VALUE_VISITORS] += 1
-                counts.hour_values[(hour_of(session.ended_at), day, dimension, value)][VALUE_VISITORS] += 1
+                values[(day, dimension, value)][VALUE_VISITORS] += sign
+                hour_values[(hour_of(session.ended_at), day, dimension, value)][VALUE_VISITORS] += sign
     return Contribution(
         counts=counts,
         sessions=sessions,

@@ -114,10 +114,9 @@ def write_visitor_days(*, site: Site, pageviews: list[NewPageview]) -> tuple[lis
     moved_marks: list[tuple[int, bool, bool]] = []
     for visitor_day, new_visits in new_by_day.items():
         stored = stored_by_day.get(visitor_day, [])
-        after = contribution([*stored, *new_visits], tz=tz)
-        change.add(after.counts)
+        after = contribution([*stored, *new_visits], tz=tz, into=change)
         if stored:
-            change.add(contribution(stored, tz=tz).counts, sign=-1)
+            contribution(stored, tz=tz, into=change, sign=-1)
         sessions[visitor_day] = after.sessions
         for visit in stored:
             marks = marks_in(after, visit)
