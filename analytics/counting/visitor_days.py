@@ -49,6 +49,9 @@ STORED_VISIT_FIELDS = (
     "last_of_path",
 )
 ROWS_PER_QUERY = 1000
+SOURCE_MAX_LENGTH, DEVICE_TYPE_MAX_LENGTH, BROWSER_MAX_LENGTH, COUNTRY_MAX_LENGTH = (
+    Pageview._meta.get_field(name).max_length for name in ("source", "device_type", "browser", "country")
+)
 VisitorDay = tuple[int, dt.date]
 
 
@@ -94,11 +97,12 @@ def write_visitor_days(*, site: Site, pageviews: list[NewPageview]) -> tuple[lis
     already stored left out (`analytics.services.record_pageviews`).
     """
     tz = site.tzinfo
+    pageviews = [as_stored(pageview) for pageview in pageviews]
     new_by_day: dict[VisitorDay, list[Visit]] = defaultdict(list)
     for index, pageview in enumerate(pageviews):
         visit = Visit(
             pageview.timestamp,
-            pageview.path[:PATH_MAX_LENGTH],
+            pageview.path,
             pageview.source,
             pageview.device_type,
             pageview.browser,
@@ -129,6 +133,18 @@ def write_visitor_days(*, site: Site, pageviews: list[NewPageview]) -> tuple[lis
     written = insert_pageviews(site=site, pageviews=pageviews, marks=new_marks)
     write_moved_marks(moved_marks)
     return written, change.without_zeros()
+
+
+def as_stored(pageview: NewPageview) -> NewPageview:
+    """The pageview cut to what its columns hold, so it is counted exactly as it is stored (PostgreSQL's array
+    casts cut an overlong value without a word, and a count of the uncut value would never match a recount)."""
+    return pageview._replace(
+        path=pageview.path[:PATH_MAX_LENGTH],
+        source=pageview.source[:SOURCE_MAX_LENGTH],
+        device_type=pageview.device_type[:DEVICE_TYPE_MAX_LENGTH],
+        browser=pageview.browser[:BROWSER_MAX_LENGTH],
+        country=pageview.country[:COUNTRY_MAX_LENGTH],
+    )
 
 
 def marks_in(after: Contribution, visit: Visit) -> tuple[bool, bool]:
@@ -190,7 +206,7 @@ def insert_pageviews(
             site.pk,
             pageview.visitor_id,
             pageview.timestamp,
-            pageview.path[:PATH_MAX_LENGTH],
+            pageview.path,
             pageview.source,
             pageview.device_type,
             pageview.browser,

@@ -18,6 +18,7 @@ import itertools
 
 import pytest
 
+from analytics.counting.verify import verify_site
 from analytics.models import Breakdown, DailyRollup, HourlyBreakdown, HourlyRollup, Pageview, Session
 from analytics.selectors import site_stats
 from analytics.services import NewPageview, record_pageviews
@@ -185,3 +186,19 @@ def test_an_event_handed_over_twice_within_one_batch_is_written_once():
 
     assert_counted_by_hand(site)
     assert Pageview.objects.filter(site=site).count() == 3
+
+
+def test_values_longer_than_their_columns_are_counted_as_they_are_stored():
+    site = SiteFactory(timezone="UTC")
+    record_pageviews(
+        site=site,
+        pageviews=[NewPageview(utc("2026-01-15T09:00"), 5, "/", "s" * 300, "desktop", "B" * 70, "XYZ")],
+    )
+
+    stored = Pageview.objects.get(site=site)
+    assert (len(stored.source), len(stored.browser), stored.country) == (255, 64, "XY")
+    stats = site_stats(site=site, period="7d", now=NOW)
+    assert stats.countries == [CountryRow("XY", "XY", 1)]
+    assert stats.browsers == [CountRow("B" * 64, 1)]
+    assert stats.referrers == [SourceRow("s" * 255, 1)]
+    assert verify_site(site=site, now=NOW, days=1) == []
