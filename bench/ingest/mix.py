@@ -20,9 +20,10 @@ FRIENDLY_PATHS = ["/"] + [f"/blog/post-{number}" for number in range(300)]
 REFERRER_HOSTS = [f"referrer-{number}.example" for number in range(2000)]
 CAMPAIGNS = [f"campaign-{number}" for number in range(300)]
 REAL_SOURCES = REFERRER_HOSTS + CAMPAIGNS
-COUNTRIES = (
-    "US DE GB FR NL IN BR JP CA AU SE ES PL IT CH NZ KR MX ZA SG AT BE DK FI NO IE PT CZ RO HU GR TR IL AE AR CL CO UA"
-).split() + [""]
+COUNTRIES = [
+    *"US DE GB FR NL IN BR JP CA AU SE ES PL IT CH NZ KR MX ZA SG AT BE DK FI NO IE PT CZ RO HU GR TR IL AE AR CL CO UA".split(),
+    "",
+]
 BROWSERS = ["Chrome", "Firefox", "Safari", "Edge", "Samsung Internet", "Opera"]
 
 
