@@ -6,6 +6,8 @@ stderr, exit status 1) unless DEBUG is on; see `config.secret_key`.
 
 import os
 
+from prometheus_client import multiprocess
+
 from config.secret_key import refuse_to_serve_with_unsafe_secret_key
 
 refuse_to_serve_with_unsafe_secret_key()
@@ -26,3 +28,9 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 accesslog = "-"
 access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 logger_class = "config.gunicorn_logging.GlimpseLogger"
+
+
+def child_exit(server, worker) -> None:
+    """With PROMETHEUS_MULTIPROC_DIR, a worker that exits leaves its counters; its live gauges go with it."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(worker.pid)

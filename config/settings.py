@@ -6,6 +6,7 @@ PostgreSQL and Redis.
 """
 
 import datetime as dt
+import ipaddress
 import warnings
 from pathlib import Path
 
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.request_metrics.RequestMetrics",
     "config.head_requests.HeadWithoutBody",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -158,6 +160,14 @@ GLIMPSE_FAST_PATHS = env.bool("GLIMPSE_FAST_PATHS", default=True)
 INGEST_QUEUE = env.bool("INGEST_QUEUE", default=bool(REDIS_URL))
 # Events per client IP on POST /api/event, sized for a busy office behind one NAT; empty switches the limit off.
 EVENT_RATE = env.str("EVENT_RATE", default="600/min")
+
+# --- Health and metrics (config.health; docs/operations.md) ---------------------------
+# `/metrics` and the details of `/readyz` are for monitoring clients only: a bearer token, or an
+# address (after NUM_PROXIES) in one of these networks. Neither set: nobody sees them.
+MONITORING_TOKEN = env.str("MONITORING_TOKEN", default="")
+MONITORING_ALLOWED_IPS = [
+    ipaddress.ip_network(network, strict=False) for network in env.list("MONITORING_ALLOWED_IPS", default=[])
+]
 
 # --- Share links: passwords, comparisons, embedding (sharing.link_passwords, docs/share-page.md) ----
 # Password guesses per client (share page and API together), counted like PUBLIC_STATS_RATE; empty switches it off.

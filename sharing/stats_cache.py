@@ -28,6 +28,7 @@ from django.core.cache import cache
 from analytics.comparisons import previous_site_stats, previous_window
 from analytics.hourly import HourRow, hourly_counts
 from analytics.models import Site
+from analytics.monitoring import STATS_CACHE
 from analytics.periods import Period
 from analytics.process_state import fast_paths_enabled
 from analytics.selectors import site_stats
@@ -64,8 +65,10 @@ def cached_stats(*, site: Site, period: Period, now: dt.datetime) -> CachedStats
     local_copies = fast_paths_enabled()
     entry = _local_copies.get(key) if local_copies else None
     if entry is not None and now < entry.computed_at + lifetime:
+        STATS_CACHE.labels(result="hit").inc()
         return entry
     entry = cache.get(key)
+    STATS_CACHE.labels(result="miss" if entry is None else "hit").inc()
     if entry is None:
         entry = compute_stats(site=site, period=period, now=now)
         cache.set(key, entry, timeout=settings.STATS_CACHE_SECONDS)
