@@ -22,6 +22,7 @@ from prometheus_client.registry import Collector
 from redis.exceptions import RedisError
 
 from analytics.event_queue import GROUP, STREAM
+from analytics.read_replicas import replica_aliases, replica_lags
 
 # Requests answered, by URL pattern (never the path itself: a share page's path holds its token).
 HTTP_REQUESTS = Counter(
@@ -101,3 +102,21 @@ class EventStreamCollector(Collector):
                 "Age of the oldest event taken by an ingest worker and not yet written",
                 value=stream_entry_age(pending["min"], now=now),
             )
+
+
+class ReplicaLagCollector(Collector):
+    """Each read replica's lag as this process measures it (at most once a second); -1 when it does not answer."""
+
+    def collect(self):
+        aliases = replica_aliases()
+        if not aliases:
+            return
+        lag = GaugeMetricFamily(
+            "glimpse_replica_lag_seconds",
+            "How far a read replica is behind the primary; -1: unreachable",
+            labels=["replica"],
+        )
+        for alias in aliases:
+            measured = replica_lags.lag(alias)
+            lag.add_metric([alias], -1.0 if measured is None else measured)
+        yield lag

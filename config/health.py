@@ -3,7 +3,9 @@
 - `/healthz` answers 200 while the process can answer at all; it touches no database and no
   Redis, so a dependency's outage never makes an orchestrator restart every web process at once.
 - `/readyz` checks what serving needs (the database, every migration applied, Redis when
-  configured) and answers 503 when one fails. The status code is public;
+  configured) and answers 503 when one fails. A read replica that lags or is down makes the
+  answer "degraded" but still 200: statistics are then read from the primary, so the node serves
+  everything, and a 503 on every node at once would take the whole site out of the balancer. The status code is public;
   which check failed, and why, is shown only to a monitoring client (`is_monitoring_client`), as
   it tells an attacker what is down. One answer is reused for `READYZ_CACHE_SECONDS`, so asking
   it in a loop costs the database nothing more.
@@ -32,8 +34,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from redis.exceptions import RedisError
 
 from analytics.client_ip import client_ip
-from analytics.monitoring import EventStreamCollector
+from analytics.monitoring import EventStreamCollector, ReplicaLagCollector
 from analytics.process_state import register_reset
+from analytics.read_replicas import replica_aliases, replica_lags
 
 NO_STORE = {"Cache-Control": "no-store"}
 READYZ_CACHE_SECONDS = 1.0
@@ -108,11 +111,27 @@ def redis_problem() -> str | None:
     return None
 
 
+def replica_problem() -> str | None:
+    """Every replica that would be skipped now, and why (None: all usable, or none configured)."""
+    limit = settings.REPLICA_MAX_LAG_SECONDS
+    problems = []
+    for alias in replica_aliases():
+        lag = replica_lags.lag(alias)
+        if lag is None:
+            problems.append(f"{alias} unreachable")
+        elif lag > limit:
+            problems.append(f"{alias} {lag:.0f} s behind (limit {limit:g} s)")
+    return "; ".join(problems) + ": statistics read from the primary" if problems else None
+
+
 CHECKS: dict[str, Check] = {
     "database": database_problem,
     "migrations": migrations_applied,
     "redis": redis_problem,
+    "replicas": replica_problem,
 }
+# Checks whose failure degrades the node without making it unready.
+DEGRADING = {"replicas"}
 
 
 class Readiness:
@@ -142,10 +161,11 @@ register_reset("readiness", readiness.forget)
 @require_GET
 def readyz(request: HttpRequest) -> HttpResponse:
     problems = readiness.problems()
-    body: dict = {"status": "unavailable" if problems else "ok"}
+    unready = set(problems) - DEGRADING
+    body: dict = {"status": "unavailable" if unready else "degraded" if problems else "ok"}
     if is_monitoring_client(request):
         body["checks"] = {name: problems.get(name, "ok") for name in CHECKS}
-    return JsonResponse(body, status=503 if problems else 200, headers=NO_STORE)
+    return JsonResponse(body, status=503 if unready else 200, headers=NO_STORE)
 
 
 @require_GET
@@ -154,6 +174,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
         raise Http404
     shared = CollectorRegistry()
     shared.register(EventStreamCollector())
+    shared.register(ReplicaLagCollector())
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         processes = CollectorRegistry()
         multiprocess.MultiProcessCollector(processes)

@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.read_pinning.PinReadsAfterWrites",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -64,6 +65,7 @@ NOT_FOR_EVENTS = {
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.read_pinning.PinReadsAfterWrites",
     "django.contrib.messages.middleware.MessageMiddleware",
     "axes.middleware.AxesMiddleware",
 }
@@ -113,6 +115,25 @@ else:
     session_options = env.str("DATABASE_SESSION_OPTIONS", default="-c max_parallel_workers_per_gather=0 -c jit=off")
     if session_options:
         DATABASES["default"]["OPTIONS"]["options"] = session_options
+
+# --- Read replicas (analytics.read_replicas; docs/deployment.md) ----------------------
+# PostgreSQL streaming replicas, comma-separated URLs, as aliases replica1, replica2, …: statistics are
+# read there while a replica is at most REPLICA_MAX_LAG_SECONDS behind; everything else stays on the
+# primary. They take the primary's connection settings; tests read them from the primary's database.
+for number, url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[]), start=1):
+    replica = environ.Env.db_url_config(url)
+    replica["CONN_MAX_AGE"] = DATABASES["default"].get("CONN_MAX_AGE", 0)
+    if replica["ENGINE"] == DATABASES["default"]["ENGINE"]:
+        replica["OPTIONS"] = {**DATABASES["default"].get("OPTIONS", {}), **replica.get("OPTIONS", {})}
+    if replica["ENGINE"] == "django.db.backends.postgresql":
+        # A replica host that is down costs a request this long, then is skipped (analytics.read_replicas).
+        replica.setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica{number}"] = replica
+DATABASE_ROUTERS = ["analytics.read_replicas.ReplicaRouter"]
+REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=10.0)
+# After an owner's change in the admin (any POST), their statistics come from the primary this long.
+REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=15)
 
 # --- Cache -------------------------------------------------------------------
 # Redis when REDIS_URL is set. An unreachable Redis means "no cache", not errors:

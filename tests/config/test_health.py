@@ -1,5 +1,8 @@
 import ipaddress
+import json
+import re
 import time
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -7,10 +10,12 @@ from prometheus_client import REGISTRY
 
 from analytics.event_queue import GROUP, STREAM
 from analytics.monitoring import stream_entry_age
+from analytics.read_replicas import replica_lags
 from config.health import readiness
 from tests.private_redis import running_private_redis
 
 TOKEN = "monitoring-secret-for-tests"
+METRIC = re.compile(r"glimpse_[a-z_]+")
 CLOSED_REDIS = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
@@ -49,7 +54,10 @@ def test_readyz_is_200_and_names_every_passing_check_for_a_monitoring_client(cli
     response = client.get("/readyz", headers=as_monitor())
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "migrations": "ok", "redis": "ok"}}
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "migrations": "ok", "redis": "ok", "replicas": "ok"},
+    }
     assert response["Cache-Control"] == "no-store"
 
 
@@ -70,7 +78,12 @@ def test_readyz_is_503_naming_redis_when_it_is_unreachable(client, settings):
     assert response.status_code == 503
     assert response.json() == {
         "status": "unavailable",
-        "checks": {"database": "ok", "migrations": "ok", "redis": "unreachable (ConnectionError)"},
+        "checks": {
+            "database": "ok",
+            "migrations": "ok",
+            "redis": "unreachable (ConnectionError)",
+            "replicas": "ok",
+        },
     }
     readiness.forget()
     anonymous = client.get("/readyz")
@@ -165,3 +178,50 @@ def test_metrics_say_the_stream_is_down_when_redis_does_not_answer(client, setti
 
     assert "glimpse_event_stream_up 0.0" in text
     assert "glimpse_event_stream_length" not in text
+
+
+@pytest.mark.django_db
+@pytest.mark.filterwarnings("ignore:Overriding setting DATABASES:UserWarning")
+def test_a_lagging_replica_degrades_readyz_without_making_it_unready(client, settings, monkeypatch):
+    settings.DATABASES = {**settings.DATABASES, "replica1": settings.DATABASES["default"]}
+    settings.REPLICA_MAX_LAG_SECONDS = 10
+    monkeypatch.setattr(replica_lags, "lag", lambda alias: 31.2)
+
+    response = client.get("/readyz", headers=as_monitor())
+    text = client.get("/metrics", headers=as_monitor()).content.decode()
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "degraded",
+        "checks": {
+            "database": "ok",
+            "migrations": "ok",
+            "redis": "ok",
+            "replicas": "replica1 31 s behind (limit 10 s): statistics read from the primary",
+        },
+    }
+    assert 'glimpse_replica_lag_seconds{replica="replica1"} 31.2' in text
+
+
+def test_every_metric_of_the_grafana_dashboard_is_one_glimpse_serves():
+    served = {
+        "glimpse_http_requests_total",
+        "glimpse_http_request_duration_seconds_bucket",
+        "glimpse_events_total",
+        "glimpse_ingest_batch_write_seconds_bucket",
+        "glimpse_event_stream_length",
+        "glimpse_event_stream_pending",
+        "glimpse_event_stream_oldest_pending_age_seconds",
+        "glimpse_ingest_lag_seconds",
+        "glimpse_event_stream_up",
+        "glimpse_stats_cache_lookups_total",
+        "glimpse_use_count_flushes_total",
+        "glimpse_replica_lag_seconds",
+    }
+    dashboard = json.loads((Path(__file__).resolve().parents[2] / "deploy/grafana/glimpse-dashboard.json").read_text())
+
+    used = {
+        name for panel in dashboard["panels"] for target in panel["targets"] for name in METRIC.findall(target["expr"])
+    }
+
+    assert used == served
