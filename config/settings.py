@@ -102,9 +102,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    # Behind a transaction-pooling PgBouncer each transaction may run on another server connection, so
+    # nothing may outlive one: no server-side cursors (Django holds them open across transactions), no
+    # prepared statements unless PgBouncer tracks them (1.21+, max_prepared_statements), no startup
+    # options (PgBouncer refuses them: set them on the role instead, docs/deployment.md).
+    behind_pooler = env.bool("DATABASE_BEHIND_POOLER", default=False)
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = behind_pooler
     # Lets the per-request token lookup be a prepared statement (see sharing.token_lookup);
     # empty switches preparing off, as a transaction-pooling PgBouncer before 1.21 needs.
-    prepare_threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="5")
+    prepare_threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="" if behind_pooler else "5")
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
         int(prepare_threshold) if prepare_threshold else None
     )
@@ -112,7 +118,9 @@ else:
     # high row estimate can bring on, spent 20 ms starting workers for a 1 ms read, and JIT
     # compiles such queries for longer than they run. Empty sends no startup options (for a
     # connection pooler that refuses them).
-    session_options = env.str("DATABASE_SESSION_OPTIONS", default="-c max_parallel_workers_per_gather=0 -c jit=off")
+    session_options = env.str(
+        "DATABASE_SESSION_OPTIONS", default="" if behind_pooler else "-c max_parallel_workers_per_gather=0 -c jit=off"
+    )
     if session_options:
         DATABASES["default"]["OPTIONS"]["options"] = session_options
 
@@ -123,6 +131,7 @@ else:
 for number, url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[]), start=1):
     replica = environ.Env.db_url_config(url)
     replica["CONN_MAX_AGE"] = DATABASES["default"].get("CONN_MAX_AGE", 0)
+    replica["DISABLE_SERVER_SIDE_CURSORS"] = DATABASES["default"].get("DISABLE_SERVER_SIDE_CURSORS", False)
     if replica["ENGINE"] == DATABASES["default"]["ENGINE"]:
         replica["OPTIONS"] = {**DATABASES["default"].get("OPTIONS", {}), **replica.get("OPTIONS", {})}
     if replica["ENGINE"] == "django.db.backends.postgresql":
