@@ -42,7 +42,7 @@ LAG_SQL = (
     "ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0) END"
 )
 # Tables whose rows are never statistics: kept on the primary even inside `statistics_reads()`.
-PRIMARY_ONLY_MODELS = {"site", "visitorsalt"}
+PRIMARY_ONLY_MODELS = {"site", "visitorsalt", "passlease"}
 
 _statistics_alias: ContextVar[str | None] = ContextVar("statistics_alias", default=None)
 _pinned: ContextVar[bool] = ContextVar("pinned_to_primary", default=False)
