@@ -148,6 +148,13 @@ REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=15)
 # Redis when REDIS_URL is set. An unreachable Redis means "no cache", not errors:
 # django-redis swallows the failure and logs a warning.
 REDIS_URL = env.str("REDIS_URL", default="")
+# With Redis Sentinel: REDIS_SENTINELS=host:26379,host:26379 and REDIS_URL=redis://<service name>/<db>. Every
+# command, reads included, goes to the primary the sentinels name: the stream, the rate limits and one-time
+# hand-overs must read what was just written, which a replica may not have yet.
+REDIS_SENTINELS = [
+    (host.strip("[]"), int(port))
+    for host, _, port in (entry.rpartition(":") for entry in env.list("REDIS_SENTINELS", default=[]))
+]
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -162,6 +169,14 @@ if REDIS_URL:
             },
         }
     }
+    if REDIS_SENTINELS:
+        CACHES["default"]["OPTIONS"].update(
+            {
+                "CONNECTION_FACTORY": "django_redis.pool.SentinelConnectionFactory",
+                "SENTINELS": REDIS_SENTINELS,
+                "SENTINEL_KWARGS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5},
+            }
+        )
 else:
     CACHES = {
         "default": {

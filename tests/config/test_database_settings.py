@@ -1,4 +1,4 @@
-"""How the environment shapes DATABASES: a transaction pooler in front, read replicas beside the primary."""
+"""How the environment shapes the connections: a pooler in front, read replicas beside the primary, Redis Sentinel."""
 
 import json
 import os
@@ -7,19 +7,23 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PRINT_DATABASES = (
-    "import json, django; django.setup(); from django.conf import settings; "
-    "print(json.dumps(settings.DATABASES, default=str))"
+PRINT_SETTING = (
+    "import json, sys, django; django.setup(); from django.conf import settings; "
+    "print(json.dumps(getattr(settings, sys.argv[1]), default=str))"
 )
 
 
-def databases(**environment: str) -> dict:
-    """DATABASES as a process started with exactly these variables (and DEBUG, for a key) would see it."""
+def setting(name: str, **environment: str):
+    """A setting as a process started with exactly these variables (and DEBUG, for a key) would see it."""
     env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "true", **environment}
     result = subprocess.run(
-        [sys.executable, "-c", PRINT_DATABASES], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-c", PRINT_SETTING, name], cwd=ROOT, env=env, capture_output=True, text=True, check=True
     )
     return json.loads(result.stdout)
+
+
+def databases(**environment: str) -> dict:
+    return setting("DATABASES", **environment)
 
 
 def test_behind_a_transaction_pooler_nothing_outlives_a_transaction():
@@ -67,3 +71,13 @@ def test_each_replica_url_becomes_an_alias_with_the_primarys_settings_mirrored_i
 
 def test_no_replica_urls_means_the_primary_alone():
     assert sorted(databases(DATABASE_URL="postgres://glimpse@10.0.0.1:5432/glimpse")) == ["default"]
+
+
+def test_with_sentinels_the_cache_asks_them_for_the_primary_of_the_named_service():
+    caches = setting("CACHES", REDIS_URL="redis://glimpse/0", REDIS_SENTINELS="10.0.0.5:26379,[::1]:26380")
+
+    options = caches["default"]["OPTIONS"]
+    assert caches["default"]["LOCATION"] == "redis://glimpse/0"
+    assert options["CLIENT_CLASS"] == "django_redis.client.DefaultClient"
+    assert options["CONNECTION_FACTORY"] == "django_redis.pool.SentinelConnectionFactory"
+    assert options["SENTINELS"] == [["10.0.0.5", 26379], ["::1", 26380]]
