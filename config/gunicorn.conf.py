@@ -22,6 +22,9 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # are nginx's to absorb, as before (docs/deployment.md).
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Idle keep-alive connections from nginx stay open this long: longer than nginx's upstream keepalive_timeout
+# (30 s, deploy/nginx/glimpse.conf), so nginx always closes an idle connection first.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "35"))
 
 # One line per request on stdout: time, method, path, status, bytes, duration. No client
 # address and no query string; a share-page path keeps only the token's display prefix.
