@@ -120,7 +120,7 @@ def replica_problem() -> str | None:
         if lag is None:
             problems.append(f"{alias} unreachable")
         elif lag > limit:
-            problems.append(f"{alias} {lag:.0f} s behind (limit {limit:g} s)")
+            problems.append(f"{alias} {lag:.1f} s behind (limit {limit:g} s)")
     return "; ".join(problems) + ": statistics read from the primary" if problems else None
 
 

@@ -197,7 +197,7 @@ def test_a_lagging_replica_degrades_readyz_without_making_it_unready(client, set
             "database": "ok",
             "migrations": "ok",
             "redis": "ok",
-            "replicas": "replica1 31 s behind (limit 10 s): statistics read from the primary",
+            "replicas": "replica1 31.2 s behind (limit 10 s): statistics read from the primary",
         },
     }
     assert 'glimpse_replica_lag_seconds{replica="replica1"} 31.2' in text
