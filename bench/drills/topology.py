@@ -39,7 +39,6 @@ MAX_LAG = 5
 ROOT = Path(__file__).resolve().parents[2]
 KINDS = {"api cached": 5, "share page": 1, "event": 4}
 READS = {"api cached", "share page"}
-REPLICA_LAG = 'glimpse_replica_lag_seconds{replica="replica1"}'
 
 EXTRA_TOKEN = """
 from django.utils import timezone
@@ -81,6 +80,23 @@ def metrics() -> dict[str, float]:
             name, _, value = line.rpartition(" ")
             values[name] = float(value)
     return values
+
+
+REPLICA_LAG_NAME = 'glimpse_replica_lag_seconds{replica="replica1"}'
+WATCHED = (
+    "glimpse_event_stream_up",
+    "glimpse_event_stream_length",
+    "glimpse_event_stream_pending",
+    "glimpse_ingest_lag_seconds",
+    REPLICA_LAG_NAME,
+)
+seen_during: list[tuple[str, dict[str, float]]] = []
+
+
+def note_metrics(moment: str) -> None:
+    """What /metrics shows at a moment of the drill, printed at the end."""
+    values = metrics()
+    seen_during.append((moment, {name: values[name] for name in WATCHED if name in values}))
 
 
 def ready() -> tuple[int, str]:
@@ -270,8 +286,11 @@ def run(topology: Topology, seeded: dataset.Seeded, extra_token: str, *, short: 
 
     # 1. Two web nodes, then one.
     load.sleep_until(phase)
+    note_metrics("two nodes, steady")
     topology.kill_node("web-1")
     killed_at = load.now()
+    time.sleep(1)
+    note_metrics("1 s after a node was killed")
     load.sleep_until(killed_at + phase)
     node_one_after = len((topology.directory / "logs" / "web-2.log").read_text(errors="replace").splitlines())
 
@@ -281,12 +300,14 @@ def run(topology: Topology, seeded: dataset.Seeded, extra_token: str, *, short: 
         topology.processes[name].wait()
     topology.start_process("ingest-3", [sys.executable, "manage.py", "ingest_events"])
     topology.start_process("block-3", [sys.executable, "manage.py", "rollup_stats", "--every", "2"])
+    note_metrics("just after kill -9 of an ingest and a block worker")
     load.sleep_until(load.now() + phase)
 
     # 3. The replica stops replaying for 30 s; a link is revoked meanwhile.
     paused_at = load.now()
     sql(REPLICA_PORT, "SELECT pg_wal_replay_pause()")
-    lag_passed = wait_for(lambda: metrics().get(REPLICA_LAG, 0) > MAX_LAG, seconds=20)
+    lag_passed = wait_for(lambda: metrics().get(REPLICA_LAG_NAME, 0) > MAX_LAG, seconds=20)
+    note_metrics(f"replay paused {load.now() - paused_at:.0f} s")
     degraded_status, degraded = ready()
     before_status, _ = get(f"/api/public/stats?token={extra_token}&period=7d")
     dataset.manage("shell", "-c", REVOKE, environment=topology.environment)
@@ -303,6 +324,7 @@ def run(topology: Topology, seeded: dataset.Seeded, extra_token: str, *, short: 
     for process in ingest:
         process.send_signal(signal.SIGSTOP)
     time.sleep(phase / 2)
+    note_metrics(f"ingest paused {phase / 2:.0f} s")
     grown = stream_length()
     for process in ingest:
         process.send_signal(signal.SIGCONT)
@@ -312,6 +334,7 @@ def run(topology: Topology, seeded: dataset.Seeded, extra_token: str, *, short: 
     # 5. Redis restarted (AOF on) under traffic.
     topology.redis.stop()
     redis_down_status, redis_down = ready()
+    note_metrics("Redis down")
     time.sleep(2)
     topology.redis.start()
     redis_back = wait_for(lambda: ready()[0] == 200, seconds=20)
@@ -406,6 +429,12 @@ def run(topology: Topology, seeded: dataset.Seeded, extra_token: str, *, short: 
         for name in values
         if re.match(r"glimpse_(events_total|event_stream|ingest_lag|replica_lag|use_count_flushes_total)", name)
     ]
+    print("  /metrics during the faults:")
+    for moment, values in seen_during:
+        print(
+            f"        {moment}: "
+            + ", ".join(f"{name.removeprefix('glimpse_')} {value:g}" for name, value in values.items())
+        )
     print("  /metrics at the end:")
     for name in sorted(shown):
         print(f"        {name} {values[name]:g}")
