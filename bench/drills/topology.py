@@ -430,10 +430,10 @@ def run(topology: Topology, seeded: dataset.Seeded, extra_token: str, *, short: 
         if re.match(r"glimpse_(events_total|event_stream|ingest_lag|replica_lag|use_count_flushes_total)", name)
     ]
     print("  /metrics during the faults:")
-    for moment, values in seen_during:
+    for moment, seen in seen_during:
         print(
             f"        {moment}: "
-            + ", ".join(f"{name.removeprefix('glimpse_')} {value:g}" for name, value in values.items())
+            + ", ".join(f"{name.removeprefix('glimpse_')} {value:g}" for name, value in seen.items())
         )
     print("  /metrics at the end:")
     for name in sorted(shown):
