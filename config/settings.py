@@ -206,7 +206,7 @@ INGEST_QUEUE = env.bool("INGEST_QUEUE", default=bool(REDIS_URL))
 # Events per client IP on POST /api/event, sized for a busy office behind one NAT; empty switches the limit off.
 EVENT_RATE = env.str("EVENT_RATE", default="600/min")
 
-# --- Health and metrics (config.health; docs/operations.md) ---------------------------
+# --- Health and metrics (config.health; docs/deployment.md) ---------------------------
 # `/metrics` and the details of `/readyz` are for monitoring clients only: a bearer token, or an
 # address (after NUM_PROXIES) in one of these networks. Neither set: nobody sees them.
 MONITORING_TOKEN = env.str("MONITORING_TOKEN", default="")
