@@ -6,11 +6,13 @@ INSTALLED := $(VENV)/.installed-requirements
 
 .PHONY: install demo test lint bench-stats bench-http clean
 
-$(INSTALLED): requirements.txt
+# Production installs requirements.txt alone; here the tests and tools of requirements-dev.txt come too.
+# The stamp is a copy of both files, so a change to either reinstalls.
+$(INSTALLED): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	cp requirements.txt $(INSTALLED)
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	cat requirements.txt requirements-dev.txt > $(INSTALLED)
 
 install: $(INSTALLED)
 

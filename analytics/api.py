@@ -16,6 +16,7 @@ from analytics.client_ip import client_ip
 from analytics.events import MAX_BODY_BYTES, InvalidEvent, parse_event
 from analytics.geo import trusted_country_header
 from analytics.ingestion import Client, UnknownSite, ingest_pageview
+from analytics.monitoring import EVENTS
 from analytics.rate_limit import parse_rate, seconds_to_wait
 from analytics.request_body import read_capped_body
 
@@ -25,6 +26,8 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 def error(status: int, message: str, *, headers: dict[str, str] | None = None) -> JsonResponse:
+    """Every refusal of this endpoint is answered here, so here it is counted."""
+    EVENTS.labels(outcome="refused").inc()
     return JsonResponse({"error": message}, status=status, headers={**NO_STORE, **(headers or {})})
 
 
@@ -57,9 +60,10 @@ class EventApi(View):
             header_country=trusted_country_header(request),
         )
         try:
-            ingest_pageview(event=event, client=client, now=now)
+            pageview = ingest_pageview(event=event, client=client, now=now)
         except UnknownSite:
             return error(404, UNKNOWN_SITE)
+        EVENTS.labels(outcome="accepted" if pageview else "dropped").inc()
         return HttpResponse(status=202, headers=NO_STORE)
 
     def options(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:

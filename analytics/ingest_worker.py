@@ -17,6 +17,7 @@ from redis.exceptions import ResponseError
 
 from analytics.event_queue import GROUP, STREAM, QueuedPageview, decode_entries
 from analytics.models import Site
+from analytics.monitoring import INGEST_BATCH_SECONDS
 from analytics.services import NewPageview, record_pageviews, record_pageviews_of_free_visitors
 
 logger = logging.getLogger("glimpse.ingest")
@@ -118,7 +119,8 @@ def drain_once(client: Redis, *, consumer: str, size: int = BATCH_SIZE, block_ms
         return DrainResult(taken=0, written=0)
     ids = [entry_id for entry_id, _ in entries]
     queued = decode_entries(entries)
-    written = write_batch(queued)
+    with INGEST_BATCH_SECONDS.time():
+        written = write_batch(queued)
     pipeline = client.pipeline(transaction=False)
     pipeline.xack(STREAM, GROUP, *ids)
     pipeline.xdel(STREAM, *ids)

@@ -360,3 +360,18 @@ class HourlyHorizon(models.Model):
 
     def __str__(self) -> str:
         return f"hourly rollups kept from {self.kept_from:%Y-%m-%d %H}h"
+
+
+class PassLease(models.Model):
+    """Which process may run a periodic pass (`rollup_stats --every`) until when: one row per kind of pass.
+
+    Taken and given back by `analytics.leases`, against the database's clock, so the machines
+    running the worker need not agree on the time.
+    """
+
+    name = models.CharField(max_length=100, primary_key=True)
+    holder = models.CharField(max_length=200, blank=True)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.holder or 'free'} until {self.expires_at:%Y-%m-%d %H:%M:%S}"

@@ -6,6 +6,8 @@ stderr, exit status 1) unless DEBUG is on; see `config.secret_key`.
 
 import os
 
+from prometheus_client import multiprocess
+
 from config.secret_key import refuse_to_serve_with_unsafe_secret_key
 
 refuse_to_serve_with_unsafe_secret_key()
@@ -20,9 +22,18 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # are nginx's to absorb, as before (docs/deployment.md).
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Idle keep-alive connections from nginx stay open this long: longer than nginx's upstream keepalive_timeout
+# (30 s, deploy/nginx/glimpse.conf), so nginx always closes an idle connection first.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "35"))
 
 # One line per request on stdout: time, method, path, status, bytes, duration. No client
 # address and no query string; a share-page path keeps only the token's display prefix.
 accesslog = "-"
 access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 logger_class = "config.gunicorn_logging.GlimpseLogger"
+
+
+def child_exit(server, worker) -> None:
+    """With PROMETHEUS_MULTIPROC_DIR, a worker that exits leaves its counters; its live gauges go with it."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(worker.pid)

@@ -6,6 +6,7 @@ PostgreSQL and Redis.
 """
 
 import datetime as dt
+import ipaddress
 import warnings
 from pathlib import Path
 
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.request_metrics.RequestMetrics",
     "config.head_requests.HeadWithoutBody",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -51,6 +53,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.read_pinning.PinReadsAfterWrites",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -62,6 +65,7 @@ NOT_FOR_EVENTS = {
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.read_pinning.PinReadsAfterWrites",
     "django.contrib.messages.middleware.MessageMiddleware",
     "axes.middleware.AxesMiddleware",
 }
@@ -98,9 +102,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    # Behind a transaction-pooling PgBouncer each transaction may run on another server connection, so
+    # nothing may outlive one: no server-side cursors (Django holds them open across transactions), no
+    # prepared statements unless PgBouncer tracks them (1.21+, max_prepared_statements), no startup
+    # options (PgBouncer refuses them: set them on the role instead, docs/deployment.md).
+    behind_pooler = env.bool("DATABASE_BEHIND_POOLER", default=False)
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = behind_pooler
     # Lets the per-request token lookup be a prepared statement (see sharing.token_lookup);
     # empty switches preparing off, as a transaction-pooling PgBouncer before 1.21 needs.
-    prepare_threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="5")
+    prepare_threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="" if behind_pooler else "5")
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
         int(prepare_threshold) if prepare_threshold else None
     )
@@ -108,14 +118,43 @@ else:
     # high row estimate can bring on, spent 20 ms starting workers for a 1 ms read, and JIT
     # compiles such queries for longer than they run. Empty sends no startup options (for a
     # connection pooler that refuses them).
-    session_options = env.str("DATABASE_SESSION_OPTIONS", default="-c max_parallel_workers_per_gather=0 -c jit=off")
+    session_options = env.str(
+        "DATABASE_SESSION_OPTIONS", default="" if behind_pooler else "-c max_parallel_workers_per_gather=0 -c jit=off"
+    )
     if session_options:
         DATABASES["default"]["OPTIONS"]["options"] = session_options
+
+# --- Read replicas (analytics.read_replicas; docs/deployment.md) ----------------------
+# PostgreSQL streaming replicas, comma-separated URLs, as aliases replica1, replica2, …: statistics are
+# read there while a replica is at most REPLICA_MAX_LAG_SECONDS behind; everything else stays on the
+# primary. They take the primary's connection settings; tests read them from the primary's database.
+for number, url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[]), start=1):
+    replica = environ.Env.db_url_config(url)
+    replica["CONN_MAX_AGE"] = DATABASES["default"].get("CONN_MAX_AGE", 0)
+    replica["DISABLE_SERVER_SIDE_CURSORS"] = DATABASES["default"].get("DISABLE_SERVER_SIDE_CURSORS", False)
+    if replica["ENGINE"] == DATABASES["default"]["ENGINE"]:
+        replica["OPTIONS"] = {**DATABASES["default"].get("OPTIONS", {}), **replica.get("OPTIONS", {})}
+    if replica["ENGINE"] == "django.db.backends.postgresql":
+        # A replica host that is down costs a request this long, then is skipped (analytics.read_replicas).
+        replica.setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica{number}"] = replica
+DATABASE_ROUTERS = ["analytics.read_replicas.ReplicaRouter"]
+REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=10.0)
+# After an owner's change in the admin (any POST), their statistics come from the primary this long.
+REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=15)
 
 # --- Cache -------------------------------------------------------------------
 # Redis when REDIS_URL is set. An unreachable Redis means "no cache", not errors:
 # django-redis swallows the failure and logs a warning.
 REDIS_URL = env.str("REDIS_URL", default="")
+# With Redis Sentinel: REDIS_SENTINELS=host:26379,host:26379 and REDIS_URL=redis://<service name>/<db>. Every
+# command, reads included, goes to the primary the sentinels name: the stream, the rate limits and one-time
+# hand-overs must read what was just written, which a replica may not have yet.
+REDIS_SENTINELS = [
+    (host.strip("[]"), int(port))
+    for host, _, port in (entry.rpartition(":") for entry in env.list("REDIS_SENTINELS", default=[]))
+]
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -130,6 +169,14 @@ if REDIS_URL:
             },
         }
     }
+    if REDIS_SENTINELS:
+        CACHES["default"]["OPTIONS"].update(
+            {
+                "CONNECTION_FACTORY": "django_redis.pool.SentinelConnectionFactory",
+                "SENTINELS": REDIS_SENTINELS,
+                "SENTINEL_KWARGS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5},
+            }
+        )
 else:
     CACHES = {
         "default": {
@@ -158,6 +205,14 @@ GLIMPSE_FAST_PATHS = env.bool("GLIMPSE_FAST_PATHS", default=True)
 INGEST_QUEUE = env.bool("INGEST_QUEUE", default=bool(REDIS_URL))
 # Events per client IP on POST /api/event, sized for a busy office behind one NAT; empty switches the limit off.
 EVENT_RATE = env.str("EVENT_RATE", default="600/min")
+
+# --- Health and metrics (config.health; docs/deployment.md) ---------------------------
+# `/metrics` and the details of `/readyz` are for monitoring clients only: a bearer token, or an
+# address (after NUM_PROXIES) in one of these networks. Neither set: nobody sees them.
+MONITORING_TOKEN = env.str("MONITORING_TOKEN", default="")
+MONITORING_ALLOWED_IPS = [
+    ipaddress.ip_network(network, strict=False) for network in env.list("MONITORING_ALLOWED_IPS", default=[])
+]
 
 # --- Share links: passwords, comparisons, embedding (sharing.link_passwords, docs/share-page.md) ----
 # Password guesses per client (share page and API together), counted like PUBLIC_STATS_RATE; empty switches it off.

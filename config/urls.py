@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from config.favicon import favicon
+from config.health import healthz, metrics, readyz
 
 handler400 = "config.api_errors.bad_request"
 handler403 = "config.api_errors.permission_denied"
@@ -13,6 +14,9 @@ urlpatterns = [
     # Nothing public lives at the root: it leads to the owner's sites and dashboards (the login first).
     path("", RedirectView.as_view(pattern_name="admin:analytics_site_changelist"), name="home"),
     path("favicon.ico", favicon, name="favicon"),
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("", include("sharing.urls")),
     path("", include("analytics.urls")),

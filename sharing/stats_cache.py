@@ -8,6 +8,9 @@ Each process also keeps its own copy of the entries it reads, until the moment t
 shared entry itself expires, so a hit costs no cache round trip. Entries are never
 deleted or replaced early, so a copy is never staler than the shared entry would be.
 
+Statistics are computed inside `statistics_reads()`, so they come from a read replica when one is
+close enough behind (`analytics.read_replicas`); the token was looked up on the primary before.
+
 A site's owner reads live numbers (`owner_stats`): at most `OWNER_STATS_SECONDS` old, under
 keys of their own, so the public entries, their lifetime and their copies stay exactly as they are.
 
@@ -28,8 +31,10 @@ from django.core.cache import cache
 from analytics.comparisons import previous_site_stats, previous_window
 from analytics.hourly import HourRow, hourly_counts
 from analytics.models import Site
+from analytics.monitoring import STATS_CACHE
 from analytics.periods import Period
 from analytics.process_state import fast_paths_enabled
+from analytics.read_replicas import statistics_reads
 from analytics.selectors import site_stats
 from analytics.stats import SiteStats
 from sharing.payloads import render_json, stats_fields
@@ -64,8 +69,10 @@ def cached_stats(*, site: Site, period: Period, now: dt.datetime) -> CachedStats
     local_copies = fast_paths_enabled()
     entry = _local_copies.get(key) if local_copies else None
     if entry is not None and now < entry.computed_at + lifetime:
+        STATS_CACHE.labels(result="hit").inc()
         return entry
     entry = cache.get(key)
+    STATS_CACHE.labels(result="miss" if entry is None else "hit").inc()
     if entry is None:
         entry = compute_stats(site=site, period=period, now=now)
         cache.set(key, entry, timeout=settings.STATS_CACHE_SECONDS)
@@ -91,7 +98,8 @@ def owner_stats(*, site: Site, period: Period, now: dt.datetime) -> CachedStats:
 
 
 def compute_stats(*, site: Site, period: Period, now: dt.datetime) -> CachedStats:
-    stats = site_stats(site=site, period=period, now=now)
+    with statistics_reads():
+        stats = site_stats(site=site, period=period, now=now)
     return CachedStats(stats=stats, body=render_json(stats_fields(stats)), computed_at=now)
 
 
@@ -101,7 +109,8 @@ def cached_companion(
     key = f"stats:v{CACHE_VERSION}:{site.pk}:{period.value}:{kind}:{of.computed_at.isoformat()}"
     value = cache.get(key)
     if value is None:
-        value = compute()
+        with statistics_reads():
+            value = compute()
         cache.set(key, value, timeout=settings.STATS_CACHE_SECONDS)
     return value
 

@@ -29,6 +29,7 @@ from django.core.cache import cache
 from django.db import DatabaseError, connection, connections, transaction
 from django.utils import timezone
 
+from analytics.monitoring import USE_COUNT_FLUSHES
 from sharing.local_uses import NotedUse, local_uses
 from sharing.models import ShareToken
 
@@ -68,8 +69,10 @@ def hand_over_local_uses(*, now: dt.datetime) -> int:
         except DatabaseError:
             logger.warning("Could not write uses of share tokens %s; kept for the next hand-over", ids, exc_info=True)
             local_uses.give_back(batch)
+            USE_COUNT_FLUSHES.labels(outcome="failed").inc()
         else:
             written += sum(use.count for use in batch.values())
+            USE_COUNT_FLUSHES.labels(outcome="written").inc()
     return written
 
 

@@ -181,6 +181,7 @@ def test_every_other_page_keeps_the_whole_middleware_stack(db):
 
 def test_the_event_middleware_is_the_whole_stack_less_what_pages_for_people_need():
     assert django_settings.EVENT_MIDDLEWARE == [
+        "config.request_metrics.RequestMetrics",
         "config.head_requests.HeadWithoutBody",
         "django.middleware.security.SecurityMiddleware",
         "config.public_api_headers.PublicApiHeaders",

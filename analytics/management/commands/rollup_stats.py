@@ -1,4 +1,6 @@
 import logging
+import os
+import socket
 import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -9,9 +11,14 @@ from analytics.counting.hours import prune_hourly_rollups
 from analytics.counting.rebuild import RollupResult, rebuild_rollups
 from analytics.counting.verify import verify_site
 from analytics.counting.worker import slide_due_periods
+from analytics.leases import release_lease, take_lease
 from analytics.models import Site
 
 logger = logging.getLogger("glimpse.rollups")
+
+PASS_LEASE = "rollup-pass"
+# A pass takes seconds; a worker killed mid-pass holds the lease this long, then another machine takes over.
+LEASE_SECONDS = 600
 
 
 class Command(BaseCommand):
@@ -34,6 +41,13 @@ class Command(BaseCommand):
             "--site", action="append", metavar="DOMAIN", help="with --rebuild or --verify: only this site"
         )
         parser.add_argument("--jobs", type=int, default=1, help="with --rebuild: sites rebuilt side by side")
+        parser.add_argument(
+            "--lease",
+            type=float,
+            default=LEASE_SECONDS,
+            metavar="SECONDS",
+            help=f"how long a pass may hold off the workers of other machines at most (default {LEASE_SECONDS})",
+        )
 
     def handle(self, *args, **options) -> None:
         every = options["every"]
@@ -49,9 +63,11 @@ class Command(BaseCommand):
             if options["jobs"] < 1:
                 raise CommandError("--jobs needs a positive number.")
             self.report(rebuild_rollups(now=timezone.now(), sites=sites, jobs=options["jobs"]))
+        self.holder = f"{socket.gethostname()}-{os.getpid()}"
+        self.lease_seconds = options["lease"]
         if every is None:
             if not options["rebuild"]:
-                self.report(self.due_work())
+                self.leased_pass()
             return
         while True:
             self.run_pass()
@@ -85,11 +101,26 @@ class Command(BaseCommand):
         """One pass; a failure is logged and retried on the next pass rather than ending the worker."""
         close_old_connections()
         try:
-            self.report(self.due_work())
+            self.leased_pass()
         except Exception:
             logger.exception("A pass of the rollup worker failed; retrying on the next pass")
         finally:
             close_old_connections()
+
+    def leased_pass(self) -> None:
+        """The due work, unless the worker of another process or machine is doing this pass now.
+
+        Any number of these workers may run, on any number of machines: the lease lets one pass
+        run at a time, so no work is done twice, and the roll-up lock of each site (taken inside)
+        keeps a pass and the ingest workers from colliding on a site's rows.
+        """
+        if not take_lease(name=PASS_LEASE, holder=self.holder, seconds=self.lease_seconds):
+            self.stdout.write("Another worker is running this pass; skipped.")
+            return
+        try:
+            self.report(self.due_work())
+        finally:
+            release_lease(name=PASS_LEASE, holder=self.holder)
 
     def due_work(self) -> RollupResult:
         started = time.perf_counter()
