@@ -16,7 +16,7 @@ two local days of its site (docs/definitions.md, "Visitors and sessions").
 
 import datetime as dt
 
-from django.db import connection
+from django.db import connections
 from django.db.models import F, QuerySet
 
 from analytics.counting.raw_reads import counts_per_date, dimension_counts, session_totals
@@ -36,6 +36,7 @@ from analytics.metrics import (
 )
 from analytics.models import Breakdown, DailyRollup, Dimension, PeriodTotal, PeriodWindow, Site
 from analytics.periods import CLOCK_SKEW, Period, Window, local_midnight, span, window_for
+from analytics.read_replicas import statistics_alias
 from analytics.stats import SiteStats
 
 
@@ -52,6 +53,7 @@ def summed_counts(parts: list[QuerySet], *, rule: ListRule) -> list[Counts]:
     if not parts:
         return []
     compiled = [part.query.sql_with_params() for part in parts]
+    connection = connections[statistics_alias()]
     quote = connection.ops.quote_name
     key = quote("key")
     sums = ", ".join(f"SUM({quote(column)})" for column in COUNT_COLUMNS)
