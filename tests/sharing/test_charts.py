@@ -65,7 +65,7 @@ def test_the_last_label_aligns_inwards_at_the_right_edge():
 def test_a_year_labels_months_and_names_the_year_in_january():
     chart = daily_chart(days(*[(1, 1)] * 365, first=dt.date(2025, 3, 19)))
     assert [tick.label for tick in chart.x_ticks] == [
-        "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "Jan 2026", "Feb", "Mar",
+        "Apr", "May", "Jun", "Jul", "Aug", "Sept", "Oct", "Nov", "Dec", "Jan 2026", "Feb", "Mar",
     ]  # fmt: skip
     assert not chart.show_dots
 

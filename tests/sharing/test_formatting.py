@@ -45,7 +45,7 @@ def test_durations_read_like_a_clock(seconds, expected):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(0, "0"), (950, "950"), (1000, "1k"), (1200, "1.2k"), (2500, "2.5k"), (15000, "15k"), (2_500_000, "2.5M")],
+    [(0, "0"), (950, "950"), (1000, "1K"), (1200, "1.2K"), (2500, "2.5K"), (15000, "15K"), (2_500_000, "2.5M")],
 )
 def test_axis_labels_are_compact(value, expected):
     assert format_compact(value) == expected
