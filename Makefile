@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-requirements
 
-.PHONY: install demo test lint bench-stats bench-http clean
+.PHONY: install demo test lint messages bench-stats bench-http clean
 
 $(INSTALLED): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,13 @@ lint: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python manage.py check_catalogues
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The compiled catalogues (locale/*/LC_MESSAGES/django.mo) are committed, so running Glimpse needs no gettext;
+# after translating, this compiles them with Babel (`check_catalogues`, run by `make test`, compares).
+messages: install
+	$(BIN)/pybabel compile --domain django --directory locale --statistics
 
 # The benches need DATABASE_URL pointing at a database of their own, filled by `python -m bench.generate`.
 bench-stats: install

@@ -37,8 +37,8 @@ SOURCE_LABELS = {"direct": gettext_lazy("Direct / none")}
 HOST_NAME = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
 VISITORS_NOTE = gettext_lazy("Counted per day without cookies: someone who comes back on another day counts again.")
 SOURCES_NOTE = gettext_lazy(
-    "\u201cDirect / none\u201d means no referring site: typed in, bookmarked or opened from an app. "
-    "Names marked \u201ccampaign\u201d come from a link\u2019s utm_source tag; the others are the sites "
+    "“Direct / none” means no referring site: typed in, bookmarked or opened from an app. "
+    "Names marked “campaign” come from a link’s utm_source tag; the others are the sites "
     "visitors came from."
 )
 PARTIAL_NOTE = gettext_lazy("Today is still in progress: its bar (hatched) counts the day so far.")
@@ -96,6 +96,16 @@ class PeriodLink:
     amount_and_unit: tuple[str, str] = ("", "")  # `("30", "days")`: the switcher stacks them on phones
 
 
+# How a period reads inside a sentence ("Create a share link for last 30 days"): a translator's own phrase.
+PERIOD_PHRASES = {
+    Period.HOURS_24: pgettext_lazy("a period within a sentence", "last 24 hours"),
+    Period.DAYS_7: pgettext_lazy("a period within a sentence", "last 7 days"),
+    Period.DAYS_30: pgettext_lazy("a period within a sentence", "last 30 days"),
+    Period.DAYS_90: pgettext_lazy("a period within a sentence", "last 90 days"),
+    Period.DAYS_365: pgettext_lazy("a period within a sentence", "last 365 days"),
+}
+
+
 def period_length(period: Period) -> int:
     return period.days or 24
 
@@ -119,6 +129,7 @@ class Dashboard:
     breakdowns: list[Breakdown]
     period_links: list[PeriodLink]
     compared_with: str = ""
+    period_phrase: str = ""
     chart_csv_url: str = ""
     daily_csv_url: str = ""
 
@@ -343,6 +354,7 @@ def build_dashboard(
         site_name=site.display_name,
         domain=site.domain,
         period_label=str(period.label),
+        period_phrase=str(PERIOD_PHRASES[period]),
         date_range=format_date_range(stats.daily[0].date, stats.daily[-1].date),
         computed_at_iso=computed_local.isoformat(timespec="seconds"),
         computed_at_text=format_moment(computed_local),

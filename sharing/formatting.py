@@ -14,6 +14,7 @@ import datetime as dt
 from babel import Locale
 from babel.dates import format_date, format_interval, format_time
 from babel.numbers import format_compact_decimal, format_decimal
+from babel.numbers import format_percent as format_percent_babel
 from django.utils import translation
 from django.utils.translation import gettext, pgettext
 
@@ -38,17 +39,16 @@ def format_decimal_places(value: float, places: int) -> str:
     return format_decimal(value, format="#,##0." + "0" * places if places else "#,##0", locale=reader_locale())
 
 
-def percent_text(number: str) -> str:
-    """`42.5%`, `42,5 %`: the locale's own percent pattern around an already formatted number."""
+def format_percent_places(value: float, places: int) -> str:
+    """`42.5%`, `42,5 %`: the locale's own percent pattern, with `places` decimals."""
     pattern = reader_locale().percent_formats[None].pattern
-    last_digit = pattern.rindex("0")
-    prefix, suffix = pattern[: pattern.index("#") if "#" in pattern else last_digit], pattern[last_digit + 1 :]
-    symbol = reader_locale().number_symbols["latn"]["percentSign"]
-    return prefix.replace("%", symbol) + number + suffix.replace("%", symbol)
+    last_digit = pattern.rindex("0") + 1
+    pattern = pattern[:last_digit] + ("." + "0" * places if places else "") + pattern[last_digit:]
+    return format_percent_babel(value / 100, format=pattern, locale=reader_locale())
 
 
 def format_percent(value: float) -> str:
-    return percent_text(format_decimal_places(value, 1))
+    return format_percent_places(value, 1)
 
 
 def format_duration(seconds: float) -> str:
@@ -71,13 +71,13 @@ def format_compact(value: int) -> str:
 def format_share(part: int, whole: int) -> str:
     """A row's share of the total, for the tables: `56%`, `0.4%`, `<0.1%`."""
     if not whole or not part:
-        return percent_text("0")
+        return format_percent_places(0, 0)
     share = 100 * part / whole
     if share < 0.1:
-        return "<" + percent_text(format_decimal_places(0.1, 1))
+        return "<" + format_percent_places(0.1, 1)
     if share >= 10 or round(share, 1) == round(share):
-        return percent_text(format_decimal_places(round(share), 0))
-    return percent_text(format_decimal_places(share, 1))
+        return format_percent_places(round(share), 0)
+    return format_percent_places(share, 1)
 
 
 def format_day(day: dt.date) -> str:
@@ -110,10 +110,9 @@ def format_clock(moment: dt.datetime | dt.time) -> str:
 def format_hour_span(start: dt.datetime) -> str:
     """`Wed 18 Mar, 14:00-15:00` (with an en dash): one hour of the 24-hour chart, in the time zone `start` carries."""
     end = start + dt.timedelta(hours=1)
-    return gettext("%(day)s, %(start)s\u2013%(end)s") % {
+    return gettext("%(day)s, %(hours)s") % {
         "day": format_day_short(start.date()),
-        "start": format_clock(start),
-        "end": format_clock(end),
+        "hours": format_clock(start) + EN_DASH + format_clock(end),
     }
 
 
@@ -132,4 +131,4 @@ def format_change(figure: float, *, points: bool = False) -> str:
     sign = "+" if figure > 0 else MINUS if figure < 0 else PLUS_MINUS
     if points:
         return gettext("%(sign)s%(points)s pts") % {"sign": sign, "points": format_decimal_places(abs(figure), 1)}
-    return sign + percent_text(format_count(abs(figure)))
+    return sign + format_percent_places(abs(figure), 0)

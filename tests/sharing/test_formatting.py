@@ -1,6 +1,7 @@
 import datetime as dt
 
 import pytest
+from django.utils import translation
 
 from sharing.formatting import (
     format_compact,
@@ -74,3 +75,43 @@ def test_a_day_names_its_weekday():
 )
 def test_date_ranges_say_the_month_and_year_once(first, last, expected):
     assert format_date_range(first, last) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "count", "percent", "share", "duration", "compact", "day", "days"),
+    [
+        (
+            "de",
+            "1.234.567",
+            "42,5 %",
+            "2,5 %",
+            "1 Std. 02 Min.",
+            "2,5 Mio.",
+            "Mi., 18. März 2026",
+            "24. Feb. – 18. März 2026",
+        ),
+        ("fr", "1 234 567", "42,5 %", "2,5 %", "1 h 02 min", "2,5 M", "mer. 18 mars 2026", "24 févr. – 18 mars 2026"),
+        ("ja", "1,234,567", "42.5%", "2.5%", "1時間02分", "250万", "2026年3月18日(水)", "2026年2月24日\uff5e3月18日"),
+        (
+            "ar",
+            "1,234,567",
+            "42.5%",
+            "2.5%",
+            "1 س 02 د",
+            "2.5 مليون",
+            "الأربعاء، 18 مارس 2026",
+            "24 فبراير – 18 مارس 2026",
+        ),
+    ],
+)
+def test_each_language_writes_numbers_and_dates_its_own_way(
+    language, count, percent, share, duration, compact, day, days
+):
+    with translation.override(language):
+        assert " ".join(format_count(1234567).split()) == count
+        assert " ".join(format_percent(42.5).split()) == percent
+        assert " ".join(format_share(1, 40).split()) == share
+        assert format_duration(3720) == duration
+        assert " ".join(format_compact(2_500_000).split()) == compact
+        assert format_day(dt.date(2026, 3, 18)) == day
+        assert format_date_range(dt.date(2026, 2, 24), dt.date(2026, 3, 18)) == days
