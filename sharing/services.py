@@ -13,6 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext, gettext_lazy
 
 from analytics.models import Site
 from analytics.periods import Period
@@ -22,9 +23,9 @@ from sharing.models import ShareToken
 from sharing.sections import checked_sections
 from sharing.tokens import display_prefix, generate_token, token_digest
 
-EXPIRY_IN_THE_PAST = "The expiry must be in the future; to stop a link now, revoke it."
-NOT_ROTATABLE = "Only a working share link that is not already being replaced can be rotated."
-NOT_CHANGEABLE = "Only the label of an expired, revoked or replaced share link can change."
+EXPIRY_IN_THE_PAST = gettext_lazy("The expiry must be in the future; to stop a link now, revoke it.")
+NOT_ROTATABLE = gettext_lazy("Only a working share link that is not already being replaced can be rotated.")
+NOT_CHANGEABLE = gettext_lazy("Only the label of an expired, revoked or replaced share link can change.")
 ACCESS_FIELDS = ("allowed_periods", "expires_at", "password_hash", "hidden_sections", "frame_origins", "language")
 
 
@@ -175,7 +176,8 @@ def checked_periods(periods: list[str] | tuple[str, ...]) -> list[str]:
     unknown = set(periods) - set(Period.values)
     if unknown:
         raise ValidationError(
-            f"Unknown period(s): {', '.join(sorted(unknown))}. Choose from {', '.join(Period.values)}."
+            gettext("Unknown period(s): %(unknown)s. Choose from %(known)s.")
+            % {"unknown": ", ".join(sorted(unknown)), "known": ", ".join(Period.values)}
         )
     return [period.value for period in Period.in_order(periods)]
 
@@ -184,6 +186,7 @@ def checked_language(language: str) -> str:
     """One of the shipped languages (`settings.LANGUAGES`), or empty for "the reader's own"."""
     if language and language not in dict(settings.LANGUAGES):
         raise ValidationError(
-            f"Unknown language: {language}. Choose from {', '.join(code for code, _name in settings.LANGUAGES)}."
+            gettext("Unknown language: %(language)s. Choose from %(known)s.")
+            % {"language": language, "known": ", ".join(code for code, _name in settings.LANGUAGES)}
         )
     return language
