@@ -29,7 +29,11 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: install
+# axe-core for the browser tests' accessibility checks; without npm those tests skip and say why.
+node_modules/.package-lock.json: package-lock.json
+	if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund; fi
+
+test: install node_modules/.package-lock.json
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py check_catalogues

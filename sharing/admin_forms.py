@@ -130,6 +130,9 @@ class ShareTokenForm(forms.ModelForm):
             local = timezone.localtime(self.instance.expires_at, self.instance.site.tzinfo)
             self.initial["expires_at"] = local.replace(tzinfo=None)
         if "expires_at" in self.fields:
+            date_input, time_input = self.fields["expires_at"].widget.widgets
+            date_input.attrs["aria-label"] = gettext("Expiry date")
+            time_input.attrs["aria-label"] = gettext("Expiry time")
             self.fields["expires_at"].help_text = gettext(
                 "Optional. Date and time in %(zone)s; leave empty for a link that never expires."
             ) % {"zone": self.timezone_hint()}

@@ -1,5 +1,7 @@
-/* Glimpse share page: a hover/tap tooltip for the chart, and, in an iframe, the page's height for the host page.
-   The chart is complete without this script (each day also has an SVG <title>); this only makes reading it nicer. */
+/* Glimpse share page: a tooltip for the chart (hover, tap, or the arrow keys once the chart has focus), and, in an
+   iframe, the page's height for the host page. The chart is complete without this script (each day also has an SVG
+   <title>, and the numbers are in a table below it); this only makes reading it nicer. The tooltip's words come
+   from the figure's data attributes, in the page's language. */
 (function () {
   "use strict";
 
@@ -50,11 +52,11 @@
       heading.textContent = day.dataset.label;
       tooltip.replaceChildren(
         heading,
-        row("pageviews", "Pageviews", day.dataset.pageviews),
-        row("visitors", "Unique visitors", day.dataset.visitors)
+        row("pageviews", figure.dataset.textPageviews, day.dataset.pageviews),
+        row("visitors", figure.dataset.textVisitors, day.dataset.visitors)
       );
       if (day.dataset.previousPageviews) {
-        tooltip.append(row("previous", day.dataset.previousLabel, day.dataset.previousPageviews + " pageviews"));
+        tooltip.append(row("previous", day.dataset.previousLabel, day.dataset.previousPageviews));
       }
       tooltip.hidden = false;
       var figureBox = figure.getBoundingClientRect();
@@ -87,6 +89,21 @@
       }
     });
     plot.addEventListener("pointerleave", hide);
+    plot.addEventListener("blur", hide);
+    plot.addEventListener("keydown", function (event) {
+      var index = active ? days.indexOf(active) : -1;
+      var next = {
+        ArrowRight: index + 1,
+        ArrowLeft: index < 0 ? days.length - 1 : index - 1,
+        Home: 0,
+        End: days.length - 1
+      }[event.key];
+      if (next === undefined) {
+        return;
+      }
+      event.preventDefault();
+      show(days[Math.max(0, Math.min(days.length - 1, next))]);
+    });
     document.addEventListener("keydown", function (event) {
       if (event.key === "Escape") {
         hide();
