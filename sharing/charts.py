@@ -86,6 +86,10 @@ class DailyChart:
     unit: str = "day"
     previous_points: str = ""
     has_partial: bool = False
+    # Today, still running, is never drawn as a drop: the line stops at yesterday, a dashed segment and a hollow
+    # dot lead to today's figure so far (plot percentages for the dot, like every other dot).
+    partial_points: str = ""
+    partial_dot: tuple[str, str] | None = None
 
     @property
     def per_hour(self) -> bool:
@@ -217,6 +221,9 @@ def bucket_chart(buckets: list[Bucket], *, tick_indices: list[int], summary: str
     def height(value: int) -> float:
         return 100 * value / top
 
+    points = [f"{index + 0.5},{pct(100 - height(bucket.unique_visitors))}" for index, bucket in enumerate(buckets)]
+    partial_last = count > 1 and buckets[-1].partial
+
     days = [
         ChartDay(
             date=bucket.key,
@@ -253,9 +260,9 @@ def bucket_chart(buckets: list[Bucket], *, tick_indices: list[int], summary: str
             for position, index in enumerate(tick_indices)
         ],
         line_view_box=f"0 0 {max(count, 1)} 100",
-        line_points=" ".join(
-            f"{index + 0.5},{pct(100 - height(bucket.unique_visitors))}" for index, bucket in enumerate(buckets)
-        ),
+        line_points=" ".join(points[:-1] if partial_last else points),
+        partial_points=" ".join(points[-2:]) if partial_last else "",
+        partial_dot=(days[-1].dot_x, days[-1].dot_y) if buckets and buckets[-1].partial else None,
         show_dots=count <= MAX_DAYS_WITH_DOTS,
         many_days=count > 14,
         has_data=peak > 0,

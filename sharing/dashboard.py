@@ -181,9 +181,14 @@ def change_text(change: Change, *, current: float) -> str:
     return format_change(change.figure, points=change.points)
 
 
+def visitors_label(stats: SiteStats) -> str:
+    """Over more than a day the number is each day's unique visitors added up (docs/definitions.md), and says so."""
+    return gettext("Unique visitors") if stats.period == Period.HOURS_24 else gettext("Daily unique visitors, summed")
+
+
 def headlines(stats: SiteStats, *, previous: SiteStats | None = None) -> list[Headline]:
     numbers = [
-        ("visitors", gettext("Unique visitors"), "unique_visitors", format_count, VISITORS_NOTE),
+        ("visitors", visitors_label(stats), "unique_visitors", format_count, VISITORS_NOTE),
         ("pageviews", gettext("Pageviews"), "pageviews", format_count, gettext("Pages opened in total")),
         ("bounce", gettext("Bounce rate"), "bounce_rate", format_percent, gettext("Visits that saw only one page")),
         (
