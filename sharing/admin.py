@@ -30,6 +30,7 @@ from analytics.models import Site
 from sharing import admin_sites  # noqa: F401 - registers the Site admin with its share-link columns
 from sharing.admin_display import (
     api_url,
+    embed_url,
     iframe_snippet,
     in_site_timezone,
     periods_text,
@@ -472,6 +473,9 @@ class ShareTokenAdmin(OwnerScopedAdmin):
             "share_url": share_url,
             "api_url": api_url(taken.raw_token, period=share_token.default_period),
             "iframe": iframe_snippet(share_url=share_url, share_token=share_token),
+            "embed_url": embed_url(share_url=share_url, share_token=share_token),
+            # The preview is served by this very server, whatever GLIMPSE_BASE_URL says the readers use.
+            "preview_url": embed_url(share_url=reverse("share-page", args=[taken.raw_token]), share_token=share_token),
             "periods": periods_text(share_token),
             "default_period": share_token.default_period,
             "expires": site_time(share_token.expires_at, share_token.site),

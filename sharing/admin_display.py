@@ -111,11 +111,17 @@ def api_url(raw_token: str, *, period: Period) -> str:
     return f"{settings.GLIMPSE_BASE_URL}/api/public/stats?{urlencode({'token': raw_token, 'period': period.value})}"
 
 
+def embed_url(*, share_url: str, share_token: ShareToken) -> str:
+    """The share page in embed mode on the link's default period; the admin's embed options add `theme` and
+    `background` to it (static/glimpse/embed-options.js), as `sharing.page_options` reads them."""
+    return f"{share_url}?period={share_token.default_period.value}&embed=1"
+
+
 def iframe_snippet(*, share_url: str, share_token: ShareToken) -> str:
     """A ready `<iframe>` of the share page in embed mode, on the link's default period, with the host script
     (`/js/embed.js`) that grows the frame to its content: the height only matters without JavaScript."""
     return (
-        f'<iframe src="{share_url}?period={share_token.default_period.value}&embed=1" '
+        f'<iframe src="{embed_url(share_url=share_url, share_token=share_token)}" '
         'title="Website statistics" width="100%" height="1400" style="border:0"></iframe>'
         f'<script async src="{settings.GLIMPSE_BASE_URL}/js/embed.js"></script>'
     )
