@@ -19,11 +19,16 @@ var/secret-key:
 	mkdir -p var
 	umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
 
+# `make demo PORT=8123 HOST=0.0.0.0`: every printed URL, snippet and link follows (GLIMPSE_BASE_URL, unless set).
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
 demo: install var/secret-key
 	export SECRET_KEY="$${SECRET_KEY:-$$(cat var/secret-key)}" && \
+	export GLIMPSE_BASE_URL="$${GLIMPSE_BASE_URL:-http://$(HOST):$(PORT)}" && \
+	export ALLOWED_HOSTS="$${ALLOWED_HOSTS:-127.0.0.1,localhost,[::1],$(HOST)}" && \
 	$(BIN)/python manage.py migrate --noinput && \
-	$(BIN)/python manage.py setup_demo && \
-	$(BIN)/python manage.py runserver 127.0.0.1:8000 --noreload
+	$(BIN)/python manage.py setup_demo --serve $(HOST):$(PORT)
 
 lint: install
 	$(BIN)/ruff check .

@@ -130,6 +130,7 @@ class Dashboard:
     period_links: list[PeriodLink]
     compared_with: str = ""
     period_phrase: str = ""
+    time_zone: str = ""  # the site's IANA zone: every day, hour and time on the page is in it
     chart_csv_url: str = ""
     daily_csv_url: str = ""
 
@@ -360,6 +361,7 @@ def build_dashboard(
         domain=site.domain,
         period_label=str(period.label),
         period_phrase=str(PERIOD_PHRASES[period]),
+        time_zone=site.timezone,
         date_range=format_date_range(stats.daily[0].date, stats.daily[-1].date),
         computed_at_iso=computed_local.isoformat(timespec="seconds"),
         computed_at_text=format_moment(computed_local),

@@ -210,6 +210,7 @@ def test_tables_and_labels_are_translated_but_paths_and_browser_names_are_not(cl
     assert [text(td) for td in html.select("[data-breakdown=pages] tbody td")] == ["1.250", "980"]
     assert text(html.select_one(".date-range")) == "12.–18. März 2026"
     assert text(html.select_one(".period-label")) == "Letzte 7 Tage"
+    assert text(html.select_one(".time-zone")) == "Zeiten in Europe/Amsterdam"
 
 
 def test_the_csv_header_follows_the_language_and_the_cells_stay_machine_readable(client, site):
