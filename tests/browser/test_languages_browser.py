@@ -5,17 +5,24 @@ a 42.5% bounce rate), so every expected string below is typed in, as that langua
 """
 
 import datetime as dt
+import os
+import shutil
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from analytics.demo import seed_demo_traffic
 from analytics.periods import Period
 from analytics.stats import CountRow, CountryRow, DayRow, PageRow, SiteStats, SourceRow
 from sharing.stats_cache import CachedStats, stats_cache_key
 from tests.factories import ShareTokenFactory, SiteFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 
 # locale, <html lang>, direction, chart heading, pages heading, pageviews, bounce rate
 LANGUAGES = [
@@ -77,3 +84,30 @@ def test_the_share_page_reads_in_each_shipped_language(
         assert words(page.locator('[data-metric="bounce"] .metric-value').inner_text()) == bounce
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("locale", ["de", "ja", "ar"])
+def test_screenshots_of_the_share_page_in_german_japanese_and_arabic(live_server, chromium, locale):
+    """With GLIMPSE_UPDATE_SCREENSHOTS=1 they also go to docs/screenshots/ for the README."""
+    site = SiteFactory(domain="example.com", nickname="Example Blog", timezone="Europe/Amsterdam")
+    seed_demo_traffic(site=site, now=timezone.now(), days=60, visitors_per_day=300)
+    token = ShareTokenFactory(site=site)
+    for width, height in ((390, 844), (1280, 900)):
+        context = chromium.new_context(
+            locale=locale, viewport={"width": width, "height": height}, device_scale_factor=2 if width < 800 else 1
+        )
+        try:
+            page = context.new_page()
+            page.goto(f"{live_server.url}/share/{token.raw_token}/?period=30d")
+            assert page.evaluate("document.documentElement.scrollWidth") == width
+            save_screenshot(page, f"share-{locale}-{width}.png", full_page=False)
+        finally:
+            context.close()
+
+
+def save_screenshot(page, name: str, *, full_page: bool) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path), full_page=full_page)
+    if os.environ.get("GLIMPSE_UPDATE_SCREENSHOTS") == "1":
+        shutil.copyfile(path, Path(settings.BASE_DIR) / "docs" / "screenshots" / name)
