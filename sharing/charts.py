@@ -29,6 +29,8 @@ MAX_DAYS_WITH_DOTS = 31
 EDGE_PERCENT = 6
 # Labels beyond this many are thinned to every other one on phones (CSS hides the `minor` ones).
 MAX_PHONE_LABELS = 4
+# Beyond this many columns each day carries only its bar (see `DailyChart.compact`).
+MAX_FULL_COLUMNS = 92
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,9 @@ class DailyChart:
     # dot lead to today's figure so far (plot percentages for the dot, like every other dot).
     partial_points: str = ""
     partial_dot: tuple[str, str] | None = None
+    # A quarter or a year is drawn lean (docs/share-page.md, "Page weight"): a bar per day and nothing else,
+    # the tooltip reading its figures from the table below, so 365 days stay far under 100 KB of HTML.
+    compact: bool = False
 
     @property
     def per_hour(self) -> bool:
@@ -274,6 +279,7 @@ def bucket_chart(buckets: list[Bucket], *, tick_indices: list[int], summary: str
         if has_previous
         else "",
         has_partial=any(bucket.partial for bucket in buckets),
+        compact=count > MAX_FULL_COLUMNS,
     )
 
 

@@ -32,6 +32,24 @@
       }
     });
     var active = null;
+    var card = figure.closest(".chart-card") || document;
+    var rows = Array.prototype.slice.call(card.querySelectorAll(".chart-data tbody tr"));
+    var previousHeading = card.querySelector(".chart-data thead th:nth-child(4)");
+
+    /* A long period's chart is lean (bars only): its figures come from the table row of the same day. */
+    function figures(day) {
+      if (day.dataset.label) {
+        return day.dataset;
+      }
+      var cells = rows[days.indexOf(day)].children;
+      return {
+        label: cells[0].textContent,
+        pageviews: cells[1].textContent,
+        visitors: cells[2].textContent,
+        previousLabel: previousHeading ? previousHeading.textContent : "",
+        previousPageviews: cells[3] ? cells[3].textContent : ""
+      };
+    }
 
     function hide() {
       if (active) {
@@ -48,21 +66,22 @@
       hide();
       active = day;
       day.classList.add("is-active");
+      var shown = figures(day);
       var heading = document.createElement("strong");
-      heading.textContent = day.dataset.label;
+      heading.textContent = shown.label;
       tooltip.replaceChildren(
         heading,
-        row("pageviews", figure.dataset.textPageviews, day.dataset.pageviews),
-        row("visitors", figure.dataset.textVisitors, day.dataset.visitors)
+        row("pageviews", figure.dataset.textPageviews, shown.pageviews),
+        row("visitors", figure.dataset.textVisitors, shown.visitors)
       );
-      if (day.dataset.previousPageviews) {
-        tooltip.append(row("previous", day.dataset.previousLabel, day.dataset.previousPageviews));
+      if (shown.previousPageviews) {
+        tooltip.append(row("previous", shown.previousLabel, shown.previousPageviews));
       }
       tooltip.hidden = false;
       var figureBox = figure.getBoundingClientRect();
-      var columnBox = day.querySelector(".hit").getBoundingClientRect();
       var plotBox = plot.getBoundingClientRect();
-      var centre = columnBox.left + columnBox.width / 2 - figureBox.left;
+      var column = plotBox.width / days.length;
+      var centre = plotBox.left + (days.indexOf(day) + 0.5) * column - figureBox.left;
       var left = centre + 12;
       if (left + tooltip.offsetWidth > figureBox.width) {
         left = centre - 12 - tooltip.offsetWidth;
@@ -71,9 +90,11 @@
       tooltip.style.top = plotBox.top - figureBox.top + 8 + "px";
     }
 
+    /* The column under the pointer, wherever in its height: a lean chart has no hit areas to find it by. */
     function dayAt(event) {
-      var target = event.target;
-      return target && target.closest ? target.closest(".day") : null;
+      var box = plot.getBoundingClientRect();
+      var index = Math.floor(((event.clientX - box.left) / box.width) * days.length);
+      return index >= 0 && index < days.length ? days[index] : null;
     }
 
     plot.addEventListener("pointermove", function (event) {

@@ -181,3 +181,20 @@ def test_the_charts_values_are_read_from_the_keyboard(live_server, browser_page,
     assert f"Pageviews\n{days.nth(5).get_attribute('data-pageviews')}" in tooltip.inner_text()
     page.keyboard.press("Escape")
     assert tooltip.is_hidden()
+
+
+def test_a_years_lean_chart_reads_its_figures_from_the_table(live_server, browser_page, demo):
+    page = browser_page
+    page.goto(f"{live_server.url}/share/{demo['open'].raw_token}/?period=365d")
+    last_row = page.locator(".chart-data tbody tr").last
+
+    assert page.locator(".chart-plot .day").count() == 365
+    assert page.locator(".chart-plot .day[data-label]").count() == 1  # today's, still running, says so
+    page.locator(".chart-plot").focus()
+    page.keyboard.press("Home")
+    first_row = page.locator(".chart-data tbody tr").first
+    assert page.locator(".chart-tooltip").inner_text().startswith(first_row.locator("th").text_content())
+    page.keyboard.press("End")
+    tooltip = page.locator(".chart-tooltip").inner_text()
+    assert tooltip.startswith(last_row.locator("th").text_content())
+    assert f"Pageviews\n{last_row.locator('td').first.text_content()}" in tooltip
