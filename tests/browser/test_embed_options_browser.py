@@ -34,7 +34,7 @@ def test_theme_and_background_change_the_snippet_and_the_preview(chromium, live_
         page.wait_for_function(
             """() => {
               const framed = document.getElementById('glimpse-embed-preview').contentDocument;
-              const dark = framed?.documentElement.dataset.theme === 'dark';
+              const dark = framed?.documentElement?.dataset.theme === 'dark';
               return dark && framed.body?.classList.contains('is-transparent');
             }"""
         )
