@@ -4,6 +4,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, gettext_lazy
 
 from analytics.admin_scoping import OwnerScopedAdmin
 from analytics.domains import normalize_domain
@@ -12,14 +13,17 @@ from analytics.models import TIMEZONE_LOCKED, Site
 from analytics.snippets import install_snippet_html
 from analytics.timezones import site_timezone_names
 
-TIMEZONE_CHOICES = [("", "Choose the site's time zone"), *((name, name) for name in site_timezone_names())]
+TIMEZONE_CHOICES = [
+    ("", gettext_lazy("Choose the site's time zone")),
+    *((name, name) for name in site_timezone_names()),
+]
 
 
 class SiteForm(forms.ModelForm):
     # Required, with no server-side default: the add page preselects the owner's browser zone
     # (static/glimpse/admin-site.js), and a silent UTC would shift every day of a site elsewhere.
     timezone = forms.ChoiceField(
-        choices=TIMEZONE_CHOICES, help_text="The site's days, charts and share-link expiry follow it."
+        choices=TIMEZONE_CHOICES, help_text=gettext_lazy("The site's days, charts and share-link expiry follow it.")
     )
 
     class Meta:
@@ -39,7 +43,7 @@ class SiteForm(forms.ModelForm):
         """Normalised before the uniqueness check, so `WWW.Example.com` collides with `example.com` politely."""
         domain = normalize_domain(self.cleaned_data["domain"])
         if not domain:
-            raise forms.ValidationError("Enter a domain such as example.com.")
+            raise forms.ValidationError(gettext("Enter a domain such as example.com."))
         return domain
 
     def clean_allowed_hostnames(self) -> str:
@@ -48,7 +52,10 @@ class SiteForm(forms.ModelForm):
             entries = parse_allowed_hostnames(self.cleaned_data["allowed_hostnames"])
         except InvalidHostname as problem:
             raise forms.ValidationError(
-                f"{problem} is not a host name: write example.com, *.example.com or xn--… for international names."
+                gettext(
+                    "%(entry)s is not a host name: write example.com, *.example.com or xn--… for international names."
+                )
+                % {"entry": problem}
             ) from None
         return "\n".join(entries)
 
@@ -100,11 +107,11 @@ class SiteAdmin(OwnerScopedAdmin):
             obj.owner = request.user
         super().save_model(request, obj, form, change)
 
-    @admin.display(description="Timezone")
+    @admin.display(description=gettext_lazy("Timezone"))
     def locked_timezone(self, obj: Site) -> SafeString:
         return format_html('{}<div class="help">{}</div>', obj.timezone, TIMEZONE_LOCKED)
 
-    @admin.display(description="Install snippet")
+    @admin.display(description=gettext_lazy("Install snippet"))
     def install_snippet(self, obj: Site) -> SafeString:
         """The exact tag to paste into every page of the site; it starts collecting at once."""
         return install_snippet_html(obj)

@@ -6,7 +6,7 @@ two sessions, and each session's pageviews are less than 30 minutes apart.
 
 import datetime as dt
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from django.core.management.color import no_style
@@ -205,12 +205,19 @@ def reset_id_sequences() -> None:
 
 
 def seed_demo_traffic(
-    *, site: Site, now: dt.datetime, days: int = 365, visitors_per_day: int = 1000, seed: int = 1
+    *,
+    site: Site,
+    now: dt.datetime,
+    days: int = 365,
+    visitors_per_day: int = 1000,
+    seed: int = 1,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[int, int]:
     """Fill `site` with `days` days of traffic ending now, then rebuild its rollups (the bulk insert goes around
     `record_pageviews`, which would keep them current; the rebuild works out the sessions).
 
-    Returns (sessions, pageviews) written.
+    Returns (sessions, pageviews) written. `progress`, if given, hears (days done, days) after each day, so a
+    long seeding is never silent.
     """
     rng = random.Random(f"glimpse-demo:{seed}:{site.domain}")
     first_day = now.astimezone(site.tzinfo).date() - dt.timedelta(days=days - 1)
@@ -219,10 +226,12 @@ def seed_demo_traffic(
             next_pageview_id=(Pageview.objects.aggregate(top=Max("id"))["top"] or 0) + 1,
         )
         first_pageview_id = rows.next_pageview_id
-        for day in demo_days(now=now, site=site, days=days):
+        for done, day in enumerate(demo_days(now=now, site=site, days=days), start=1):
             visitors = visitors_on(day, base=visitors_per_day, first_day=first_day, rng=rng)
             generate_day(site=site, day=day, visitors=visitors, now=now, rng=rng, rows=rows)
             insert_rows(rows)
+            if progress is not None:
+                progress(done, days)
         reset_id_sequences()
     rebuild_site_rollups(site=site, now=now)
     return rows.sessions, rows.next_pageview_id - first_pageview_id

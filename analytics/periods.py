@@ -6,16 +6,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 
 class Period(models.TextChoices):
     """The five periods, declared in their canonical order, each with its label and length."""
 
-    HOURS_24 = "24h", "Last 24 hours"
-    DAYS_7 = "7d", "Last 7 days"
-    DAYS_30 = "30d", "Last 30 days"
-    DAYS_90 = "90d", "Last 90 days"
-    DAYS_365 = "365d", "Last 365 days"
+    HOURS_24 = "24h", gettext_lazy("Last 24 hours")
+    DAYS_7 = "7d", gettext_lazy("Last 7 days")
+    DAYS_30 = "30d", gettext_lazy("Last 30 days")
+    DAYS_90 = "90d", gettext_lazy("Last 90 days")
+    DAYS_365 = "365d", gettext_lazy("Last 365 days")
 
     @property
     def days(self) -> int | None:

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, gettext_lazy
 
 from analytics.models import Site
 
@@ -18,7 +19,7 @@ def install_snippet(site: Site) -> str:
     )
 
 
-LOCAL_TESTING = (
+LOCAL_TESTING = gettext_lazy(
     "Testing on localhost, 127.0.0.1 or a file? Add <code>data-allow-local</code> to the tag: without it the "
     "script sends nothing from local pages, and says so in the browser console."
 )
@@ -29,8 +30,12 @@ def install_snippet_html(site: Site) -> SafeString:
     (static/glimpse/admin-site.js) and the one line a first local test needs."""
     return format_html(
         '<div class="glimpse-snippet"><pre id="glimpse-snippet" style="user-select: all; white-space: pre-wrap">{}'
-        '</pre><button type="button" class="button" data-copy-from="glimpse-snippet">Copy</button></div>'
+        '</pre><button type="button" class="button" data-copy-from="glimpse-snippet" data-copied="{}" '
+        'data-press-ctrl-c="{}">{}</button></div>'
         '<div class="help glimpse-local-testing">{}</div>',
         install_snippet(site),
+        gettext("Copied!"),
+        gettext("Press Ctrl+C"),
+        gettext("Copy"),
         mark_safe(LOCAL_TESTING),  # a constant of this module, markup included
     )

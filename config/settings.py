@@ -11,6 +11,7 @@ import warnings
 from pathlib import Path
 
 import environ
+from django.utils.translation import gettext_lazy
 
 from config.log_repeats import DEFAULT_INTERVAL_SECONDS
 from config.secret_key import default_secret_key
@@ -50,6 +51,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.public_api_headers.PublicApiHeaders",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "config.reader_language.ReaderLanguage",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -63,6 +65,7 @@ MIDDLEWARE = [
 NOT_FOR_EVENTS = {
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "config.reader_language.ReaderLanguage",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "config.read_pinning.PinReadsAfterWrites",
@@ -256,7 +259,7 @@ SPECTACULAR_SETTINGS = {
 # CORS: open on the public API only, set by config.public_api_headers.PublicApiHeaders.
 
 # English country names as people say them ("United States", as in the API documentation).
-COUNTRIES_OVERRIDE = {"US": "United States"}
+COUNTRIES_OVERRIDE = {"US": gettext_lazy("United States")}
 
 # --- Auth, i18n, static ----------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -281,10 +284,25 @@ AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 # mask usernames and addresses.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
-LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
-USE_I18N = True
 USE_TZ = True
+
+# --- Languages (config.reader_language, docs/share-page.md "Languages") ------------
+# Pages speak the reader's language (`?lang=`, the share link's own, or Accept-Language); the API and
+# /api/event stay in English. Catalogues live in locale/ and are checked by `make test`.
+USE_I18N = True
+LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", "English"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+    ("es", "Español"),
+    ("pt-br", "Português (Brasil)"),
+    ("ja", "日本語"),
+    ("zh-hans", "简体中文"),
+    ("ar", "العربية"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

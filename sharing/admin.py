@@ -23,12 +23,14 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import capfirst
 from django.utils.timesince import timesince
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from analytics.admin_scoping import OwnerScopedAdmin
 from analytics.models import Site
 from sharing import admin_sites  # noqa: F401 - registers the Site admin with its share-link columns
 from sharing.admin_display import (
     api_url,
+    embed_url,
     iframe_snippet,
     in_site_timezone,
     periods_text,
@@ -41,6 +43,7 @@ from sharing.admin_display import (
 from sharing.admin_filters import StatusFilter
 from sharing.admin_forms import RotateForm, ShareTokenForm
 from sharing.embedding import origins_text
+from sharing.formatting import format_count
 from sharing.issued_handoff import hand_off, take_hand_off
 from sharing.models import ShareToken
 from sharing.sections import sections_text
@@ -57,13 +60,18 @@ from sharing.tokens import looks_like_token, token_digest
 from sharing.usage import flush_token_usage
 
 EXTENSION = dt.timedelta(days=30)
-ADD_FIELDS = ["site", "label", "allowed_periods", "expires_at", "password", "hidden_sections", "frame_origins"]
-READER_TEXTS = ["password_state", "sections", "embedding"]
+ADD_FIELDS = [
+    "site",
+    "label",
+    "allowed_periods",
+    "expires_at",
+    "password",
+    "hidden_sections",
+    "frame_origins",
+    "language",
+]
+READER_TEXTS = ["password_state", "sections", "embedding", "reader_language"]
 USAGE_FIELDS = ["last_used", "use_count", "created", "creator"]
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 @admin.register(ShareToken)
@@ -74,7 +82,9 @@ class ShareTokenAdmin(OwnerScopedAdmin):
     list_filter = [StatusFilter, ("site", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["site"]
     search_fields = ["label", "site__domain", "display_prefix"]
-    search_help_text = "Search by label, site domain or token prefix (glimpse_…); a pasted full token also works."
+    search_help_text = gettext_lazy(
+        "Search by label, site domain or token prefix (glimpse_…); a pasted full token also works."
+    )
     ordering = ["-created_at", "-id"]
     autocomplete_fields = ["site"]
     actions = ["revoke_selected", "extend_expiry"]
@@ -86,14 +96,14 @@ class ShareTokenAdmin(OwnerScopedAdmin):
         if self.can_edit_access(request, obj):
             access = ["allowed_periods", "expires_at"]
             reader = ["password_state", "password", *(["remove_password"] if obj.has_password else [])]
-            reader += ["hidden_sections", "frame_origins"]
+            reader += ["hidden_sections", "frame_origins", "language"]
         else:
             access, reader = ["periods", "expires"], READER_TEXTS
         return [
             (None, {"fields": ["site", "label"]}),
-            ("Access", {"fields": access}),
-            ("What readers see and where", {"fields": reader}),
-            ("Usage", {"fields": USAGE_FIELDS}),
+            (gettext("Access"), {"fields": access}),
+            (gettext("What readers see and where"), {"fields": reader}),
+            (gettext("Usage"), {"fields": USAGE_FIELDS}),
         ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: ShareToken | None = None) -> list[str]:
@@ -205,6 +215,7 @@ class ShareTokenAdmin(OwnerScopedAdmin):
                 now=form.now,
                 hidden_sections=reader.get("hidden_sections", []) if editable else None,
                 frame_origins=reader.get("frame_origins", []) if editable else None,
+                language=reader.get("language", "") if editable else None,
                 new_password=reader.get("password", "") if editable else "",
                 remove_password=reader.get("remove_password", False) if editable else False,
             )
@@ -219,6 +230,7 @@ class ShareTokenAdmin(OwnerScopedAdmin):
             password=reader.get("password", ""),
             hidden_sections=reader.get("hidden_sections", []),
             frame_origins=reader.get("frame_origins", []),
+            language=reader.get("language", ""),
         )
         obj.pk = issued.share_token.pk
         obj.refresh_from_db()
@@ -237,100 +249,108 @@ class ShareTokenAdmin(OwnerScopedAdmin):
         return in_site_timezone(obj.site, lambda: super(ShareTokenAdmin, self).history_view(request, object_id))
 
     # --- List columns ----------------------------------------------------------------------
-    @admin.display(description="Label and site", ordering="label")
+    @admin.display(description=gettext_lazy("Label and site"), ordering="label")
     def name(self, obj: ShareToken) -> SafeString:
         """Three lines in one column, so that every column fits a 1280 px screen."""
         return format_html(
             '{}<br><small class="quiet"><code>{}…</code></small><br><small class="glimpse-link-site">{}</small>',
-            obj.label or "(no label)",
+            obj.label or gettext("(no label)"),
             obj.display_prefix,
             obj.site.domain,
         )
 
-    @admin.display(description="Status")
+    @admin.display(description=gettext_lazy("Status"))
     def status(self, obj: ShareToken) -> SafeString:
         return status_badge(obj, now=timezone.now())
 
-    @admin.display(description="Periods")
+    @admin.display(description=gettext_lazy("Periods"))
     def periods(self, obj: ShareToken) -> str:
         return periods_text(obj)
 
-    @admin.display(description="Expires", ordering="expires_at")
+    @admin.display(description=gettext_lazy("Expires"), ordering="expires_at")
     def expires(self, obj: ShareToken) -> str:
         return site_time(obj.expires_at, obj.site)
 
-    @admin.display(description="Expires", ordering="expires_at")
+    @admin.display(description=gettext_lazy("Expires"), ordering="expires_at")
     def expires_on(self, obj: ShareToken) -> SafeString | str:
         """The date in the list, the exact moment on hover, as "Created" does."""
         if obj.expires_at is None:
-            return "Never"
+            return gettext("Never")
         return format_html(
             '<span title="{}">{}</span>', site_time(obj.expires_at, obj.site), site_date(obj.expires_at, obj.site)
         )
 
-    @admin.display(description="Password")
+    @admin.display(description=gettext_lazy("Password"))
     def password_state(self, obj: ShareToken) -> str:
-        return "Set (readers must type it)" if obj.has_password else "None"
+        return gettext("Set (readers must type it)") if obj.has_password else gettext("None")
 
-    @admin.display(description="Sections shown")
+    @admin.display(description=gettext_lazy("Sections shown"))
     def sections(self, obj: ShareToken) -> str:
         return sections_text(obj.hidden_sections)
 
-    @admin.display(description="Embedding origins")
+    @admin.display(description=gettext_lazy("Embedding origins"))
     def embedding(self, obj: ShareToken) -> str:
         return origins_text(obj.frame_origins)
 
-    @admin.display(description="Last used", ordering="last_used_at")
+    @admin.display(description=gettext_lazy("Language"))
+    def reader_language(self, obj: ShareToken) -> str:
+        return obj.get_language_display() if obj.language else gettext("Each reader's browser language")
+
+    @admin.display(description=gettext_lazy("Last used"), ordering="last_used_at")
     def last_used(self, obj: ShareToken) -> SafeString | str:
         if obj.last_used_at is None:
-            return "Never"
+            return gettext("Never")
         now = timezone.now()
         ago = (
-            "just now"
+            gettext("just now")
             if now - obj.last_used_at < dt.timedelta(minutes=1)
-            else f"{timesince(obj.last_used_at, now, depth=1)} ago"
+            else gettext("%(time)s ago") % {"time": timesince(obj.last_used_at, now, depth=1)}
         )
         return format_html('<span title="{}">{}</span>', site_time(obj.last_used_at, obj.site), ago)
 
-    @admin.display(description="Created by")
+    @admin.display(description=gettext_lazy("Created by"))
     def creator(self, obj: ShareToken) -> str:
         return obj.created_by.get_username() if obj.created_by else "-"
 
-    @admin.display(description="Uses", ordering="use_count")
+    @admin.display(description=gettext_lazy("Uses"), ordering="use_count")
     def uses(self, obj: ShareToken) -> str:
-        return f"{obj.use_count:,}"
+        return format_count(obj.use_count)
 
-    @admin.display(description="Created", ordering="created_at")
+    @admin.display(description=gettext_lazy("Created"), ordering="created_at")
     def created(self, obj: ShareToken) -> str:
         return site_time(obj.created_at, obj.site)
 
-    @admin.display(description="Created", ordering="created_at")
+    @admin.display(description=gettext_lazy("Created"), ordering="created_at")
     def created_on(self, obj: ShareToken) -> SafeString:
         return format_html(
             '<span title="{}">{}</span>', site_time(obj.created_at, obj.site), site_date(obj.created_at, obj.site)
         )
 
     # --- Actions ---------------------------------------------------------------------------
-    @admin.action(description="Revoke selected share links", permissions=["change"])
+    @admin.action(description=gettext_lazy("Revoke selected share links"), permissions=["change"])
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         tokens = list(queryset.select_related("site"))
         if request.POST.get("confirmed") != "yes":
             return TemplateResponse(
                 request,
                 "admin/sharing/sharetoken/revoke_selected_confirmation.html",
-                {**self.page_context(request, "Revoke share links"), "tokens": tokens},
+                {**self.page_context(request, gettext("Revoke share links")), "tokens": tokens},
             )
         now = timezone.now()
         revoked = [token for token in tokens if revoke_share_token(token, now=now)]
         for token in revoked:
             self.log_change(request, token, "Revoked: the link stopped working immediately.")
-        message = f"Revoked {plural(len(revoked), 'share link')}."
+        message = ngettext("Revoked %(count)s share link.", "Revoked %(count)s share links.", len(revoked)) % {
+            "count": format_count(len(revoked))
+        }
         if len(tokens) > len(revoked):
-            message += f" {len(tokens) - len(revoked)} already revoked, left as they were."
+            message += " " + gettext("%(count)s already revoked, left as they were.") % {
+                "count": format_count(len(tokens) - len(revoked))
+            }
         self.message_user(request, message)
         return None
 
-    @admin.action(description="Extend expiry by 30 days", permissions=["change"])
+    @admin.action(description=gettext_lazy("Extend expiry by 30 days"), permissions=["change"])
     def extend_expiry(self, request: HttpRequest, queryset: QuerySet) -> None:
         now = timezone.now()
         changeable = set(queryset.changeable(now).values_list("pk", flat=True))
@@ -349,11 +369,19 @@ class ShareTokenAdmin(OwnerScopedAdmin):
                 never += 1
             else:
                 skipped += 1
-        message = f"Extended the expiry of {plural(extended, 'share link')} by 30 days."
+        message = ngettext(
+            "Extended the expiry of %(count)s share link by 30 days.",
+            "Extended the expiry of %(count)s share links by 30 days.",
+            extended,
+        ) % {"count": format_count(extended)}
         if never:
-            message += f" {plural(never, 'link')} never expire{'s' if never == 1 else ''}, left as is."
+            message += " " + ngettext(
+                "%(count)s link never expires, left as is.", "%(count)s links never expire, left as is.", never
+            ) % {"count": format_count(never)}
         if skipped:
-            message += f" Skipped {skipped} expired, revoked or replaced: those cannot be extended."
+            message += " " + gettext("Skipped %(count)s expired, revoked or replaced: those cannot be extended.") % {
+                "count": format_count(skipped)
+            }
         self.message_user(request, message, messages.SUCCESS if extended else messages.WARNING)
 
     # --- Revoke and rotate pages ---------------------------------------------------------------
@@ -372,17 +400,19 @@ class ShareTokenAdmin(OwnerScopedAdmin):
             raise PermissionDenied
         now = timezone.now()
         if share_token.status(now) == "revoked":
-            self.message_user(request, "This share link was already revoked.", level="warning")
+            self.message_user(request, gettext("This share link was already revoked."), level="warning")
             return self.back_to(share_token)
         if request.method == "POST":
             revoke_share_token(share_token, now=now)
             self.log_change(request, share_token, "Revoked: the link stopped working immediately.")
-            self.message_user(request, f"Revoked {share_token}. It stopped working immediately.")
+            self.message_user(
+                request, gettext("Revoked %(link)s. It stopped working immediately.") % {"link": share_token}
+            )
             return self.back_to(share_token)
         return TemplateResponse(
             request,
             "admin/sharing/sharetoken/revoke_confirmation.html",
-            {**self.page_context(request, "Revoke share link", share_token), "now": now},
+            {**self.page_context(request, gettext("Revoke share link"), share_token), "now": now},
         )
 
     def rotate_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
@@ -391,7 +421,7 @@ class ShareTokenAdmin(OwnerScopedAdmin):
             raise PermissionDenied
         now = timezone.now()
         if not is_changeable(share_token, now=now):
-            self.message_user(request, NOT_ROTATABLE, messages.WARNING)
+            self.message_user(request, str(NOT_ROTATABLE), messages.WARNING)
             return self.back_to(share_token)
         form = RotateForm(request.POST if request.method == "POST" else None)
         if form.is_valid():
@@ -400,9 +430,11 @@ class ShareTokenAdmin(OwnerScopedAdmin):
             except ValidationError as refused:
                 self.message_user(request, " ".join(refused.messages), messages.WARNING)
                 return self.back_to(share_token)
-            until = "stopped working immediately"
+            until = gettext("stopped working immediately")
             if share_token.revoked_at > now:
-                until = f"keeps working until {site_time(share_token.revoked_at, share_token.site)}"
+                until = gettext("keeps working until %(time)s") % {
+                    "time": site_time(share_token.revoked_at, share_token.site)
+                }
             self.log_change(
                 request,
                 share_token,
@@ -415,7 +447,7 @@ class ShareTokenAdmin(OwnerScopedAdmin):
         return TemplateResponse(
             request,
             "admin/sharing/sharetoken/rotate_form.html",
-            {**self.page_context(request, "Rotate share link", share_token), "form": form},
+            {**self.page_context(request, gettext("Rotate share link"), share_token), "form": form},
         )
 
     def issued_redirect(
@@ -436,16 +468,24 @@ class ShareTokenAdmin(OwnerScopedAdmin):
         replaced = ShareToken.objects.filter(pk=taken.replaced_id).first() if taken.replaced_id else None
         share_url = share_page_url(taken.raw_token)
         context = {
-            **self.page_context(request, "Copy your new share link", share_token),
+            **self.page_context(request, gettext("Copy your new share link"), share_token),
             "raw_token": taken.raw_token,
             "share_url": share_url,
             "api_url": api_url(taken.raw_token, period=share_token.default_period),
             "iframe": iframe_snippet(share_url=share_url, share_token=share_token),
+            "embed_url": embed_url(share_url=share_url, share_token=share_token),
+            # The preview is served by this very server, whatever GLIMPSE_BASE_URL says the readers use.
+            "preview_url": embed_url(share_url=reverse("share-page", args=[taken.raw_token]), share_token=share_token),
             "periods": periods_text(share_token),
             "default_period": share_token.default_period,
             "expires": site_time(share_token.expires_at, share_token.site),
             "replaced": replaced,
             "replaced_until": taken.replaced_until,
+            "copy_texts": {
+                "copy": gettext("Copy"),
+                "copied": gettext("Copied!"),
+                "pressCtrlC": gettext("Press Ctrl+C"),
+            },
         }
         response = TemplateResponse(request, "admin/sharing/sharetoken/issued.html", context)
         response["Referrer-Policy"] = "no-referrer"
@@ -453,7 +493,7 @@ class ShareTokenAdmin(OwnerScopedAdmin):
 
     def already_shown_response(self, request: HttpRequest, share_token: ShareToken) -> HttpResponse:
         context = {
-            **self.page_context(request, "This link was already shown", share_token),
+            **self.page_context(request, gettext("This link was already shown"), share_token),
             "can_rotate": self.has_change_permission(request, share_token)
             and self.has_add_permission(request)
             and is_changeable(share_token, now=timezone.now()),

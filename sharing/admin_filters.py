@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -11,11 +12,11 @@ class StatusFilter(admin.SimpleListFilter):
     the API accepts (including an old token still in its rotation grace period).
     """
 
-    title = "status"
+    title = gettext_lazy("status")
     parameter_name = "status"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [("active", "Active"), ("expired", "Expired"), ("revoked", "Revoked")]
+        return [("active", gettext("Active")), ("expired", gettext("Expired")), ("revoked", gettext("Revoked"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         now = timezone.now()

@@ -4,8 +4,11 @@ an optional password (never shown again) and the origins allowed to embed the li
 import datetime as dt
 
 from django import forms
+from django.conf import settings
 from django.contrib.admin import widgets
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from analytics.models import Site
 from analytics.periods import Period
@@ -15,12 +18,12 @@ from sharing.link_passwords import MAX_LENGTH, MIN_LENGTH
 from sharing.models import ShareToken
 from sharing.sections import SECTIONS, sections_text
 
-PERIOD_CHOICES = [(period.value, f"{period.label} ({period.value})") for period in Period]
+PERIOD_CHOICES = [(period.value, format_lazy("{} ({})", period.label, period.value)) for period in Period]
 MAX_ZONES_LISTED = 5
 GRACE_CHOICES = [
-    ("0", "No grace period: the old link stops working now"),
-    ("3600", "1 hour: the old link keeps working for one more hour"),
-    ("86400", "24 hours: the old link keeps working for one more day"),
+    ("0", gettext_lazy("No grace period: the old link stops working now")),
+    ("3600", gettext_lazy("1 hour: the old link keeps working for one more hour")),
+    ("86400", gettext_lazy("24 hours: the old link keeps working for one more day")),
 ]
 
 
@@ -32,54 +35,76 @@ class SiteLocalDateTimeField(forms.SplitDateTimeField):
             return None
         day, time = data_list
         if day in self.empty_values:
-            raise forms.ValidationError("Enter a date.", code="invalid_date")
+            raise forms.ValidationError(gettext("Enter a date."), code="invalid_date")
         if time in self.empty_values:
-            raise forms.ValidationError("Enter a time too, e.g. 12:00.", code="invalid_time")
+            raise forms.ValidationError(gettext("Enter a time too, e.g. 12:00."), code="invalid_time")
         return dt.datetime.combine(day, time)
 
 
 class ShareTokenForm(forms.ModelForm):
     allowed_periods = forms.MultipleChoiceField(
-        label="Allowed periods",
+        label=gettext_lazy("Allowed periods"),
         choices=PERIOD_CHOICES,
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text="Which time ranges the link may show. Tick none to allow every period.",
+        help_text=gettext_lazy("Which time ranges the link may show. Tick none to allow every period."),
     )
     expires_at = SiteLocalDateTimeField(
-        label="Expires",
+        label=gettext_lazy("Expires"),
         required=False,
         widget=widgets.AdminSplitDateTime,
-        help_text="Optional. Date and time in the site's time zone; leave empty for a link that never expires.",
+        help_text=gettext_lazy(
+            "Optional. Date and time in the site's time zone; leave empty for a link that never expires."
+        ),
     )
 
     password = forms.CharField(
-        label="Password",
+        label=gettext_lazy("Password"),
         required=False,
         strip=False,
         min_length=MIN_LENGTH,
         max_length=MAX_LENGTH,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}, render_value=False),
-        help_text=f"Optional, {MIN_LENGTH} characters or more. Readers type it once per browser session; "
-        "API clients send it in the X-Share-Password header. Only a hash is stored: it cannot be shown again.",
+        help_text=format_lazy(
+            gettext_lazy(
+                "Optional, {min_length} characters or more. Readers type it once per browser session; "
+                "API clients send it in the X-Share-Password header. Only a hash is stored: it cannot be shown again."
+            ),
+            min_length=MIN_LENGTH,
+        ),
     )
     remove_password = forms.BooleanField(
-        label="Remove the password", required=False, help_text="The link then opens without a password."
+        label=gettext_lazy("Remove the password"),
+        required=False,
+        help_text=gettext_lazy("The link then opens without a password."),
     )
     hidden_sections = forms.MultipleChoiceField(
-        label="Hidden sections",
+        label=gettext_lazy("Hidden sections"),
         choices=list(SECTIONS.items()),
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text="Tick a section to leave it out of the page and its downloads; the API returns it as an "
-        "empty list. Tick none to show everything. The headline numbers are always shown.",
+        help_text=gettext_lazy(
+            "Tick a section to leave it out of the page and its downloads; the API returns it as an "
+            "empty list. Tick none to show everything. The headline numbers are always shown."
+        ),
     )
     frame_origins = forms.CharField(
-        label="Embedding origins",
+        label=gettext_lazy("Embedding origins"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "https://intranet.example.com"}),
-        help_text="Sites allowed to show this link in an iframe, one origin per line (https://example.com). "
-        "Leave empty to allow any site.",
+        help_text=gettext_lazy(
+            "Sites allowed to show this link in an iframe, one origin per line (https://example.com). "
+            "Leave empty to allow any site."
+        ),
+    )
+    language = forms.ChoiceField(
+        label=gettext_lazy("Language"),
+        required=False,
+        choices=[("", gettext_lazy("Each reader's browser language")), *settings.LANGUAGES],
+        help_text=gettext_lazy(
+            "The language of the page, its password prompt and its downloads for every reader. "
+            "A ?lang= added to the link still wins."
+        ),
     )
 
     class Meta:
@@ -96,22 +121,25 @@ class ShareTokenForm(forms.ModelForm):
             "password_hash": self.instance.password_hash,
             "hidden_sections": list(self.instance.hidden_sections),
             "frame_origins": list(self.instance.frame_origins),
+            "language": self.instance.language,
         }
         self.initial.setdefault("hidden_sections", list(self.instance.hidden_sections))
         self.initial.setdefault("frame_origins", "\n".join(self.instance.frame_origins))
+        self.initial.setdefault("language", self.instance.language)
         if self.instance.pk and self.instance.expires_at:
             local = timezone.localtime(self.instance.expires_at, self.instance.site.tzinfo)
             self.initial["expires_at"] = local.replace(tzinfo=None)
         if "expires_at" in self.fields:
-            self.fields[
-                "expires_at"
-            ].help_text = (
-                f"Optional. Date and time in {self.timezone_hint()}; leave empty for a link that never expires."
-            )
+            date_input, time_input = self.fields["expires_at"].widget.widgets
+            date_input.attrs["aria-label"] = gettext("Expiry date")
+            time_input.attrs["aria-label"] = gettext("Expiry time")
+            self.fields["expires_at"].help_text = gettext(
+                "Optional. Date and time in %(zone)s; leave empty for a link that never expires."
+            ) % {"zone": self.timezone_hint()}
 
     def timezone_hint(self) -> str:
         if self.instance.pk:
-            return f"{self.instance.site.timezone} (the site's time zone)"
+            return gettext("%(zone)s (the site's time zone)") % {"zone": self.instance.site.timezone}
         sites = (
             list(self.fields["site"].queryset.order_by("domain")[: MAX_ZONES_LISTED + 1])
             if "site" in self.fields
@@ -119,9 +147,10 @@ class ShareTokenForm(forms.ModelForm):
         )
         zones = {site.timezone for site in sites}
         if len(zones) == 1 and len(sites) <= MAX_ZONES_LISTED:
-            return f"{zones.pop()} (the site's time zone)"
+            return gettext("%(zone)s (the site's time zone)") % {"zone": zones.pop()}
         listed = ", ".join(f"{site.domain}: {site.timezone}" for site in sites[:MAX_ZONES_LISTED])
-        return f"the chosen site's time zone ({listed}{', …' if len(sites) > MAX_ZONES_LISTED else ''})"
+        listed += ", …" if len(sites) > MAX_ZONES_LISTED else ""
+        return gettext("the chosen site's time zone (%(zones)s)") % {"zones": listed}
 
     def clean_frame_origins(self) -> list[str]:
         return checked_origins(self.cleaned_data["frame_origins"].splitlines())
@@ -139,7 +168,7 @@ class ShareTokenForm(forms.ModelForm):
             return cleaned
         expires_at = timezone.make_aware(local, site.tzinfo)
         if expires_at <= self.now and expires_at != self.instance.expires_at:
-            self.add_error("expires_at", "Choose a moment in the future. To stop a link now, revoke it.")
+            self.add_error("expires_at", gettext("Choose a moment in the future. To stop a link now, revoke it."))
         cleaned["expires_at"] = expires_at
         return cleaned
 
@@ -173,17 +202,21 @@ class ShareTokenForm(forms.ModelForm):
                 f"Embedding origins changed from {origins_text(before['frame_origins'])} "
                 f"to {origins_text(token.frame_origins)}."
             )
+        if token.language != before["language"]:
+            changes.append(
+                f"Language changed from {before['language'] or '(each reader)'} to {token.language or '(each reader)'}."
+            )
         return " ".join(changes) or "No changes."
 
 
 class RotateForm(forms.Form):
     grace = forms.TypedChoiceField(
-        label="What happens to the old link",
+        label=gettext_lazy("What happens to the old link"),
         choices=GRACE_CHOICES,
         coerce=int,
         initial="0",
         widget=forms.RadioSelect,
-        help_text="A grace period gives you time to update dashboards that embed the old link.",
+        help_text=gettext_lazy("A grace period gives you time to update dashboards that embed the old link."),
     )
 
     def grace_period(self) -> dt.timedelta:

@@ -13,17 +13,15 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from analytics.admin import SiteAdmin
 from analytics.live import live_activity
 from analytics.models import Pageview, Session, Site
 from sharing.admin_display import in_site_timezone, site_time
+from sharing.formatting import format_count
 from sharing.models import ShareToken
 from sharing.owner_dashboard import POLL_SECONDS, dashboard_page, setup_check, setup_check_payload
-
-
-def plural(count: int, word: str, words: str = "") -> str:
-    return f"{count:,} {word if count == 1 else words or word + 's'}"
 
 
 class SiteWithShareLinksAdmin(SiteAdmin):
@@ -54,7 +52,7 @@ class SiteWithShareLinksAdmin(SiteAdmin):
             return super().get_fieldsets(request, obj)
         first = ["dashboard", "setup_check", "install_snippet"]
         rest = [name for name in self.get_fields(request, obj) if name not in first]
-        return [(None, {"fields": first}), ("Settings", {"fields": rest})]
+        return [(None, {"fields": first}), (gettext("Settings"), {"fields": rest})]
 
     def get_urls(self) -> list[URLPattern]:
         wrap = self.admin_site.admin_view
@@ -89,8 +87,11 @@ class SiteWithShareLinksAdmin(SiteAdmin):
             return super().response_add(request, obj, post_url_continue)
         self.message_user(
             request,
-            f"Added {obj.domain}. Paste the snippet below into your pages; the setup check turns green "
-            "with the first pageview.",
+            gettext(
+                "Added %(domain)s. Paste the snippet below into your pages; the setup check turns green "
+                "with the first pageview."
+            )
+            % {"domain": obj.domain},
             messages.SUCCESS,
         )
         return HttpResponseRedirect(reverse("admin:analytics_site_change", args=[obj.pk]))
@@ -108,54 +109,74 @@ class SiteWithShareLinksAdmin(SiteAdmin):
         sessions = Session.objects.filter(site__in=ids).count()
         links, working = tokens.count(), tokens.active(now).count()
         goes_with = [
-            f"All its collected data: {plural(pageviews, 'pageview')} in {plural(sessions, 'visit')}, "
-            "and the daily totals built from them",
-            f"{plural(links, 'share link')} ({working:,} working now): every one stops working at once",
+            gettext("All its collected data: %(pageviews)s in %(visits)s, and the daily totals built from them")
+            % {
+                "pageviews": ngettext("%(count)s pageview", "%(count)s pageviews", pageviews)
+                % {"count": format_count(pageviews)},
+                "visits": ngettext("%(count)s visit", "%(count)s visits", sessions) % {"count": format_count(sessions)},
+            },
+            ngettext(
+                "%(count)s share link (%(working)s working now): every one stops working at once",
+                "%(count)s share links (%(working)s working now): every one stops working at once",
+                links,
+            )
+            % {"count": format_count(links), "working": format_count(working)},
         ]
-        named = f"Site: {objs[0].domain}" if len(ids) == 1 else f"Sites: {', '.join(site.domain for site in objs)}"
+        named = (
+            gettext("Site: %(domain)s") % {"domain": objs[0].domain}
+            if len(ids) == 1
+            else gettext("Sites: %(domains)s") % {"domains": ", ".join(site.domain for site in objs)}
+        )
         deleted = [named, goes_with]
         model_count = {"sites": len(ids), "pageviews": pageviews, "visits": sessions, "share links": links}
         perms_needed = set() if all(self.has_delete_permission(request, site) for site in objs) else {"site"}
         return deleted, model_count, perms_needed, []
 
     # --- Columns and fields ----------------------------------------------------------------
-    @admin.display(description="Dashboard")
+    @admin.display(description=gettext_lazy("Dashboard"))
     def dashboard(self, obj: Site) -> SafeString:
-        return format_html('<a href="{}">Dashboard</a>', reverse("admin:analytics_site_dashboard", args=[obj.pk]))
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:analytics_site_dashboard", args=[obj.pk]), gettext("Dashboard")
+        )
 
-    @admin.display(description="Active share links", ordering="active_share_link_count")
+    @admin.display(description=gettext_lazy("Active share links"), ordering="active_share_link_count")
     def active_share_links(self, obj: Site) -> int:
         return obj.active_share_link_count
 
-    @admin.display(description="Share links")
+    @admin.display(description=gettext_lazy("Share links"))
     def share_links(self, obj: Site) -> SafeString:
         tokens = reverse("admin:sharing_sharetoken_changelist")
         add = reverse("admin:sharing_sharetoken_add")
         return format_html(
-            '<a href="{}?site__id__exact={}">View share links</a> · <a href="{}?site={}">Create one</a>',
+            '<a href="{}?site__id__exact={}">{}</a> · <a href="{}?site={}">{}</a>',
             tokens,
             obj.pk,
+            gettext("View share links"),
             add,
             obj.pk,
+            gettext("Create one"),
         )
 
-    @admin.display(description="Setup check")
+    @admin.display(description=gettext_lazy("Setup check"))
     def setup_check(self, obj: Site) -> SafeString:
         """Filled in and kept current by static/glimpse/live.js, which polls the setup-check endpoint."""
         check = setup_check_payload(live_activity(site=obj, now=timezone.now()))
         return format_html(
             '<div class="glimpse-setup" data-live-url="{}" data-live-every="{}" data-status="{}">'
-            '<strong data-live="message" id="glimpse-setup-message">{}</strong>'
-            '<div class="help">Checked every {} seconds: open a page that carries the snippet and this turns '
-            "green by itself, no reload needed.</div></div>",
+            '<strong data-live="message" id="glimpse-setup-message" role="status" aria-live="polite">{}</strong>'
+            '<div class="help">{}</div></div>',
             reverse("admin:analytics_site_setup_check", args=[obj.pk]),
             POLL_SECONDS,
             check["status"],
             check["message"],
-            POLL_SECONDS,
+            gettext(
+                "Checked every %(seconds)s seconds: open a page that carries the snippet and this turns "
+                "green by itself, no reload needed."
+            )
+            % {"seconds": POLL_SECONDS},
         )
 
-    @admin.display(description="Created")
+    @admin.display(description=gettext_lazy("Created"))
     def created(self, obj: Site) -> str:
         return site_time(obj.created_at, obj)
 

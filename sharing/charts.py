@@ -10,15 +10,27 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
+from django.utils.translation import gettext, pgettext
+
 from analytics.hourly import HourRow
 from analytics.stats import DayRow
-from sharing.formatting import format_compact, format_count, format_date_range, format_day, format_hour_span
+from sharing.formatting import (
+    format_clock,
+    format_compact,
+    format_count,
+    format_date_pattern,
+    format_date_range,
+    format_day,
+    format_hour_span,
+)
 
 Y_INTERVALS = 4
 MAX_DAYS_WITH_DOTS = 31
 EDGE_PERCENT = 6
 # Labels beyond this many are thinned to every other one on phones (CSS hides the `minor` ones).
 MAX_PHONE_LABELS = 4
+# Beyond this many columns each day carries only its bar (see `DailyChart.compact`).
+MAX_FULL_COLUMNS = 92
 
 
 @dataclass(frozen=True)
@@ -76,6 +88,13 @@ class DailyChart:
     unit: str = "day"
     previous_points: str = ""
     has_partial: bool = False
+    # Today, still running, is never drawn as a drop: the line stops at yesterday, a dashed segment and a hollow
+    # dot lead to today's figure so far (plot percentages for the dot, like every other dot).
+    partial_points: str = ""
+    partial_dot: tuple[str, str] | None = None
+    # A quarter or a year is drawn lean (docs/share-page.md, "Page weight"): a bar per day and nothing else,
+    # the tooltip reading its figures from the table below, so 365 days stay far under 100 KB of HTML.
+    compact: bool = False
 
     @property
     def per_hour(self) -> bool:
@@ -110,10 +129,12 @@ def x_tick_indices(dates: list[dt.date]) -> list[int]:
 
 def x_tick_label(day: dt.date, *, count: int) -> str:
     if count <= 7:
-        return f"{day:%a} {day.day}"
+        return format_date_pattern(day, pgettext("CLDR date pattern of an axis label: weekday and day", "EEE d"))
     if count <= 92:
-        return f"{day.day} {day:%b}"
-    return f"{day:%b %Y}" if day.month == 1 else f"{day:%b}"
+        return format_date_pattern(day, pgettext("CLDR date pattern of an axis label: day and month", "d MMM"))
+    if day.month == 1:
+        return format_date_pattern(day, pgettext("CLDR date pattern of an axis label: month and year", "MMM y"))
+    return format_date_pattern(day, pgettext("CLDR date pattern of an axis label: month", "MMM"))
 
 
 def x_tick(*, index: int, column: float, label: str, minor: bool) -> AxisTick:
@@ -132,6 +153,10 @@ def aligned(previous: list | None, count: int) -> list:
     return rows + [None] * (count - len(rows))
 
 
+def day_label(day: dt.date, *, today: dt.date | None) -> str:
+    return gettext("%(day)s (so far)") % {"day": format_day(day)} if day == today else format_day(day)
+
+
 def daily_chart(
     daily: list[DayRow], *, today: dt.date | None = None, previous: list[DayRow] | None = None
 ) -> DailyChart:
@@ -144,7 +169,9 @@ def daily_chart(
     buckets = [
         Bucket(
             key=row.date.isoformat(),
-            label=format_day(row.date) + (" (so far)" if row.date == today else ""),
+            label=gettext("%(day)s (so far)") % {"day": format_day(row.date)}
+            if row.date == today
+            else format_day(row.date),
             axis_label=x_tick_label(row.date, count=count),
             pageviews=row.pageviews,
             unique_visitors=row.unique_visitors,
@@ -167,7 +194,7 @@ def hourly_chart(hours: list[HourRow], *, previous: list[HourRow] | None = None)
         Bucket(
             key=row.start.isoformat(),
             label=format_hour_span(row.start),
-            axis_label=f"{row.start:%H:%M}",
+            axis_label=format_clock(row.start),
             pageviews=row.pageviews,
             unique_visitors=row.unique_visitors,
             previous_label=format_hour_span(before.start) if before else "",
@@ -198,6 +225,9 @@ def bucket_chart(buckets: list[Bucket], *, tick_indices: list[int], summary: str
 
     def height(value: int) -> float:
         return 100 * value / top
+
+    points = [f"{index + 0.5},{pct(100 - height(bucket.unique_visitors))}" for index, bucket in enumerate(buckets)]
+    partial_last = count > 1 and buckets[-1].partial
 
     days = [
         ChartDay(
@@ -235,9 +265,9 @@ def bucket_chart(buckets: list[Bucket], *, tick_indices: list[int], summary: str
             for position, index in enumerate(tick_indices)
         ],
         line_view_box=f"0 0 {max(count, 1)} 100",
-        line_points=" ".join(
-            f"{index + 0.5},{pct(100 - height(bucket.unique_visitors))}" for index, bucket in enumerate(buckets)
-        ),
+        line_points=" ".join(points[:-1] if partial_last else points),
+        partial_points=" ".join(points[-2:]) if partial_last else "",
+        partial_dot=(days[-1].dot_x, days[-1].dot_y) if buckets and buckets[-1].partial else None,
         show_dots=count <= MAX_DAYS_WITH_DOTS,
         many_days=count > 14,
         has_data=peak > 0,
@@ -249,33 +279,46 @@ def bucket_chart(buckets: list[Bucket], *, tick_indices: list[int], summary: str
         if has_previous
         else "",
         has_partial=any(bucket.partial for bucket in buckets),
+        compact=count > MAX_FULL_COLUMNS,
     )
 
 
 def chart_summary(daily: list[DayRow], dates: list[dt.date]) -> str:
     """One sentence a screen reader can give instead of the picture."""
     if not daily:
-        return "No data for this period."
+        return gettext("No data for this period.")
     span = format_date_range(dates[0], dates[-1])
     busiest_index = max(range(len(daily)), key=lambda index: (daily[index].pageviews, index))
     busiest = daily[busiest_index]
     if busiest.pageviews == 0:
-        return f"Daily pageviews and unique visitors, {span}: no visits in this period."
-    return (
-        f"Daily pageviews and unique visitors, {span}. Busiest day: {format_day(dates[busiest_index])}, "
-        f"with {format_count(busiest.pageviews)} pageviews and "
-        f"{format_count(busiest.unique_visitors)} unique visitors."
-    )
+        return gettext("Daily pageviews and unique visitors, %(span)s: no visits in this period.") % {"span": span}
+    return gettext(
+        "Daily pageviews and unique visitors, %(span)s. Busiest day: %(day)s, "
+        "with %(pageviews)s pageviews and %(visitors)s unique visitors."
+    ) % {
+        "span": span,
+        "day": format_day(dates[busiest_index]),
+        "pageviews": format_count(busiest.pageviews),
+        "visitors": format_count(busiest.unique_visitors),
+    }
 
 
 def hourly_summary(hours: list[HourRow]) -> str:
     if not hours:
-        return "No data for this period."
-    span = f"{format_hour_span(hours[0].start)} to {format_hour_span(hours[-1].start)}"
+        return gettext("No data for this period.")
+    span = gettext("%(first)s to %(last)s") % {
+        "first": format_hour_span(hours[0].start),
+        "last": format_hour_span(hours[-1].start),
+    }
     busiest = max(hours, key=lambda row: (row.pageviews, row.start))
     if busiest.pageviews == 0:
-        return f"Hourly pageviews and unique visitors, {span}: no visits in these 24 hours."
-    return (
-        f"Hourly pageviews and unique visitors, {span}. Busiest hour: {format_hour_span(busiest.start)}, "
-        f"with {format_count(busiest.pageviews)} pageviews and {format_count(busiest.unique_visitors)} unique visitors."
-    )
+        return gettext("Hourly pageviews and unique visitors, %(span)s: no visits in these 24 hours.") % {"span": span}
+    return gettext(
+        "Hourly pageviews and unique visitors, %(span)s. Busiest hour: %(hour)s, "
+        "with %(pageviews)s pageviews and %(visitors)s unique visitors."
+    ) % {
+        "span": span,
+        "hour": format_hour_span(busiest.start),
+        "pageviews": format_count(busiest.pageviews),
+        "visitors": format_count(busiest.unique_visitors),
+    }

@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext_lazy
+from django_countries import countries
 
 from analytics.comparisons import Change, headline_changes
 from analytics.hourly import HourRow
@@ -25,20 +27,30 @@ from sharing.formatting import (
     format_count,
     format_date_range,
     format_duration,
+    format_moment,
     format_percent,
     format_share,
 )
 
-SOURCE_LABELS = {"direct": "Direct / none"}
+SOURCE_LABELS = {"direct": gettext_lazy("Direct / none")}
 # A referring site is a host name; anything else in the source column came from a link's utm_source tag.
 HOST_NAME = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
-VISITORS_NOTE = "Counted per day without cookies: someone who comes back on another day counts again."
-SOURCES_NOTE = (
-    "\u201cDirect / none\u201d means no referring site: typed in, bookmarked or opened from an app. "
-    "Names marked \u201ccampaign\u201d come from a link\u2019s utm_source tag; the others are the sites "
+VISITORS_NOTE = gettext_lazy("Counted per day without cookies: someone who comes back on another day counts again.")
+SOURCES_NOTE = gettext_lazy(
+    "“Direct / none” means no referring site: typed in, bookmarked or opened from an app. "
+    "Names marked “campaign” come from a link’s utm_source tag; the others are the sites "
     "visitors came from."
 )
-PARTIAL_NOTE = "Today is still in progress: its bar (hatched) counts the day so far."
+PARTIAL_NOTE = gettext_lazy("Today is still in progress: its bar (hatched) counts the day so far.")
+DEVICE_LABELS = {
+    "desktop": gettext_lazy("Desktop"),
+    "mobile": gettext_lazy("Mobile"),
+    "tablet": gettext_lazy("Tablet"),
+}
+NEW = pgettext_lazy("a number the previous period did not have", "new")
+# Countries on the page (every one is in the API and the CSV): 200 rows weighed 65 KB of a year's page.
+COUNTRIES_SHOWN = 25
+CAMPAIGN_TAG = pgettext_lazy("a source named by a link's utm_source tag", "campaign")
 
 RowText = Callable[[Any], str]
 PeriodUrl = Callable[[Period], str]
@@ -74,9 +86,7 @@ class Breakdown:
     note: str = ""
     csv_url: str = ""
 
-    @property
-    def share_column(self) -> bool:
-        return self.headings[2] == "Share"
+    share_column: bool = True
 
 
 @dataclass(frozen=True)
@@ -85,12 +95,27 @@ class PeriodLink:
     label: str
     url: str
     current: bool
+    amount_and_unit: tuple[str, str] = ("", "")  # `("30", "days")`: the switcher stacks them on phones
 
-    @property
-    def amount_and_unit(self) -> tuple[str, str]:
-        """`("30", "days")` from "Last 30 days": the switcher stacks them on phones to fit five periods."""
-        amount, unit = self.label.removeprefix("Last ").split(" ", 1)
-        return amount, unit
+
+# How a period reads inside a sentence ("Create a share link for last 30 days"): a translator's own phrase.
+PERIOD_PHRASES = {
+    Period.HOURS_24: pgettext_lazy("a period within a sentence", "last 24 hours"),
+    Period.DAYS_7: pgettext_lazy("a period within a sentence", "last 7 days"),
+    Period.DAYS_30: pgettext_lazy("a period within a sentence", "last 30 days"),
+    Period.DAYS_90: pgettext_lazy("a period within a sentence", "last 90 days"),
+    Period.DAYS_365: pgettext_lazy("a period within a sentence", "last 365 days"),
+}
+
+
+def period_length(period: Period) -> int:
+    return period.days or 24
+
+
+def amount_and_unit(period: Period) -> tuple[str, str]:
+    count = period_length(period)
+    unit = ngettext("hour", "hours", count) if period.days is None else ngettext("day", "days", count)
+    return format_count(count), unit
 
 
 @dataclass(frozen=True)
@@ -106,15 +131,17 @@ class Dashboard:
     breakdowns: list[Breakdown]
     period_links: list[PeriodLink]
     compared_with: str = ""
+    period_phrase: str = ""
+    time_zone: str = ""  # the site's IANA zone: every day, hour and time on the page is in it
     chart_csv_url: str = ""
     daily_csv_url: str = ""
 
     @property
     def chart_title(self) -> str:
         return (
-            "Visitors and pageviews per hour"
+            gettext("Visitors and pageviews per hour")
             if self.chart and self.chart.per_hour
-            else ("Visitors and pageviews per day")
+            else gettext("Visitors and pageviews per day")
         )
 
     @property
@@ -125,14 +152,25 @@ class Dashboard:
 def period_links(*, periods: list[Period], current: Period | None, period_url: PeriodUrl) -> list[PeriodLink]:
     """Plain links, so switching works without JavaScript."""
     return [
-        PeriodLink(period=period.value, label=period.label, url=period_url(period), current=period == current)
+        PeriodLink(
+            period=period.value,
+            label=str(period.label),
+            url=period_url(period),
+            current=period == current,
+            amount_and_unit=amount_and_unit(period),
+        )
         for period in periods
     ]
 
 
 def compared_with(period: Period) -> str:
-    """`the previous 30 days` from "Last 30 days"."""
-    return "the previous " + period.label.removeprefix("Last ")
+    """`the previous 30 days`, after "vs" on each headline number."""
+    count = period_length(period)
+    if period.days is None:
+        return ngettext("the previous %(count)s hour", "the previous %(count)s hours", count) % {
+            "count": format_count(count)
+        }
+    return ngettext("the previous %(count)s day", "the previous %(count)s days", count) % {"count": format_count(count)}
 
 
 TRENDS = {1: "up", -1: "down", 0: "flat"}
@@ -142,16 +180,27 @@ def change_text(change: Change, *, current: float) -> str:
     """`+12%` (relative), or `+3.2 pts` for a rate, from the rounded figure; with nothing to compare with,
     `new` for a count or duration there is some of now, and nothing otherwise."""
     if change.figure is None:
-        return "new" if current and not change.points else ""
+        return str(NEW) if current and not change.points else ""
     return format_change(change.figure, points=change.points)
+
+
+def visitors_label(stats: SiteStats) -> str:
+    """Over more than a day the number is each day's unique visitors added up (docs/definitions.md), and says so."""
+    return gettext("Unique visitors") if stats.period == Period.HOURS_24 else gettext("Daily unique visitors, summed")
 
 
 def headlines(stats: SiteStats, *, previous: SiteStats | None = None) -> list[Headline]:
     numbers = [
-        ("visitors", "Unique visitors", "unique_visitors", format_count, VISITORS_NOTE),
-        ("pageviews", "Pageviews", "pageviews", format_count, "Pages opened in total"),
-        ("bounce", "Bounce rate", "bounce_rate", format_percent, "Visits that saw only one page"),
-        ("duration", "Visit duration", "avg_session_duration", format_duration, "Average time spent per visit"),
+        ("visitors", visitors_label(stats), "unique_visitors", format_count, VISITORS_NOTE),
+        ("pageviews", gettext("Pageviews"), "pageviews", format_count, gettext("Pages opened in total")),
+        ("bounce", gettext("Bounce rate"), "bounce_rate", format_percent, gettext("Visits that saw only one page")),
+        (
+            "duration",
+            gettext("Visit duration"),
+            "avg_session_duration",
+            format_duration,
+            gettext("Average time spent per visit"),
+        ),
     ]
     changes = headline_changes(current=stats, previous=previous) if previous else {}
     return [
@@ -159,7 +208,7 @@ def headlines(stats: SiteStats, *, previous: SiteStats | None = None) -> list[He
             key,
             label,
             text(getattr(stats, field)),
-            hint,
+            str(hint),
             change=change_text(changes[field], current=getattr(stats, field)) if previous else "",
             trend=TRENDS[changes[field].direction] if previous else "",
             previous_value=text(getattr(previous, field)) if previous else "",
@@ -168,8 +217,13 @@ def headlines(stats: SiteStats, *, previous: SiteStats | None = None) -> list[He
     ]
 
 
+def country_name(row: Any) -> str:
+    """In the reader's language (django-countries' catalogues); the stats keep the API's English name."""
+    return str(countries.name(row.code)) or row.name
+
+
 def source_tag(source: str) -> str:
-    return "" if source == "direct" or HOST_NAME.fullmatch(source) else "campaign"
+    return "" if source == "direct" or HOST_NAME.fullmatch(source) else str(CAMPAIGN_TAG)
 
 
 def share_rows(
@@ -209,8 +263,8 @@ def breakdowns(stats: SiteStats) -> list[Breakdown]:
     return [
         Breakdown(
             "pages",
-            "Top pages",
-            ("Page", "Pageviews", "Visitors"),
+            gettext("Top pages"),
+            (gettext("Page"), gettext("Pageviews"), gettext("Visitors")),
             share_rows(
                 stats.pages,
                 count="pageviews",
@@ -219,58 +273,71 @@ def breakdowns(stats: SiteStats) -> list[Breakdown]:
                 title=lambda row: row.path,
                 second=lambda row: format_count(row.unique_visitors),
             ),
+            share_column=False,
         ),
         Breakdown(
             "referrers",
-            "Top sources",
-            ("Source", "Visits", "Share"),
+            gettext("Top sources"),
+            (gettext("Source"), gettext("Visits"), gettext("Share")),
             share_rows(
                 stats.referrers,
                 count="visits",
                 whole=visits,
-                label=lambda row: SOURCE_LABELS.get(row.source, row.source),
+                label=lambda row: str(SOURCE_LABELS.get(row.source, row.source)),
                 title=lambda row: row.source,
                 tag=lambda row: source_tag(row.source),
             ),
-            note=SOURCES_NOTE,
+            note=str(SOURCES_NOTE),
         ),
         Breakdown(
             "devices",
-            "Devices",
-            ("Device", "Visitors", "Share"),
+            gettext("Devices"),
+            (gettext("Device"), gettext("Visitors"), gettext("Share")),
             share_rows(
                 stats.devices,
                 count="count",
                 whole=visitors,
-                label=lambda row: row.key.capitalize(),
+                label=lambda row: str(DEVICE_LABELS.get(row.key, row.key.capitalize())),
                 title=lambda row: row.key,
             ),
         ),
         Breakdown(
             "browsers",
-            "Browsers",
-            ("Browser", "Visitors", "Share"),
+            gettext("Browsers"),
+            (gettext("Browser"), gettext("Visitors"), gettext("Share")),
             share_rows(
                 stats.browsers,
                 count="count",
                 whole=visitors,
-                label=lambda row: row.key or "Unknown",
-                title=lambda row: row.key or "Unknown",
+                label=lambda row: row.key or gettext("Unknown"),
+                title=lambda row: row.key or gettext("Unknown"),
             ),
         ),
         Breakdown(
             "countries",
-            "Countries",
-            ("Country", "Visitors", "Share"),
+            gettext("Countries"),
+            (gettext("Country"), gettext("Visitors"), gettext("Share")),
             share_rows(
-                stats.countries,
+                stats.countries[:COUNTRIES_SHOWN],
                 count="count",
                 whole=visitors,
-                label=lambda row: row.name,
-                title=lambda row: f"{row.name} ({row.code})",
+                label=lambda row: country_name(row),
+                title=lambda row: f"{country_name(row)} ({row.code})",
             ),
+            note=countries_note(len(stats.countries)),
         ),
     ]
+
+
+def countries_note(count: int) -> str:
+    """The only list the API does not cap; the page shows its top and says where the rest is."""
+    if count <= COUNTRIES_SHOWN:
+        return ""
+    return ngettext(
+        "The top %(shown)s of %(count)s country; the CSV file lists them all.",
+        "The top %(shown)s of %(count)s countries; the CSV file lists them all.",
+        count,
+    ) % {"shown": format_count(COUNTRIES_SHOWN), "count": format_count(count)}
 
 
 def build_dashboard(
@@ -306,10 +373,12 @@ def build_dashboard(
     return Dashboard(
         site_name=site.display_name,
         domain=site.domain,
-        period_label=period.label,
+        period_label=str(period.label),
+        period_phrase=str(PERIOD_PHRASES[period]),
+        time_zone=site.timezone,
         date_range=format_date_range(stats.daily[0].date, stats.daily[-1].date),
         computed_at_iso=computed_local.isoformat(timespec="seconds"),
-        computed_at_text=f"{computed_local.day} {computed_local:%b %Y, %H:%M} {computed_local.tzname()}",
+        computed_at_text=format_moment(computed_local),
         headlines=headlines(stats, previous=previous),
         chart=chart,
         breakdowns=shown,

@@ -9,6 +9,7 @@ ever adding another directive to the policy.
 import re
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 MAX_ORIGINS = 20
 ORIGIN = re.compile(
@@ -28,13 +29,18 @@ def checked_origins(origins: list[str] | tuple[str, ...]) -> list[str]:
             continue
         if not ORIGIN.fullmatch(origin):
             raise ValidationError(
-                f"{raw.strip()!r} is not an origin. Write it as https://example.com (scheme, host and an "
-                "optional port; no path)."
+                gettext(
+                    "%(origin)r is not an origin. Write it as https://example.com (scheme, host and an "
+                    "optional port; no path)."
+                )
+                % {"origin": raw.strip()}
             )
         if origin not in cleaned:
             cleaned.append(origin)
     if len(cleaned) > MAX_ORIGINS:
-        raise ValidationError(f"At most {MAX_ORIGINS} origins; leave the list empty to allow any site.")
+        raise ValidationError(
+            gettext("At most %(count)s origins; leave the list empty to allow any site.") % {"count": MAX_ORIGINS}
+        )
     return cleaned
 
 
@@ -48,4 +54,4 @@ def content_security_policy(origins: list[str]) -> str:
 
 
 def origins_text(origins: list[str]) -> str:
-    return ", ".join(origins) if origins else "Any site"
+    return ", ".join(origins) if origins else gettext("Any site")

@@ -11,6 +11,8 @@ import datetime as dt
 import io
 from collections.abc import Iterable
 
+from django.utils.translation import gettext
+
 from analytics.hourly import HourRow
 from analytics.stats import SiteStats
 
@@ -32,21 +34,25 @@ def section_of(export: str) -> str | None:
 
 
 def export_rows(export: str, *, stats: SiteStats, hourly: list[HourRow] | None) -> tuple[list[str], list[list]]:
+    """The header in the reader's language; the cells stay machine-readable (ISO dates, plain digits, keys)."""
+    pageviews, visitors = gettext("Pageviews"), gettext("Unique visitors")
     if export == "pages":
-        return ["Page", "Pageviews", "Unique visitors"], [[r.path, r.pageviews, r.unique_visitors] for r in stats.pages]
+        return [gettext("Page"), pageviews, visitors], [[r.path, r.pageviews, r.unique_visitors] for r in stats.pages]
     if export == "referrers":
-        return ["Source", "Visits"], [[row.source, row.visits] for row in stats.referrers]
+        return [gettext("Source"), gettext("Visits")], [[row.source, row.visits] for row in stats.referrers]
     if export == "devices":
-        return ["Device", "Unique visitors"], [[row.key, row.count] for row in stats.devices]
+        return [gettext("Device"), visitors], [[row.key, row.count] for row in stats.devices]
     if export == "browsers":
-        return ["Browser", "Unique visitors"], [[row.key, row.count] for row in stats.browsers]
+        return [gettext("Browser"), visitors], [[row.key, row.count] for row in stats.browsers]
     if export == "countries":
-        return ["Country code", "Country", "Unique visitors"], [[r.code, r.name, r.count] for r in stats.countries]
+        return [gettext("Country code"), gettext("Country"), visitors], [
+            [r.code, r.name, r.count] for r in stats.countries
+        ]
     if export == "daily":
-        return ["Date", "Pageviews", "Unique visitors"], [
+        return [gettext("Date"), pageviews, visitors], [
             [row.date.isoformat(), row.pageviews, row.unique_visitors] for row in stats.daily
         ]
-    return ["Hour starting", "Pageviews", "Unique visitors"], [
+    return [gettext("Hour starting"), pageviews, visitors], [
         [row.start.isoformat(timespec="minutes"), row.pageviews, row.unique_visitors] for row in hourly or []
     ]
 

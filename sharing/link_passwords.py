@@ -26,6 +26,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext
 
 from sharing.models import ShareToken
 from sharing.throttling import PublicStatsThrottle
@@ -56,7 +57,9 @@ class Attempt(enum.Enum):
 
 def hashed_link_password(raw: str) -> str:
     if not MIN_LENGTH <= len(raw) <= MAX_LENGTH:
-        raise ValidationError(f"A link password has {MIN_LENGTH} to {MAX_LENGTH} characters.")
+        raise ValidationError(
+            gettext("A link password has %(min)s to %(max)s characters.") % {"min": MIN_LENGTH, "max": MAX_LENGTH}
+        )
     return make_password(raw)
 
 

@@ -67,6 +67,14 @@ class ShareToken(models.Model):
     frame_origins = models.JSONField(
         "embedding origins", default=list, blank=True, help_text="Empty means any site may embed the link."
     )
+    language = models.CharField(
+        "language",
+        max_length=16,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text="The page's language for every reader; empty follows each reader's browser. "
+        "A ?lang= in the link still wins.",
+    )
     last_used_at = models.DateTimeField("last used", null=True, blank=True, editable=False)
     use_count = models.PositiveBigIntegerField("uses", default=0, editable=False)
     replaced_by = models.ForeignKey(

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 
 from analytics.live import LiveActivity, live_activity
 from analytics.models import Site
@@ -28,17 +29,19 @@ POLL_SECONDS = 5
 def ago_text(seconds: int) -> str:
     """`12 s`, `3 min`, `5 h`, `2 days`: seconds while they matter, then coarser."""
     if seconds < 120:
-        return f"{seconds} s"
+        return gettext("%(count)s s") % {"count": seconds}
     if seconds < 120 * 60:
-        return f"{seconds // 60} min"
+        return gettext("%(count)s min") % {"count": seconds // 60}
     if seconds < 48 * 3600:
-        return f"{seconds // 3600} h"
-    return f"{seconds // 86400} days"
+        return gettext("%(count)s h") % {"count": seconds // 3600}
+    return ngettext("%(count)s day", "%(count)s days", seconds // 86400) % {"count": seconds // 86400}
 
 
 def last_pageview_text(activity: LiveActivity) -> str:
     seconds = activity.seconds_since_last_pageview
-    return "No pageview yet" if seconds is None else f"Last pageview received {ago_text(seconds)} ago"
+    if seconds is None:
+        return gettext("No pageview yet")
+    return gettext("Last pageview received %(time)s ago") % {"time": ago_text(seconds)}
 
 
 def setup_check_payload(activity: LiveActivity) -> dict:
@@ -47,7 +50,9 @@ def setup_check_payload(activity: LiveActivity) -> dict:
     return {
         "status": "receiving" if receiving else "waiting",
         "message": (
-            f"Receiving pageviews. {last_pageview_text(activity)}." if receiving else "Waiting for the first pageview…"
+            gettext("Receiving pageviews. %(last)s.") % {"last": last_pageview_text(activity)}
+            if receiving
+            else gettext("Waiting for the first pageview…")
         ),
         "visitorsLast5Minutes": activity.visitors_last_5_minutes,
         "lastPageviewAt": activity.last_pageview_at.isoformat().replace("+00:00", "Z") if receiving else None,

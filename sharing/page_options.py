@@ -1,4 +1,5 @@
-"""How a share page is presented, from its query string: embed mode, colour theme, transparent background.
+"""How a share page is presented, from its query string: embed mode, colour theme, transparent background,
+language (`lang`, chosen in config.reader_language; kept here so every link of the page carries it on).
 
 These change only the look, never the numbers, and unknown values fall back to the defaults
 (as unknown parameters are ignored), so a hand-edited URL never breaks a page.
@@ -10,6 +11,7 @@ from urllib.parse import urlencode
 from django.http import QueryDict
 
 from analytics.periods import Period
+from config.reader_language import LANG_PARAMETER, supported_language
 
 THEMES = ("auto", "light", "dark")
 COLOR_SCHEMES = {"auto": "light dark", "light": "light", "dark": "dark"}
@@ -20,6 +22,7 @@ class PageOptions:
     embed: bool = False
     theme: str = "auto"
     transparent: bool = False
+    language: str = ""
 
     @classmethod
     def from_query(cls, query: QueryDict) -> "PageOptions":
@@ -28,6 +31,7 @@ class PageOptions:
             embed=query.get("embed") == "1",
             theme=theme if theme in THEMES else "auto",
             transparent=query.get("background") == "transparent",
+            language=supported_language(query.get(LANG_PARAMETER)) or "",
         )
 
     @property
@@ -44,6 +48,8 @@ class PageOptions:
             params["theme"] = self.theme
         if self.transparent:
             params["background"] = "transparent"
+        if self.language:
+            params[LANG_PARAMETER] = self.language
         return f"?{urlencode(params)}" if params else ""
 
     def period_url(self, period: Period) -> str:

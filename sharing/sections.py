@@ -6,14 +6,15 @@ The headline numbers are always shown: they are what a link is for.
 """
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, gettext_lazy
 
 SECTIONS: dict[str, str] = {
-    "daily": "Chart and daily numbers",
-    "pages": "Top pages",
-    "referrers": "Top sources",
-    "devices": "Devices",
-    "browsers": "Browsers",
-    "countries": "Countries",
+    "daily": gettext_lazy("Chart and daily numbers"),
+    "pages": gettext_lazy("Top pages"),
+    "referrers": gettext_lazy("Top sources"),
+    "devices": gettext_lazy("Devices"),
+    "browsers": gettext_lazy("Browsers"),
+    "countries": gettext_lazy("Countries"),
 }
 
 
@@ -21,13 +22,16 @@ def checked_sections(sections: list[str] | tuple[str, ...]) -> list[str]:
     """Known sections only, stored once each in the order above."""
     unknown = set(sections) - set(SECTIONS)
     if unknown:
-        raise ValidationError(f"Unknown section(s): {', '.join(sorted(unknown))}. Choose from {', '.join(SECTIONS)}.")
+        raise ValidationError(
+            gettext("Unknown section(s): %(unknown)s. Choose from %(known)s.")
+            % {"unknown": ", ".join(sorted(unknown)), "known": ", ".join(SECTIONS)}
+        )
     return [name for name in SECTIONS if name in set(sections)]
 
 
 def sections_text(hidden: list[str]) -> str:
     """How the admin and the history name a link's sections: `All sections`, or the ones shown."""
     if not hidden:
-        return "All sections"
-    shown = [label for name, label in SECTIONS.items() if name not in hidden]
-    return ", ".join(shown) if shown else "Headline numbers only"
+        return gettext("All sections")
+    shown = [str(label) for name, label in SECTIONS.items() if name not in hidden]
+    return ", ".join(shown) if shown else gettext("Headline numbers only")

@@ -8,10 +8,12 @@ the admin shows as a message and the commands as an error line.
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext, gettext_lazy
 
 from analytics.models import Site
 from analytics.periods import Period
@@ -21,10 +23,10 @@ from sharing.models import ShareToken
 from sharing.sections import checked_sections
 from sharing.tokens import display_prefix, generate_token, token_digest
 
-EXPIRY_IN_THE_PAST = "The expiry must be in the future; to stop a link now, revoke it."
-NOT_ROTATABLE = "Only a working share link that is not already being replaced can be rotated."
-NOT_CHANGEABLE = "Only the label of an expired, revoked or replaced share link can change."
-ACCESS_FIELDS = ("allowed_periods", "expires_at", "password_hash", "hidden_sections", "frame_origins")
+EXPIRY_IN_THE_PAST = gettext_lazy("The expiry must be in the future; to stop a link now, revoke it.")
+NOT_ROTATABLE = gettext_lazy("Only a working share link that is not already being replaced can be rotated.")
+NOT_CHANGEABLE = gettext_lazy("Only the label of an expired, revoked or replaced share link can change.")
+ACCESS_FIELDS = ("allowed_periods", "expires_at", "password_hash", "hidden_sections", "frame_origins", "language")
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ def create_share_token(
     hidden_sections: list[str] | tuple[str, ...] = (),
     frame_origins: list[str] | tuple[str, ...] = (),
     password_hash: str = "",
+    language: str = "",
 ) -> IssuedToken:
     """A new link. `password` is hashed here; `password_hash` carries an existing hash over (rotation)."""
     periods = checked_periods(allowed_periods)
@@ -64,6 +67,7 @@ def create_share_token(
         password_hash=hashed_link_password(password) if password else password_hash,
         hidden_sections=checked_sections(hidden_sections),
         frame_origins=checked_origins(frame_origins),
+        language=checked_language(language),
     )
     return IssuedToken(share_token=share_token, raw_token=raw_token)
 
@@ -105,6 +109,7 @@ def rotate_share_token(
         password_hash=share_token.password_hash,
         hidden_sections=share_token.hidden_sections,
         frame_origins=share_token.frame_origins,
+        language=share_token.language,
     )
     ShareToken.objects.filter(pk=share_token.pk).update(replaced_by=issued.share_token)
     share_token.refresh_from_db(fields=["revoked_at", "replaced_by"])
@@ -120,14 +125,15 @@ def update_share_token(
     expires_at: dt.datetime | None,
     hidden_sections: list[str] | tuple[str, ...] | None = None,
     frame_origins: list[str] | tuple[str, ...] | None = None,
+    language: str | None = None,
     new_password: str = "",
     remove_password: bool = False,
 ) -> ShareToken:
     """Save a token's label and access settings.
 
     The label may always change. Periods, expiry, password, sections and embedding origins
-    change only while the token is changeable (`ShareTokenQuerySet.changeable`). Sections and
-    origins left as None keep their values; the password changes only when `new_password` is
+    change only while the token is changeable (`ShareTokenQuerySet.changeable`). Sections,
+    origins and language left as None keep their values; the password changes only when `new_password` is
     given or `remove_password` is set.
     """
     current = ShareToken.objects.get(pk=share_token.pk)
@@ -137,6 +143,7 @@ def update_share_token(
         "hidden_sections": current.hidden_sections if hidden_sections is None else checked_sections(hidden_sections),
         "frame_origins": current.frame_origins if frame_origins is None else checked_origins(frame_origins),
         "password_hash": "" if remove_password else current.password_hash,
+        "language": current.language if language is None else checked_language(language),
     }
     if new_password:
         access["password_hash"] = hashed_link_password(new_password)
@@ -169,6 +176,17 @@ def checked_periods(periods: list[str] | tuple[str, ...]) -> list[str]:
     unknown = set(periods) - set(Period.values)
     if unknown:
         raise ValidationError(
-            f"Unknown period(s): {', '.join(sorted(unknown))}. Choose from {', '.join(Period.values)}."
+            gettext("Unknown period(s): %(unknown)s. Choose from %(known)s.")
+            % {"unknown": ", ".join(sorted(unknown)), "known": ", ".join(Period.values)}
         )
     return [period.value for period in Period.in_order(periods)]
+
+
+def checked_language(language: str) -> str:
+    """One of the shipped languages (`settings.LANGUAGES`), or empty for "the reader's own"."""
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValidationError(
+            gettext("Unknown language: %(language)s. Choose from %(known)s.")
+            % {"language": language, "known": ", ".join(code for code, _name in settings.LANGUAGES)}
+        )
+    return language

@@ -9,12 +9,14 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpR
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_safe
 
 from analytics.periods import Period
+from config.reader_language import use_link_language
 from sharing.dashboard import Dashboard, build_dashboard, period_links
 from sharing.embedding import content_security_policy
 from sharing.exports import export_filename, export_rows, render_csv, section_of
@@ -33,7 +35,7 @@ from sharing.stats_cache import cached_hourly, cached_previous_stats
 from sharing.throttling import PublicStatsThrottle
 
 SUCCESS_CACHE_CONTROL = "private, no-cache"
-WRONG_PASSWORD = "That password is not right. Please try again."
+WRONG_PASSWORD = gettext_lazy("That password is not right. Please try again.")
 
 
 def share_page_headers(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -94,6 +96,7 @@ def refused_page(request: HttpRequest, refused: ShareRequestError, options: Page
     if isinstance(refused, PasswordRequired):
         return password_page(request, refused.share_token, options)
     if isinstance(refused, PeriodNotAllowed):
+        use_link_language(request, refused.share_token.language)
         context = {
             **page_context(options, refused.share_token),
             "site_name": refused.share_token.site.display_name,
@@ -110,7 +113,8 @@ def refused_page(request: HttpRequest, refused: ShareRequestError, options: Page
 def password_page(
     request: HttpRequest, share_token: ShareToken, options: PageOptions, *, error: str = ""
 ) -> HttpResponse:
-    """The form asking for a link's password: 401, and nothing of the link but its site's name."""
+    """The form asking for a link's password: 401, and nothing of the link but its site's name (and language)."""
+    use_link_language(request, share_token.language)
     context = {**page_context(options, share_token), "site_name": share_token.site.display_name, "error": error}
     return for_link(render(request, "sharing/password_required.html", context, status=401), share_token)
 
@@ -126,8 +130,10 @@ def resolve_for_reader(request: HttpRequest, token: str, *, period: str | None) 
 
 
 def export_url(token: str, options: PageOptions, period: Period) -> Callable[[str], str]:
+    """A CSV link keeps the period and the language (its headers are translated), not the page's look."""
     base = reverse("share-export", args=[token, "EXPORT"])
-    return lambda export: base.replace("EXPORT", export) + f"?period={period.value}"
+    query = PageOptions(language=options.language).query(period=period.value)
+    return lambda export: base.replace("EXPORT", export) + query
 
 
 def share_dashboard(resolved: ResolvedShare, *, token: str, options: PageOptions) -> Dashboard:
@@ -163,6 +169,7 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
         resolved = resolve_for_reader(request, token, period=request.GET.get("period"))
     except ShareRequestError as refused:
         return refused_page(request, refused, options)
+    use_link_language(request, resolved.share_token.language)
     context = {
         **page_context(options, resolved.share_token),
         "dashboard": share_dashboard(resolved, token=token, options=options),
@@ -203,6 +210,7 @@ def share_export(request: HttpRequest, token: str, export: str) -> HttpResponse:
     except ShareRequestError as refused:
         return refused_page(request, refused, options)
     share_token, cached, period = resolved.share_token, resolved.stats, resolved.period
+    use_link_language(request, share_token.language)
     section = section_of(export)
     if section is None or not share_token.shows(section) or (export == "hourly" and period.days is not None):
         return for_link(render(request, "sharing/link_not_found.html", page_context(options), status=404), share_token)

@@ -43,6 +43,7 @@ class ShareTokenFactory(factory.django.DjangoModelFactory):
     password = ""
     hidden_sections: list[str] = []
     frame_origins: list[str] = []
+    language = ""
 
     class Params:
         revoked = factory.Trait(revoked_at=factory.LazyFunction(lambda: timezone.now() - dt.timedelta(minutes=1)))
@@ -60,6 +61,7 @@ class ShareTokenFactory(factory.django.DjangoModelFactory):
             password=kwargs.get("password", ""),
             hidden_sections=kwargs.get("hidden_sections", []),
             frame_origins=kwargs.get("frame_origins", []),
+            language=kwargs.get("language", ""),
         )
         share_token = issued.share_token
         ShareToken.objects.filter(pk=share_token.pk).update(revoked_at=revoked_at, expires_at=kwargs.get("expires_at"))

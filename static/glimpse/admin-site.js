@@ -2,9 +2,11 @@
    owner's own time zone preselected (from the browser) when the list offers it. */
 (function () {
   "use strict";
+  /* The words come from the button's data attributes, in the admin's language. */
   function copied(button, ok) {
-    button.textContent = ok ? "Copied!" : "Press Ctrl+C";
-    setTimeout(function () { button.textContent = "Copy"; }, 2000);
+    var label = button.textContent;
+    button.textContent = ok ? button.dataset.copied : button.dataset.pressCtrlC;
+    setTimeout(function () { button.textContent = label; }, 2000);
   }
   function selectText(element) {
     var range = document.createRange();

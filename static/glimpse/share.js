@@ -1,5 +1,7 @@
-/* Glimpse share page: a hover/tap tooltip for the chart, and, in an iframe, the page's height for the host page.
-   The chart is complete without this script (each day also has an SVG <title>); this only makes reading it nicer. */
+/* Glimpse share page: a tooltip for the chart (hover, tap, or the arrow keys once the chart has focus), and, in an
+   iframe, the page's height for the host page. The chart is complete without this script (each day also has an SVG
+   <title>, and the numbers are in a table below it); this only makes reading it nicer. The tooltip's words come
+   from the figure's data attributes, in the page's language. */
 (function () {
   "use strict";
 
@@ -30,6 +32,24 @@
       }
     });
     var active = null;
+    var card = figure.closest(".chart-card") || document;
+    var rows = Array.prototype.slice.call(card.querySelectorAll(".chart-data tbody tr"));
+    var previousHeading = card.querySelector(".chart-data thead th:nth-child(4)");
+
+    /* A long period's chart is lean (bars only): its figures come from the table row of the same day. */
+    function figures(day) {
+      if (day.dataset.label) {
+        return day.dataset;
+      }
+      var cells = rows[days.indexOf(day)].children;
+      return {
+        label: cells[0].textContent,
+        pageviews: cells[1].textContent,
+        visitors: cells[2].textContent,
+        previousLabel: previousHeading ? previousHeading.textContent : "",
+        previousPageviews: cells[3] ? cells[3].textContent : ""
+      };
+    }
 
     function hide() {
       if (active) {
@@ -46,21 +66,22 @@
       hide();
       active = day;
       day.classList.add("is-active");
+      var shown = figures(day);
       var heading = document.createElement("strong");
-      heading.textContent = day.dataset.label;
+      heading.textContent = shown.label;
       tooltip.replaceChildren(
         heading,
-        row("pageviews", "Pageviews", day.dataset.pageviews),
-        row("visitors", "Unique visitors", day.dataset.visitors)
+        row("pageviews", figure.dataset.textPageviews, shown.pageviews),
+        row("visitors", figure.dataset.textVisitors, shown.visitors)
       );
-      if (day.dataset.previousPageviews) {
-        tooltip.append(row("previous", day.dataset.previousLabel, day.dataset.previousPageviews + " pageviews"));
+      if (shown.previousPageviews) {
+        tooltip.append(row("previous", shown.previousLabel, shown.previousPageviews));
       }
       tooltip.hidden = false;
       var figureBox = figure.getBoundingClientRect();
-      var columnBox = day.querySelector(".hit").getBoundingClientRect();
       var plotBox = plot.getBoundingClientRect();
-      var centre = columnBox.left + columnBox.width / 2 - figureBox.left;
+      var column = plotBox.width / days.length;
+      var centre = plotBox.left + (days.indexOf(day) + 0.5) * column - figureBox.left;
       var left = centre + 12;
       if (left + tooltip.offsetWidth > figureBox.width) {
         left = centre - 12 - tooltip.offsetWidth;
@@ -69,9 +90,11 @@
       tooltip.style.top = plotBox.top - figureBox.top + 8 + "px";
     }
 
+    /* The column under the pointer, wherever in its height: a lean chart has no hit areas to find it by. */
     function dayAt(event) {
-      var target = event.target;
-      return target && target.closest ? target.closest(".day") : null;
+      var box = plot.getBoundingClientRect();
+      var index = Math.floor(((event.clientX - box.left) / box.width) * days.length);
+      return index >= 0 && index < days.length ? days[index] : null;
     }
 
     plot.addEventListener("pointermove", function (event) {
@@ -87,6 +110,21 @@
       }
     });
     plot.addEventListener("pointerleave", hide);
+    plot.addEventListener("blur", hide);
+    plot.addEventListener("keydown", function (event) {
+      var index = active ? days.indexOf(active) : -1;
+      var next = {
+        ArrowRight: index + 1,
+        ArrowLeft: index < 0 ? days.length - 1 : index - 1,
+        Home: 0,
+        End: days.length - 1
+      }[event.key];
+      if (next === undefined) {
+        return;
+      }
+      event.preventDefault();
+      show(days[Math.max(0, Math.min(days.length - 1, next))]);
+    });
     document.addEventListener("keydown", function (event) {
       if (event.key === "Escape") {
         hide();

@@ -72,3 +72,17 @@ def test_seed_command_creates_the_site_and_keeps_existing_data_with_if_empty():
     assert count > 0
     assert Pageview.objects.count() == count
     assert "keeping it" in out.getvalue()
+
+
+def test_seeding_shows_its_progress_a_line_per_tenth_when_not_on_a_terminal():
+    UserFactory(username="admin")
+    out = StringIO()
+
+    call_command("seed_demo_data", "--site", "demo.example", "--days", "4", "--visitors-per-day", "5", stdout=out)
+
+    assert out.getvalue().splitlines()[:4] == [
+        "Seeding demo.example [#######-----------------------]  25% (1/4 days)",
+        "Seeding demo.example [###############---------------]  50% (2/4 days)",
+        "Seeding demo.example [######################--------]  75% (3/4 days)",
+        "Seeding demo.example [##############################] 100% (4/4 days), then rolling up",
+    ]

@@ -65,7 +65,7 @@ def test_the_last_label_aligns_inwards_at_the_right_edge():
 def test_a_year_labels_months_and_names_the_year_in_january():
     chart = daily_chart(days(*[(1, 1)] * 365, first=dt.date(2025, 3, 19)))
     assert [tick.label for tick in chart.x_ticks] == [
-        "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "Jan 2026", "Feb", "Mar",
+        "Apr", "May", "Jun", "Jul", "Aug", "Sept", "Oct", "Nov", "Dec", "Jan 2026", "Feb", "Mar",
     ]  # fmt: skip
     assert not chart.show_dots
 
@@ -88,3 +88,20 @@ def test_a_period_without_visits_has_no_chart_data():
     chart = daily_chart(days((0, 0), (0, 0)))
     assert not chart.has_data
     assert chart.summary == "Daily pageviews and unique visitors, 12\u201313 Mar 2026: no visits in this period."
+
+
+def test_today_so_far_is_never_drawn_as_a_drop_of_the_line():
+    chart = daily_chart(days((40, 10), (20, 5), (10, 8), (4, 1)), today=dt.date(2026, 3, 15))
+
+    assert chart.line_points == "0.5,75 1.5,87.5 2.5,80"
+    assert chart.partial_points == "2.5,80 3.5,97.5"
+    assert chart.partial_dot == ("87.5", "97.5")
+    assert [day.partial for day in chart.days] == [False, False, False, True]
+
+
+def test_without_today_in_the_window_the_line_is_whole_and_nothing_is_dashed():
+    chart = daily_chart(days((40, 10), (20, 5)), today=dt.date(2026, 3, 20))
+
+    assert chart.line_points == "0.5,75 1.5,87.5"
+    assert chart.partial_points == ""
+    assert chart.partial_dot is None

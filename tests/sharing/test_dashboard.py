@@ -71,3 +71,33 @@ def test_against_a_period_with_visits_an_empty_one_has_fewer_counts_and_no_rates
         "bounce": ("", "flat"),
         "duration": ("", "flat"),
     }
+
+
+def period_stats(period: str) -> SiteStats:
+    return SiteStats(
+        period=period,
+        unique_visitors=322404,
+        pageviews=900000,
+        bounce_rate=40.0,
+        avg_session_duration=60.0,
+        pages=[],
+        referrers=[],
+        devices=[],
+        browsers=[],
+        countries=[],
+        daily=[DayRow(dt.date(2026, 3, 18), 1, 1)],
+    )
+
+
+@pytest.mark.parametrize(
+    ("period", "label"),
+    [
+        ("24h", "Unique visitors"),
+        ("7d", "Daily unique visitors, summed"),
+        ("365d", "Daily unique visitors, summed"),
+    ],
+)
+def test_visitors_over_more_than_a_day_are_labelled_as_a_sum_of_daily_visitors(period, label):
+    visitors = headlines(period_stats(period))[0]
+
+    assert (visitors.key, visitors.label, visitors.value) == ("visitors", label, "322,404")

@@ -1,6 +1,7 @@
 import datetime as dt
 
 import pytest
+from django.utils import translation
 
 from sharing.formatting import (
     format_compact,
@@ -45,7 +46,7 @@ def test_durations_read_like_a_clock(seconds, expected):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(0, "0"), (950, "950"), (1000, "1k"), (1200, "1.2k"), (2500, "2.5k"), (15000, "15k"), (2_500_000, "2.5M")],
+    [(0, "0"), (950, "950"), (1000, "1K"), (1200, "1.2K"), (2500, "2.5K"), (15000, "15K"), (2_500_000, "2.5M")],
 )
 def test_axis_labels_are_compact(value, expected):
     assert format_compact(value) == expected
@@ -74,3 +75,43 @@ def test_a_day_names_its_weekday():
 )
 def test_date_ranges_say_the_month_and_year_once(first, last, expected):
     assert format_date_range(first, last) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "count", "percent", "share", "duration", "compact", "day", "days"),
+    [
+        (
+            "de",
+            "1.234.567",
+            "42,5 %",
+            "2,5 %",
+            "1 Std. 02 Min.",
+            "2,5 Mio.",
+            "Mi., 18. März 2026",
+            "24. Feb. – 18. März 2026",
+        ),
+        ("fr", "1 234 567", "42,5 %", "2,5 %", "1 h 02 min", "2,5 M", "mer. 18 mars 2026", "24 févr. – 18 mars 2026"),
+        ("ja", "1,234,567", "42.5%", "2.5%", "1時間02分", "250万", "2026年3月18日(水)", "2026年2月24日\uff5e3月18日"),
+        (
+            "ar",
+            "1,234,567",
+            "42.5%",
+            "2.5%",
+            "1 س 02 د",
+            "2.5 مليون",
+            "الأربعاء، 18 مارس 2026",
+            "24 فبراير – 18 مارس 2026",
+        ),
+    ],
+)
+def test_each_language_writes_numbers_and_dates_its_own_way(
+    language, count, percent, share, duration, compact, day, days
+):
+    with translation.override(language):
+        assert " ".join(format_count(1234567).split()) == count
+        assert " ".join(format_percent(42.5).split()) == percent
+        assert " ".join(format_share(1, 40).split()) == share
+        assert format_duration(3720) == duration
+        assert " ".join(format_compact(2_500_000).split()) == compact
+        assert format_day(dt.date(2026, 3, 18)) == day
+        assert format_date_range(dt.date(2026, 2, 24), dt.date(2026, 3, 18)) == days

@@ -1,11 +1,13 @@
 import datetime as dt
 import re
+import socket
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from analytics.models import Site
 from sharing.models import ShareToken
 from sharing.selectors import find_active_token
 from tests.factories import ShareTokenFactory
@@ -77,3 +79,44 @@ def test_revoke_share_token_by_token_or_prefix(site, by):
 def test_revoke_share_token_refuses_unknown_tokens(site):
     with pytest.raises(CommandError, match="No share token"):
         run("revoke_share_token", "glimpse_nothing")
+
+
+def test_create_share_token_offers_every_option_the_admin_has(site, monkeypatch):
+    monkeypatch.setattr("sys.stdin", StringIO("correct horse 42\n"))
+
+    output = run(
+        "create_share_token",
+        "--site",
+        "example.com",
+        "--password-stdin",
+        "--hide",
+        "referrers, countries",
+        "--origins",
+        "https://intranet.example,https://wiki.example/",
+        "--language",
+        "de",
+    )
+
+    share_token = ShareToken.objects.get()
+    assert share_token.has_password
+    assert share_token.hidden_sections == ["referrers", "countries"]
+    assert share_token.frame_origins == ["https://intranet.example", "https://wiki.example"]
+    assert share_token.language == "de"
+    assert "password: yes; hidden: referrers, countries" in output
+    assert "correct horse 42" not in output
+
+
+def test_create_share_token_refuses_an_unknown_section(site):
+    with pytest.raises(CommandError, match="Unknown section"):
+        run("create_share_token", "--site", "example.com", "--hide", "secrets")
+
+
+def test_the_demo_refuses_a_taken_port_before_seeding_anything(db):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(CommandError, match=f"Port {port} on 127.0.0.1 is already in use"):
+            run("setup_demo", "--days", "1", "--serve", f"127.0.0.1:{port}")
+
+    assert not Site.objects.exists()

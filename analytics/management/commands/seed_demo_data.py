@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
@@ -5,6 +7,8 @@ from django.utils import timezone
 from analytics.demo import seed_demo_traffic
 from analytics.domains import normalize_domain
 from analytics.models import Site
+
+BAR_WIDTH = 30
 
 
 class Command(BaseCommand):
@@ -44,8 +48,31 @@ class Command(BaseCommand):
             days=options["days"],
             visitors_per_day=options["visitors_per_day"],
             seed=options["seed"],
+            progress=self.progress_bar(site.domain),
         )
         seconds = (timezone.now() - started).total_seconds()
+        self.stdout.write("")
         self.stdout.write(
             f"Seeded and rolled up {site.domain}: {sessions:,} sessions, {pageviews:,} pageviews in {seconds:.1f}s."
         )
+
+    def progress_bar(self, domain: str) -> Callable[[int, int], None]:
+        """`Seeding example.com [########------------]  40% (146/365 days)`, redrawn in place on a terminal;
+        elsewhere (a log, a pipe) one line per tenth, so the output stays readable."""
+        interactive = self.stdout.isatty()
+        shown = {"tenth": -1}
+
+        def show(done: int, total: int) -> None:
+            tenth = 10 * done // total
+            if not interactive and tenth == shown["tenth"]:
+                return
+            shown["tenth"] = tenth
+            filled = BAR_WIDTH * done // total
+            bar = "#" * filled + "-" * (BAR_WIDTH - filled)
+            line = f"Seeding {domain} [{bar}] {100 * done // total:3d}% ({done}/{total} days)"
+            if done == total:
+                line += ", then rolling up"
+            self.stdout.write(("\r" if interactive else "") + line, ending="" if interactive else "\n")
+            self.stdout.flush()
+
+        return show
