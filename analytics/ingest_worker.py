@@ -5,6 +5,10 @@ that failed is retried), then entries another worker took and left idle for
 `CLAIM_IDLE_MS` (it died), then new entries, waiting up to `block_ms` for them. An
 entry is acknowledged and deleted only after its batch committed; its id, stored with
 its pageview, makes a second write of it a no-op.
+
+A Redis that restarted without its append-only file, or evicted the stream, has lost
+the consumer group: the worker recreates it (reading the stream from its start, so
+entries appended since are not skipped) and logs that once per loss.
 """
 
 import logging
@@ -43,7 +47,23 @@ def ensure_group(client: Redis) -> None:
             raise
 
 
+def group_is_missing(error: ResponseError) -> bool:
+    return str(error).startswith("NOGROUP")
+
+
 def take_batch(client: Redis, *, consumer: str, size: int, block_ms: int) -> list[tuple[bytes, dict]]:
+    """The next batch to write; recreates a lost consumer group and then returns nothing (the next call reads)."""
+    try:
+        return take_entries(client, consumer=consumer, size=size, block_ms=block_ms)
+    except ResponseError as error:
+        if not group_is_missing(error):
+            raise
+    ensure_group(client)
+    logger.warning("The event stream's consumer group was gone (Redis lost its data or evicted it); recreated it")
+    return []
+
+
+def take_entries(client: Redis, *, consumer: str, size: int, block_ms: int) -> list[tuple[bytes, dict]]:
     own = client.xreadgroup(GROUP, consumer, {STREAM: "0"}, count=size)
     entries = own[0][1] if own else []
     if entries:

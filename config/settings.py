@@ -153,9 +153,12 @@ TRUSTED_COUNTRY_HEADER = env.str("TRUSTED_COUNTRY_HEADER", default="")
 PUBLIC_STATS_RATE = env.str("PUBLIC_STATS_RATE", default="120/min")
 # Off: plain ORM token lookups and no per-process copies of cached stats (debugging, Django upgrades).
 GLIMPSE_FAST_PATHS = env.bool("GLIMPSE_FAST_PATHS", default=True)
+# The Redis holding the event queue (analytics.event_queue): persistent and non-evicting, so it may be another
+# database or instance than the cache's.
+QUEUE_REDIS_URL = env.str("QUEUE_REDIS_URL", default=REDIS_URL)
 # Accepted events go through a Redis Stream to the ingest workers (`manage.py ingest_events`); off, or without
 # Redis, each event is written at once as a batch of one.
-INGEST_QUEUE = env.bool("INGEST_QUEUE", default=bool(REDIS_URL))
+INGEST_QUEUE = env.bool("INGEST_QUEUE", default=bool(QUEUE_REDIS_URL))
 # Events per client IP on POST /api/event, sized for a busy office behind one NAT; empty switches the limit off.
 EVENT_RATE = env.str("EVENT_RATE", default="600/min")
 
