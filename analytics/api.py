@@ -18,9 +18,11 @@ from analytics.geo import trusted_country_header
 from analytics.ingestion import Client, UnknownSite, ingest_pageview
 from analytics.rate_limit import parse_rate, seconds_to_wait
 from analytics.request_body import read_capped_body
+from analytics.unavailable import RETRY_AFTER_SECONDS, EventsUnavailable
 
 UNKNOWN_SITE = "Unknown site: register this domain in Glimpse first"
 TOO_MANY_REQUESTS = "Too many requests"
+UNAVAILABLE = "Events cannot be accepted right now: send this one again later"
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -60,6 +62,8 @@ class EventApi(View):
             ingest_pageview(event=event, client=client, now=now)
         except UnknownSite:
             return error(404, UNKNOWN_SITE)
+        except EventsUnavailable:
+            return error(503, UNAVAILABLE, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
         return HttpResponse(status=202, headers=NO_STORE)
 
     def options(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:

@@ -7,6 +7,7 @@ class AnalyticsConfig(AppConfig):
 
     def ready(self) -> None:
         """Every per-process structure of collecting, reset by `analytics.process_state.reset_process_state`."""
+        from analytics.drop_counts import forget_dropped_events
         from analytics.event_queue import queue_connection
         from analytics.known_sites import forget_sites
         from analytics.process_state import register_reset
@@ -14,6 +15,7 @@ class AnalyticsConfig(AppConfig):
         from analytics.script import tracking_script
 
         register_reset("sites by domain", forget_sites)
+        register_reset("dropped events not yet written", forget_dropped_events)
         register_reset("salts held in this process", forget_held_salts)
         register_reset("event queue pause after a failure", queue_connection.forget)
         register_reset("tracking script bytes", tracking_script.script_bytes.cache_clear)

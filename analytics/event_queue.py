@@ -11,11 +11,7 @@ Entries hold only what is stored anyway (site, time, visitor id, path, source, d
 browser, country): never an IP address or a user agent. Accepted events live in Redis
 until written, so production Redis needs persistence (`appendonly yes`).
 
-The queue's Redis is `QUEUE_REDIS_URL` (by default the cache's `REDIS_URL`), so a
-persistent, non-evicting instance can hold the queue while the cache lives elsewhere.
-The web uses short socket timeouts (an outage must cost a request little); a worker's
-client waits longer than its blocking read, so an idle worker waits quietly and reads
-an event the moment it arrives.
+The queue's Redis is `QUEUE_REDIS_URL` (`analytics.queue_redis`).
 
 Without Redis (the embedded default), or while Redis is unreachable, events are
 written straight to the database as batches of one; an outage is logged once per
@@ -29,10 +25,10 @@ import threading
 import time
 from typing import NamedTuple
 
-from django.conf import settings
 from redis import Redis
 from redis.exceptions import RedisError
 
+from analytics.queue_redis import queue_client
 from analytics.services import NewPageview
 
 logger = logging.getLogger("glimpse.ingest")
@@ -41,32 +37,6 @@ STREAM = "glimpse:events"
 GROUP = "ingest"
 FIELD = b"e"
 RETRY_REDIS_AFTER = 5.0  # seconds without trying Redis after it failed
-WEB_SOCKET_TIMEOUT = 0.5
-CONNECT_TIMEOUT = 0.25
-# A worker's socket timeout is its blocking read's wait plus this much, so the wait itself never times out.
-WORKER_TIMEOUT_MARGIN = 2.0
-
-_clients: dict[tuple[str, float], Redis] = {}
-_clients_lock = threading.Lock()
-
-
-def queue_client(*, socket_timeout: float = WEB_SOCKET_TIMEOUT) -> Redis | None:
-    """A client of the queue's Redis (`QUEUE_REDIS_URL`), one connection pool per URL and timeout; None without one."""
-    url = settings.QUEUE_REDIS_URL
-    if not settings.INGEST_QUEUE or not url:
-        return None
-    key = (url, socket_timeout)
-    with _clients_lock:
-        client = _clients.get(key)
-        if client is None:
-            client = Redis.from_url(url, socket_timeout=socket_timeout, socket_connect_timeout=CONNECT_TIMEOUT)
-            _clients[key] = client
-    return client
-
-
-def worker_client(*, block_ms: int) -> Redis | None:
-    """The ingest worker's client: its socket timeout outlasts `XREADGROUP BLOCK block_ms`."""
-    return queue_client(socket_timeout=block_ms / 1000 + WORKER_TIMEOUT_MARGIN)
 
 
 class QueuedPageview(NamedTuple):

@@ -3,15 +3,13 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import F
-
 from analytics.domains import normalize_domain
+from analytics.drop_counts import count_dropped_event
 from analytics.event_queue import enqueue
 from analytics.events import PageviewEvent
 from analytics.geo import country_code
 from analytics.hostnames import host_is_allowed
 from analytics.known_sites import site_for_domain
-from analytics.models import Site
 from analytics.paths import page_path
 from analytics.salts import salt_for
 from analytics.services import NewPageview, record_pageviews
@@ -48,7 +46,7 @@ def ingest_pageview(*, event: PageviewEvent, client: Client, now: dt.datetime) -
     if not host_is_allowed(
         host=normalize_domain(event.url), site_domain=site.domain, allowed_hostnames=site.allowed_hostnames
     ):
-        count_dropped_event(site=site, now=now)
+        count_dropped_event(site_id=site.pk, now=now)
         return None
     traits = user_agent_traits(client.user_agent)
     if traits.bot:
@@ -66,8 +64,3 @@ def ingest_pageview(*, event: PageviewEvent, client: Client, now: dt.datetime) -
     if not enqueue(site_id=site.pk, pageview=pageview):
         record_pageviews(site=site, pageviews=[pageview])
     return pageview
-
-
-def count_dropped_event(*, site: Site, now: dt.datetime) -> None:
-    """One UPDATE adding one in the database, so concurrent drops never overwrite each other's count."""
-    Site.objects.filter(pk=site.pk).update(dropped_events=F("dropped_events") + 1, last_dropped_at=now)

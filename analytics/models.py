@@ -14,7 +14,7 @@ from django.db import models
 from analytics.domains import normalize_domain
 
 PATH_MAX_LENGTH = 2000
-# Written only by `analytics.ingestion.count_dropped_event`, as one UPDATE each.
+# Written only by `analytics.drop_counts`, as one UPDATE adding a process's drops of an interval.
 DROP_COUNTERS = ("dropped_events", "last_dropped_at")
 
 
@@ -64,7 +64,7 @@ class Site(models.Model):
             "subdomain. Empty: the domain and its subdomains. Events from other hosts are dropped and counted."
         ),
     )
-    # Counted by one UPDATE per dropped event, never read back and saved (see `save`).
+    # Added to by `analytics.drop_counts` in batches, never read back and saved (see `save`).
     dropped_events = models.PositiveBigIntegerField(
         default=0, editable=False, help_text="Events refused because their page was on a host not allowed."
     )

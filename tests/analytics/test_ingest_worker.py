@@ -17,9 +17,10 @@ from django.test import override_settings
 from django.utils import timezone
 
 from analytics import ingest_worker
-from analytics.event_queue import GROUP, STREAM, queue_connection, worker_client
+from analytics.event_queue import GROUP, STREAM, queue_connection
 from analytics.ingest_worker import drain_once, ensure_group
 from analytics.models import DailyRollup, Pageview, Session
+from analytics.queue_redis import worker_client
 from analytics.selectors import site_stats
 from tests.factories import SiteFactory
 from tests.private_redis import PrivateRedis, running_private_redis

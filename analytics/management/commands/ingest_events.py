@@ -8,8 +8,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, close_old_connections
 from redis.exceptions import RedisError
 
-from analytics.event_queue import worker_client
 from analytics.ingest_worker import BATCH_SIZE, drain_once, ensure_group
+from analytics.queue_redis import worker_client
 
 logger = logging.getLogger("glimpse.ingest")
 
