@@ -13,9 +13,11 @@ until written, so production Redis needs persistence (`appendonly yes`).
 
 The queue's Redis is `QUEUE_REDIS_URL` (`analytics.queue_redis`).
 
-Without Redis (the embedded default), or while Redis is unreachable, events are
-written straight to the database as batches of one; an outage is logged once per
-interval and Redis is tried again a few seconds later.
+Without a queue (the embedded default), events are written straight to the database as
+batches of one. While the queue's Redis is unreachable, events wait in a bounded spool
+on local disk (`analytics.event_spool`) and are replayed into the stream when it takes
+events again; the outage is logged once per interval and Redis is tried again a few
+seconds later.
 """
 
 import datetime as dt
@@ -28,7 +30,8 @@ from typing import NamedTuple
 from redis import Redis
 from redis.exceptions import RedisError
 
-from analytics.queue_redis import queue_client
+from analytics.event_spool import event_spool, new_event_id
+from analytics.queue_redis import queue_client, queue_configured
 from analytics.services import NewPageview
 
 logger = logging.getLogger("glimpse.ingest")
@@ -45,6 +48,8 @@ class QueuedPageview(NamedTuple):
 
 
 def encode(*, site_id: int, pageview: NewPageview) -> bytes:
+    """The entry's payload; a pageview with an id of its own (a spooled one) carries it as a ninth item."""
+    own_id = [pageview.event_id] if pageview.event_id else []
     return json.dumps(
         [
             site_id,
@@ -55,6 +60,7 @@ def encode(*, site_id: int, pageview: NewPageview) -> bytes:
             pageview.device_type,
             pageview.browser,
             pageview.country,
+            *own_id,
         ],
         ensure_ascii=False,
         separators=(",", ":"),
@@ -78,7 +84,9 @@ def decode_entries(entries: list[tuple[bytes, dict]]) -> list[QueuedPageview]:
 
 
 def queued_pageview(value: list, *, event_id: str) -> QueuedPageview:
-    site_id, timestamp, visitor_id, path, source, device_type, browser, country = value
+    """The entry's pageview, identified by its own id if it has one (it was spooled), else by the entry's id."""
+    site_id, timestamp, visitor_id, path, source, device_type, browser, country, *own_id = value
+    event_id = own_id[0] if own_id else event_id
     return QueuedPageview(
         site_id,
         NewPageview(
@@ -104,7 +112,7 @@ class QueueConnection:
     def failed(self, error: RedisError) -> None:
         with self._lock:
             self._failed_at = time.monotonic()
-        logger.warning("Event queue unreachable, writing events straight to the database: %s", error)
+        logger.warning("Event queue unreachable, spooling events to local disk: %s", error)
 
     def forget(self) -> None:
         with self._lock:
@@ -115,13 +123,21 @@ queue_connection = QueueConnection()
 
 
 def enqueue(*, site_id: int, pageview: NewPageview) -> bool:
-    """Append one pageview to the stream; False when there is no queue to take it (the caller writes it)."""
+    """Queue one pageview: in the stream, else in this process's spool; False when there is no queue at all.
+
+    Raises `SpoolFull` when the stream cannot take it and the spool is full.
+    """
+    if not queue_configured():
+        return False
     client = queue_connection.client()
-    if client is None:
-        return False
-    try:
-        client.xadd(STREAM, {FIELD: encode(site_id=site_id, pageview=pageview)})
-    except RedisError as error:
-        queue_connection.failed(error)
-        return False
+    if client is not None:
+        try:
+            client.xadd(STREAM, {FIELD: encode(site_id=site_id, pageview=pageview)})
+        except RedisError as error:
+            queue_connection.failed(error)
+        else:
+            if event_spool.pending():
+                event_spool.replay_in_background(client, stream=STREAM, field=FIELD)
+            return True
+    event_spool.append(encode(site_id=site_id, pageview=pageview._replace(event_id=new_event_id())))
     return True

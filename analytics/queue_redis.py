@@ -20,11 +20,15 @@ _clients: dict[tuple[str, float], Redis] = {}
 _clients_lock = threading.Lock()
 
 
+def queue_configured() -> bool:
+    return bool(settings.INGEST_QUEUE and settings.QUEUE_REDIS_URL)
+
+
 def queue_client(*, socket_timeout: float = WEB_SOCKET_TIMEOUT) -> Redis | None:
     """A client of the queue's Redis (`QUEUE_REDIS_URL`), one connection pool per URL and timeout; None without one."""
-    url = settings.QUEUE_REDIS_URL
-    if not settings.INGEST_QUEUE or not url:
+    if not queue_configured():
         return None
+    url = settings.QUEUE_REDIS_URL
     key = (url, socket_timeout)
     with _clients_lock:
         client = _clients.get(key)

@@ -159,6 +159,10 @@ QUEUE_REDIS_URL = env.str("QUEUE_REDIS_URL", default=REDIS_URL)
 # Accepted events go through a Redis Stream to the ingest workers (`manage.py ingest_events`); off, or without
 # Redis, each event is written at once as a batch of one.
 INGEST_QUEUE = env.bool("INGEST_QUEUE", default=bool(QUEUE_REDIS_URL))
+# Where each web process keeps the events the queue could not take (its Redis away) until it takes them again, and
+# how large one process's spool may grow before events are refused with 503 (analytics.event_spool).
+EVENT_SPOOL_DIR = env.str("EVENT_SPOOL_DIR", default=str(BASE_DIR / "var" / "spool"))
+EVENT_SPOOL_MAX_BYTES = env.int("EVENT_SPOOL_MAX_BYTES", default=64 * 1024 * 1024)
 # Events per client IP on POST /api/event, sized for a busy office behind one NAT; empty switches the limit off.
 EVENT_RATE = env.str("EVENT_RATE", default="600/min")
 

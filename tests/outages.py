@@ -30,7 +30,10 @@ def database_down() -> Iterator[None]:
 def private_queue(directory: Path) -> Iterator[PrivateRedis]:
     """A Redis of the test's own as the cache and the event queue (append-only, as production runs it)."""
     for redis in running_private_redis(directory=directory, append_only=True):
-        with override_settings(CACHES=redis.caches, QUEUE_REDIS_URL=redis.url, INGEST_QUEUE=True):
+        spool = directory / "spool"
+        with override_settings(
+            CACHES=redis.caches, QUEUE_REDIS_URL=redis.url, INGEST_QUEUE=True, EVENT_SPOOL_DIR=str(spool)
+        ):
             queue_connection.forget()
             yield redis
         queue_connection.forget()

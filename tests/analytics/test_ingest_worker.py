@@ -13,7 +13,6 @@ from collections.abc import Iterator
 
 import pytest
 from django.db import DatabaseError
-from django.test import override_settings
 from django.utils import timezone
 
 from analytics import ingest_worker
@@ -23,7 +22,8 @@ from analytics.models import DailyRollup, Pageview, Session
 from analytics.queue_redis import worker_client
 from analytics.selectors import site_stats
 from tests.factories import SiteFactory
-from tests.private_redis import PrivateRedis, running_private_redis
+from tests.outages import private_queue
+from tests.private_redis import PrivateRedis
 
 pytestmark = pytest.mark.django_db
 
@@ -33,11 +33,7 @@ SAFARI = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605
 
 @pytest.fixture
 def queue(tmp_path) -> Iterator[PrivateRedis]:
-    for redis in running_private_redis(directory=tmp_path, append_only=True):
-        with override_settings(CACHES=redis.caches, QUEUE_REDIS_URL=redis.url, INGEST_QUEUE=True):
-            queue_connection.forget()
-            yield redis
-        queue_connection.forget()
+    yield from private_queue(tmp_path)
 
 
 @pytest.fixture
@@ -143,7 +139,9 @@ def test_queued_events_survive_a_redis_restart(client, queue, redis_client, site
     assert Pageview.objects.count() == 4
 
 
-def test_with_redis_down_events_are_written_directly_and_the_log_says_so_once(client, queue, sites, caplog):
+def test_with_redis_down_events_wait_in_the_spool_not_the_database_and_the_log_says_so_once(
+    client, queue, sites, caplog
+):
     queue.stop()
     queue_connection.forget()
 
@@ -151,10 +149,12 @@ def test_with_redis_down_events_are_written_directly_and_the_log_says_so_once(cl
         statuses = {send(client, "one.example", f"/{number}").status_code for number in range(20)}
 
     assert statuses == {202}
-    assert Pageview.objects.count() == 20
+    assert Pageview.objects.count() == 0
+    (spool,) = (queue.directory / "spool").iterdir()
+    assert len(spool.read_bytes().splitlines()) == 20
     outage_lines = [record for record in caplog.records if record.name == "glimpse.ingest"]
     assert len(outage_lines) == 1
-    assert "writing events straight to the database" in outage_lines[0].getMessage()
+    assert "spooling events to local disk" in outage_lines[0].getMessage()
     queue.start()
 
 
