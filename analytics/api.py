@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from analytics.client_ip import client_ip
+from analytics.client_ip import client_ip, client_network
 from analytics.events import MAX_BODY_BYTES, InvalidEvent, parse_event
 from analytics.geo import trusted_country_header
 from analytics.ingestion import Client, UnknownSite, ingest_pageview
@@ -37,7 +37,9 @@ class EventApi(View):
         now = timezone.now()
         ip = client_ip(request)
         rate = parse_rate(settings.EVENT_RATE)
-        wait = seconds_to_wait(scope="event", client=ip, rate=rate, now=now.timestamp()) if rate else None
+        wait = (
+            seconds_to_wait(scope="event", client=client_network(ip), rate=rate, now=now.timestamp()) if rate else None
+        )
         if wait is not None:
             return error(429, TOO_MANY_REQUESTS, headers={"Retry-After": str(wait)})
         try:
