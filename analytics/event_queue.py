@@ -27,12 +27,15 @@ import threading
 import time
 from typing import NamedTuple
 
+from django.conf import settings
 from redis import Redis
+from redis.commands.core import Script
 from redis.exceptions import RedisError
 
 from analytics.event_spool import event_spool, new_event_id
 from analytics.queue_redis import queue_client, queue_configured
 from analytics.services import NewPageview
+from analytics.unavailable import EventsUnavailable
 
 logger = logging.getLogger("glimpse.ingest")
 
@@ -40,6 +43,21 @@ STREAM = "glimpse:events"
 GROUP = "ingest"
 FIELD = b"e"
 RETRY_REDIS_AFTER = 5.0  # seconds without trying Redis after it failed
+
+
+# Appends only below the bound, in one round trip. A bound by `XADD MAXLEN ~` would trim the oldest entries,
+# which are accepted events no worker has written yet: a full queue refuses the new event instead.
+BOUNDED_XADD = Script(
+    None,
+    b"""
+if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[2]) then return false end
+return redis.call('XADD', KEYS[1], '*', ARGV[3], ARGV[1])
+""",
+)
+
+
+class QueueFull(EventsUnavailable):
+    """The stream holds `EVENT_QUEUE_MAX_LENGTH` entries: the workers are far behind, the event is refused."""
 
 
 class QueuedPageview(NamedTuple):
@@ -118,6 +136,15 @@ class QueueConnection:
         with self._lock:
             self._failed_at = None
 
+    def add(self, client: Redis, entry: bytes) -> None:
+        """Append `entry` to the stream unless it is at its bound (`QueueFull`); raises `RedisError` on failure."""
+        added = BOUNDED_XADD(keys=[STREAM], args=[entry, settings.EVENT_QUEUE_MAX_LENGTH, FIELD], client=client)
+        if not added:
+            logger.warning(
+                "Event queue full at EVENT_QUEUE_MAX_LENGTH=%d, refusing events", settings.EVENT_QUEUE_MAX_LENGTH
+            )
+            raise QueueFull(STREAM)
+
 
 queue_connection = QueueConnection()
 
@@ -125,14 +152,15 @@ queue_connection = QueueConnection()
 def enqueue(*, site_id: int, pageview: NewPageview) -> bool:
     """Queue one pageview: in the stream, else in this process's spool; False when there is no queue at all.
 
-    Raises `SpoolFull` when the stream cannot take it and the spool is full.
+    Raises `QueueFull` when the stream is at its bound, `SpoolFull` when the stream cannot take
+    it and the spool is full.
     """
     if not queue_configured():
         return False
     client = queue_connection.client()
     if client is not None:
         try:
-            client.xadd(STREAM, {FIELD: encode(site_id=site_id, pageview=pageview)})
+            queue_connection.add(client, encode(site_id=site_id, pageview=pageview))
         except RedisError as error:
             queue_connection.failed(error)
         else:

@@ -15,9 +15,10 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from redis import Redis
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 
 from analytics.event_queue import GROUP, STREAM, QueuedPageview, decode_entries
 from analytics.models import Site
@@ -49,6 +50,18 @@ def ensure_group(client: Redis) -> None:
 
 def group_is_missing(error: ResponseError) -> bool:
     return str(error).startswith("NOGROUP")
+
+
+def report_queue_length(client: Redis) -> int | None:
+    """Log how full the stream is when it holds half its bound or more (the worker calls it once a minute)."""
+    try:
+        length = client.xlen(STREAM)
+    except RedisError:
+        return None
+    bound = settings.EVENT_QUEUE_MAX_LENGTH
+    if length * 2 >= bound:
+        logger.warning("Event queue holds %d events, %d%% of EVENT_QUEUE_MAX_LENGTH", length, length * 100 // bound)
+    return length
 
 
 def take_batch(client: Redis, *, consumer: str, size: int, block_ms: int) -> list[tuple[bytes, dict]]:

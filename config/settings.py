@@ -159,6 +159,12 @@ QUEUE_REDIS_URL = env.str("QUEUE_REDIS_URL", default=REDIS_URL)
 # Accepted events go through a Redis Stream to the ingest workers (`manage.py ingest_events`); off, or without
 # Redis, each event is written at once as a batch of one.
 INGEST_QUEUE = env.bool("INGEST_QUEUE", default=bool(QUEUE_REDIS_URL))
+# At most this many events wait in the queue (about 132 bytes of Redis memory each); past it, events are refused with
+# 503 and Retry-After rather than trimming accepted ones. 1,000,000 is about 130 MB, an hour of 280 events/s.
+EVENT_QUEUE_MAX_LENGTH = env.int("EVENT_QUEUE_MAX_LENGTH", default=1_000_000)
+# What web and ingest processes do at start when the queue's Redis would lose events (no append-only file, or an
+# evicting maxmemory-policy): "warn" (log an error and go on), "refuse" (exit), or "off" (analytics.queue_checks).
+QUEUE_DURABILITY_CHECK = env.str("QUEUE_DURABILITY_CHECK", default="warn")
 # Where each web process keeps the events the queue could not take (its Redis away) until it takes them again, and
 # how large one process's spool may grow before events are refused with 503 (analytics.event_spool).
 EVENT_SPOOL_DIR = env.str("EVENT_SPOOL_DIR", default=str(BASE_DIR / "var" / "spool"))
