@@ -1,15 +1,20 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, ngettext
 
+from analytics import blocklists
 from analytics.admin_scoping import OwnerScopedAdmin
 from analytics.domains import normalize_domain
 from analytics.hostnames import InvalidHostname, parse_allowed_hostnames
 from analytics.models import TIMEZONE_LOCKED, Site
 from analytics.snippets import install_snippet_html
+from analytics.spam_removal import remove_blocked_traffic
+from analytics.text import is_storable
 from analytics.timezones import site_timezone_names
 
 TIMEZONE_CHOICES = [("", "Choose the site's time zone"), *((name, name) for name in site_timezone_names())]
@@ -24,8 +29,12 @@ class SiteForm(forms.ModelForm):
 
     class Meta:
         model = Site
-        fields = ["domain", "nickname", "timezone", "allowed_hostnames", "owner"]
-        widgets = {"allowed_hostnames": forms.Textarea(attrs={"rows": 3})}
+        fields = ["domain", "nickname", "timezone", "allowed_hostnames", "blocked_sources", "blocked_paths", "owner"]
+        widgets = {
+            "allowed_hostnames": forms.Textarea(attrs={"rows": 3}),
+            "blocked_sources": forms.Textarea(attrs={"rows": 3}),
+            "blocked_paths": forms.Textarea(attrs={"rows": 3}),
+        }
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -51,6 +60,25 @@ class SiteForm(forms.ModelForm):
                 f"{problem} is not a host name: write example.com, *.example.com or xn--… for international names."
             ) from None
         return "\n".join(entries)
+
+    def clean_blocked_sources(self) -> str:
+        listed = blocklists.entries(self.cleaned_data["blocked_sources"])
+        for entry in listed:
+            if not is_storable(entry):
+                raise forms.ValidationError(
+                    gettext("%(entry)s is not a source: one host or utm_source value a line.") % {"entry": entry}
+                )
+        return "\n".join(listed)
+
+    def clean_blocked_paths(self) -> str:
+        listed = blocklists.entries(self.cleaned_data["blocked_paths"])
+        for entry in listed:
+            if not entry.startswith("/") or not is_storable(entry) or any(character.isspace() for character in entry):
+                raise forms.ValidationError(
+                    gettext("%(entry)s is not a path: write /path, or /prefix* for every path it starts.")
+                    % {"entry": entry}
+                )
+        return "\n".join(listed)
 
 
 def timezone_locked(site: Site | None) -> bool:
@@ -87,7 +115,14 @@ class SiteAdmin(OwnerScopedAdmin):
         return [*readonly, "timezone"] if timezone_locked(obj) else readonly
 
     def get_fields(self, request: HttpRequest, obj: Site | None = None) -> list[str]:
-        fields = ["domain", "nickname", "locked_timezone" if timezone_locked(obj) else "timezone", "allowed_hostnames"]
+        fields = [
+            "domain",
+            "nickname",
+            "locked_timezone" if timezone_locked(obj) else "timezone",
+            "allowed_hostnames",
+            "blocked_sources",
+            "blocked_paths",
+        ]
         if request.user.is_superuser:
             fields.append("owner")
         return fields if obj is None else [*fields, *self.detail_fields]
@@ -96,9 +131,19 @@ class SiteAdmin(OwnerScopedAdmin):
         return {"owner": request.user.pk, **super().get_changeform_initial_data(request)}
 
     def save_model(self, request: HttpRequest, obj: Site, form: SiteForm, change: bool) -> None:
+        """A change to the blocklists also takes the traffic they now match out of the site's numbers."""
         if not request.user.is_superuser:
             obj.owner = request.user
         super().save_model(request, obj, form, change)
+        if change and {"blocked_sources", "blocked_paths"} & set(form.changed_data):
+            removed = remove_blocked_traffic(site=obj, now=timezone.now())
+            if removed.sessions:
+                message = ngettext(
+                    "Removed %(sessions)d blocked visit (%(pageviews)d pageviews) from the numbers.",
+                    "Removed %(sessions)d blocked visits (%(pageviews)d pageviews) from the numbers.",
+                    removed.sessions,
+                ) % {"sessions": removed.sessions, "pageviews": removed.pageviews}
+                self.message_user(request, message, messages.SUCCESS)
 
     @admin.display(description="Timezone")
     def locked_timezone(self, obj: Site) -> SafeString:

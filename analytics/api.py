@@ -16,6 +16,7 @@ from analytics.client_ip import client_ip, client_network
 from analytics.events import MAX_BODY_BYTES, InvalidEvent, parse_event
 from analytics.geo import trusted_country_header
 from analytics.ingestion import Client, UnknownSite, ingest_pageview
+from analytics.new_visitors import TooManyNewVisitors
 from analytics.rate_limit import parse_rate, seconds_to_wait
 from analytics.request_body import read_capped_body
 from analytics.unavailable import RETRY_AFTER_SECONDS, EventsUnavailable
@@ -64,6 +65,8 @@ class EventApi(View):
             ingest_pageview(event=event, client=client, now=now)
         except UnknownSite:
             return error(404, UNKNOWN_SITE)
+        except TooManyNewVisitors as refusal:
+            return error(429, TOO_MANY_REQUESTS, headers={"Retry-After": str(refusal.wait)})
         except EventsUnavailable:
             return error(503, UNAVAILABLE, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
         return HttpResponse(status=202, headers=NO_STORE)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django_redis.cache import RedisCache
 from redis.client import Pipeline
+from redis.commands.core import Script
 from redis.exceptions import RedisError
 
 logger = logging.getLogger("glimpse.cache")
@@ -78,6 +79,47 @@ def count_locally(key: str) -> int:
     return count
 
 
+# Admits `member` to the set `KEYS[1]` if it is there already or the set holds fewer than `ARGV[2]`; 1 if admitted.
+ADMIT_TO_SET = Script(
+    None,
+    b"""
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 1 end
+if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+""",
+)
+_local_sets: dict[str, set[str]] = {}
+
+
+def admit_to_set(key: str, member: str, *, limit: int, seconds: int) -> bool:
+    """Whether `member` is in the set `key` or joins it (at most `limit` members; the set goes after `seconds`).
+
+    One round trip on Redis; counted in this process when the cache is not Redis or cannot count.
+    """
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if isinstance(backend, RedisCache):
+        try:
+            client = backend.client.get_client(write=True)
+            return bool(ADMIT_TO_SET(keys=[backend.client.make_key(key)], args=[member, limit, seconds], client=client))
+        except RedisError as error:
+            logger.warning("Cache cannot count, rate limits are counted in each process: %s", error)
+    with _local_lock:
+        members = _local_sets.get(key)
+        if members is None:
+            if len(_local_sets) >= LOCAL_WINDOWS_LIMIT:
+                _local_sets.clear()
+            members = _local_sets[key] = set()
+        if member in members:
+            return True
+        if len(members) >= limit:
+            return False
+        members.add(member)
+        return True
+
+
 def forget_local_counts() -> None:
     with _local_lock:
         _local_counts.clear()
+        _local_sets.clear()

@@ -33,7 +33,7 @@ REMEMBERED_LIMIT = 10_000
 RETRY_DATABASE_AFTER = 5.0  # seconds of serving copies before asking the database again
 COPIES = "glimpse:known-sites"
 # What the event path reads of a site; the copy holds these and nothing else.
-COPIED_FIELDS = ("id", "domain", "timezone", "allowed_hostnames")
+COPIED_FIELDS = ("id", "domain", "timezone", "allowed_hostnames", "blocked_sources", "blocked_paths")
 
 
 class SitesUnavailable(EventsUnavailable):

@@ -64,6 +64,23 @@ class Site(models.Model):
             "subdomain. Empty: the domain and its subdomains. Events from other hosts are dropped and counted."
         ),
     )
+    # Matched by `analytics.blocklists` on every event, and used to remove stored spam (`analytics.spam_removal`).
+    blocked_sources = models.TextField(
+        blank=True,
+        max_length=2000,
+        help_text=(
+            "Sources whose visits are not counted, one per line: a referrer host (spam.example also blocks its "
+            "subdomains) or a utm_source value. Saving removes visits already stored from them."
+        ),
+    )
+    blocked_paths = models.TextField(
+        blank=True,
+        max_length=2000,
+        help_text=(
+            "Paths whose visits are not counted, one per line: /exact/path, or /prefix* for every path it starts. "
+            "Saving removes visits already stored that touched them."
+        ),
+    )
     # Added to by `analytics.drop_counts` in batches, never read back and saved (see `save`).
     dropped_events = models.PositiveBigIntegerField(
         default=0, editable=False, help_text="Events refused because their page was on a host not allowed."

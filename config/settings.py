@@ -171,6 +171,12 @@ EVENT_SPOOL_DIR = env.str("EVENT_SPOOL_DIR", default=str(BASE_DIR / "var" / "spo
 EVENT_SPOOL_MAX_BYTES = env.int("EVENT_SPOOL_MAX_BYTES", default=64 * 1024 * 1024)
 # Events per client IP on POST /api/event, sized for a busy office behind one NAT; empty switches the limit off.
 EVENT_RATE = env.str("EVENT_RATE", default="600/min")
+# Distinct new visitors one network (IPv4 address, IPv6 /64) may bring one site per period (analytics.new_visitors);
+# empty switches the cap off.
+NEW_VISITORS_PER_NETWORK = env.str("NEW_VISITORS_PER_NETWORK", default="60/min")
+# A newer copy of the referrer-spammer list (one host per line, as Matomo's spammers.txt), read on top of the
+# packaged one (analytics.blocklists).
+REFERRER_SPAM_LIST_FILE = env.str("REFERRER_SPAM_LIST_FILE", default="")
 
 # --- Share links: passwords, comparisons, embedding (sharing.link_passwords, docs/share-page.md) ----
 # Password guesses per client (share page and API together), counted like PUBLIC_STATS_RATE; empty switches it off.

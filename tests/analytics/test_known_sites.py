@@ -74,7 +74,7 @@ def test_the_redis_copy_holds_what_the_event_path_needs_and_nothing_else(client,
 
     copy = json.loads(queue_client().hget(known_sites.COPIES, "shop.example"))
 
-    assert copy == [site.pk, "shop.example", "Europe/Berlin", "shop.example"]
+    assert copy == [site.pk, "shop.example", "Europe/Berlin", "shop.example", "", ""]
 
 
 def test_a_copied_site_keeps_its_allowed_hosts_during_the_outage(client, queue, site):
