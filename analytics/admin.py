@@ -9,8 +9,7 @@ from django.utils.translation import gettext, ngettext
 
 from analytics import blocklists
 from analytics.admin_scoping import OwnerScopedAdmin
-from analytics.domains import normalize_domain
-from analytics.hostnames import InvalidHostname, parse_allowed_hostnames
+from analytics.hostnames import InvalidHostname, parse_allowed_hostnames, site_domain
 from analytics.models import TIMEZONE_LOCKED, Site
 from analytics.snippets import install_snippet_html
 from analytics.spam_removal import remove_blocked_traffic
@@ -46,10 +45,12 @@ class SiteForm(forms.ModelForm):
 
     def clean_domain(self) -> str:
         """Normalised before the uniqueness check, so `WWW.Example.com` collides with `example.com` politely."""
-        domain = normalize_domain(self.cleaned_data["domain"])
-        if not domain:
-            raise forms.ValidationError("Enter a domain such as example.com.")
-        return domain
+        try:
+            return site_domain(self.cleaned_data["domain"])
+        except InvalidHostname:
+            raise forms.ValidationError(
+                gettext("Enter a domain such as example.com (international names such as bücher.example work too).")
+            ) from None
 
     def clean_allowed_hostnames(self) -> str:
         """Stored normalised, one per line, so the list reads the way events are matched against it."""
