@@ -11,8 +11,9 @@ from config.secret_key import refuse_to_serve_with_unsafe_secret_key
 refuse_to_serve_with_unsafe_secret_key()
 
 wsgi_app = "config.wsgi:application"
-# Behind nginx, GUNICORN_BIND=127.0.0.1:8000 keeps clients from reaching gunicorn (and forging X-Forwarded-For).
-bind = [os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"]
+# Loopback unless told otherwise: behind nginx, clients must not reach gunicorn (and forge X-Forwarded-For). A
+# platform that routes to $PORT itself sets GUNICORN_BIND=0.0.0.0:$PORT.
+bind = [os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"]
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Threads, so a request waiting on Redis (every accepted event's XADD) or the database leaves its core to another
 # and a kept-alive connection is not reopened per request: 2 workers of 4 threads accepted about 1.6 times the

@@ -296,6 +296,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "filters": {
         "cache_outage_as_warning": {"()": "config.logging_filters.CacheOutageAsWarning"},
+        "bad_host_as_one_kind": {"()": "config.logging_filters.BadHostAsOneKind"},
         "collapse_repeats": {"()": "config.logging_filters.CollapseRepeats", "interval": LOG_REPEAT_INTERVAL},
         "scrub_secrets": {"()": "config.logging_filters.ScrubSecrets"},
     },
@@ -310,6 +311,7 @@ LOGGING = {
         "django": {"handlers": [], "propagate": True},
         "django.server": {"handlers": [], "propagate": True},
         "glimpse.cache": {"filters": ["cache_outage_as_warning"]},
+        "django.security.DisallowedHost": {"filters": ["bad_host_as_one_kind"]},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
