@@ -5,10 +5,11 @@ adds drops up in memory and writes them at most once per `FLUSH_EVERY` seconds, 
 UPDATE per site with drops (adding in the database, so processes never overwrite each
 other's counts). Drops are counted only after the per-client rate limit, so a sender
 inflates a count no faster than it may send events. While the database is away the
-counts wait in memory and go with the next write; a process that exits loses at most its
-last interval's counts, which the admin shows as an indication, not a bill.
+counts wait in memory and go with the next write; a process writes its counts when it
+exits, so only one killed with `kill -9` loses them (at most its last interval's).
 """
 
+import atexit
 import datetime as dt
 import threading
 import time
@@ -82,6 +83,16 @@ def keep_pending(site_id: int, pending: Pending) -> None:
     else:
         current.count += pending.count
         current.last_at = max(current.last_at, pending.last_at)
+
+
+def _write_at_exit() -> None:
+    try:
+        write_dropped_events()
+    except Exception:  # at exit, nothing is left to tell
+        return
+
+
+atexit.register(_write_at_exit)
 
 
 def forget_dropped_events() -> None:

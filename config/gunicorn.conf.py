@@ -21,6 +21,14 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # are nginx's to absorb, as before (docs/deployment.md).
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# A worker told to stop (TERM to the master, HUP's new generation, or its own max_requests reached) stops accepting,
+# finishes every request it has begun within graceful_timeout seconds, then exits, handing its in-process counts
+# (use counts, dropped events) to the database at exit. nginx sends each request on a new connection, so none
+# is cut on an idle kept-alive one. Recycling bounds a worker's memory; the jitter keeps workers from restarting
+# together. Only `kill -9` loses a request, one it had not answered: the event endpoint's client is told 503.
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
+max_requests_jitter = max_requests // 10
 
 # One line per request on stdout: time, method, path, status, bytes, duration. No client
 # address and no query string; a share-page path keeps only the token's display prefix.
