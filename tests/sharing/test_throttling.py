@@ -46,6 +46,15 @@ def test_clients_are_counted_apart(client, site, two_a_minute):
     assert statuses == [200, 200, 429, 200, 200]
 
 
+def test_the_addresses_of_one_ipv6_slash_64_are_one_client(client, site, two_a_minute):
+    token = ShareTokenFactory(site=site).raw_token
+    addresses = ["2001:db8:7:7::1", "2001:db8:7:7::2", "2001:db8:7:7:ffff::3", "2001:db8:7:8::1"]
+
+    statuses = [ask(client, token, address).status_code for address in addresses]
+
+    assert statuses == [200, 200, 429, 200]
+
+
 def test_failed_lookups_count_too(client, site, two_a_minute):
     token = ShareTokenFactory(site=site).raw_token
 
