@@ -1,7 +1,8 @@
 """Sites by domain for `POST /api/event`, which must keep accepting events while PostgreSQL is away.
 
-Each process remembers a site for `REMEMBER_FOR`, so an event costs no site query and an
-edit to a site (its allowed hosts) reaches the endpoint within that time. Unknown domains
+Each process remembers a site for `KNOWN_SITE_SECONDS` (60), so an event costs no site
+query and an edit to a site (its allowed hosts, its blocklists) reaches the endpoint
+within that time. Unknown domains
 are remembered too, so a flood of events for made-up domains costs one query per domain
 a minute; the memory is bounded and starts afresh when full.
 
@@ -19,6 +20,7 @@ import logging
 import threading
 import time
 
+from django.conf import settings
 from django.db import DatabaseError
 from redis.exceptions import RedisError
 
@@ -28,7 +30,6 @@ from analytics.unavailable import EventsUnavailable
 
 logger = logging.getLogger("glimpse.ingest")
 
-REMEMBER_FOR = dt.timedelta(seconds=60)
 REMEMBERED_LIMIT = 10_000
 RETRY_DATABASE_AFTER = 5.0  # seconds of serving copies before asking the database again
 COPIES = "glimpse:known-sites"
@@ -73,7 +74,7 @@ def remember(domain: str, site: Site | None, *, now: dt.datetime, copy: bool = T
     with _lock:
         if len(_remembered) >= REMEMBERED_LIMIT:
             _remembered.clear()
-        _remembered[domain] = (site, now + REMEMBER_FOR)
+        _remembered[domain] = (site, now + dt.timedelta(seconds=settings.KNOWN_SITE_SECONDS))
         if copy:
             _database_failed_at = None
     if copy:

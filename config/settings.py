@@ -171,6 +171,9 @@ EVENT_SPOOL_DIR = env.str("EVENT_SPOOL_DIR", default=str(BASE_DIR / "var" / "spo
 EVENT_SPOOL_MAX_BYTES = env.int("EVENT_SPOOL_MAX_BYTES", default=64 * 1024 * 1024)
 # Events per client IP on POST /api/event, sized for a busy office behind one NAT; empty switches the limit off.
 EVENT_RATE = env.str("EVENT_RATE", default="600/min")
+# Seconds each web process remembers a site for POST /api/event (analytics.known_sites): how long an edit to a
+# site takes to reach the endpoint.
+KNOWN_SITE_SECONDS = env.int("KNOWN_SITE_SECONDS", default=60)
 # Distinct new visitors one network (IPv4 address, IPv6 /64) may bring one site per period (analytics.new_visitors);
 # empty switches the cap off.
 NEW_VISITORS_PER_NETWORK = env.str("NEW_VISITORS_PER_NETWORK", default="60/min")

@@ -4,7 +4,6 @@ Each test runs a Redis of its own as the queue (where the copies live); the data
 "down" when every statement on the test's connection fails.
 """
 
-import datetime as dt
 import json
 from collections.abc import Iterator
 
@@ -32,9 +31,9 @@ def site():
 
 
 @pytest.fixture
-def lookups_expire_at_once(monkeypatch):
+def lookups_expire_at_once(settings):
     """Every local copy is past its lifetime on the next event, as in an outage longer than it."""
-    monkeypatch.setattr(known_sites, "REMEMBER_FOR", dt.timedelta(0))
+    settings.KNOWN_SITE_SECONDS = 0
 
 
 def send(client, domain: str = "shop.example", path: str = "/"):
