@@ -13,6 +13,7 @@ class AnalyticsConfig(AppConfig):
         from analytics.event_spool import event_spool
         from analytics.known_sites import forget_sites
         from analytics.process_state import register_reset
+        from analytics.queue_journal import queue_journal
         from analytics.salts import forget_held_salts
         from analytics.script import tracking_script
 
@@ -22,4 +23,5 @@ class AnalyticsConfig(AppConfig):
         register_reset("salts held in this process", forget_held_salts)
         register_reset("event queue pause after a failure", queue_connection.forget)
         register_reset("this process's event spool file", event_spool.close)
+        register_reset("events this process queued lately", queue_journal.forget)
         register_reset("tracking script bytes", tracking_script.script_bytes.cache_clear)

@@ -23,6 +23,7 @@ seconds later.
 import datetime as dt
 import json
 import logging
+import secrets
 import threading
 import time
 from typing import NamedTuple
@@ -33,6 +34,7 @@ from redis.commands.core import Script
 from redis.exceptions import RedisError
 
 from analytics.event_spool import event_spool, new_event_id
+from analytics.queue_journal import queue_journal
 from analytics.queue_redis import queue_client, queue_configured
 from analytics.services import NewPageview
 from analytics.unavailable import EventsUnavailable
@@ -45,15 +47,20 @@ FIELD = b"e"
 RETRY_REDIS_AFTER = 5.0  # seconds without trying Redis after it failed
 
 
-# Appends only below the bound, in one round trip. A bound by `XADD MAXLEN ~` would trim the oldest entries,
-# which are accepted events no worker has written yet: a full queue refuses the new event instead.
+# Appends only below the bound, in one round trip, and says which life of the queue's Redis it appended in: the
+# marker next to the stream holds a random epoch, and a Redis that lost its data has none (-1). A bound by
+# `XADD MAXLEN ~` would trim the oldest entries, accepted events no worker has written yet: a full queue refuses
+# the new event instead (0).
 BOUNDED_XADD = Script(
     None,
     b"""
-if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[2]) then return false end
-return redis.call('XADD', KEYS[1], '*', ARGV[3], ARGV[1])
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then return -1 end
+if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[2]) then return {0, epoch} end
+return {redis.call('XADD', KEYS[1], '*', ARGV[3], ARGV[1]), epoch}
 """,
 )
+MARKER = "glimpse:events-epoch"
 
 
 class QueueFull(EventsUnavailable):
@@ -66,7 +73,7 @@ class QueuedPageview(NamedTuple):
 
 
 def encode(*, site_id: int, pageview: NewPageview) -> bytes:
-    """The entry's payload; a pageview with an id of its own (a spooled one) carries it as a ninth item."""
+    """The entry's payload; a pageview with an id of its own (every one the web queues) carries it as a ninth item."""
     own_id = [pageview.event_id] if pageview.event_id else []
     return json.dumps(
         [
@@ -102,7 +109,7 @@ def decode_entries(entries: list[tuple[bytes, dict]]) -> list[QueuedPageview]:
 
 
 def queued_pageview(value: list, *, event_id: str) -> QueuedPageview:
-    """The entry's pageview, identified by its own id if it has one (it was spooled), else by the entry's id."""
+    """The entry's pageview, identified by its own id if it has one, else by the stream entry's id."""
     site_id, timestamp, visitor_id, path, source, device_type, browser, country, *own_id = value
     event_id = own_id[0] if own_id else event_id
     return QueuedPageview(
@@ -120,6 +127,7 @@ class QueueConnection:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._failed_at: float | None = None
+        self._epoch: bytes | None = None
 
     def client(self) -> Redis | None:
         with self._lock:
@@ -135,15 +143,46 @@ class QueueConnection:
     def forget(self) -> None:
         with self._lock:
             self._failed_at = None
+            self._epoch = None
 
     def add(self, client: Redis, entry: bytes) -> None:
-        """Append `entry` to the stream unless it is at its bound (`QueueFull`); raises `RedisError` on failure."""
-        added = BOUNDED_XADD(keys=[STREAM], args=[entry, settings.EVENT_QUEUE_MAX_LENGTH, FIELD], client=client)
-        if not added:
+        """Append `entry` to the stream unless it is at its bound (`QueueFull`); raises `RedisError` on failure.
+
+        An epoch other than the one this process last appended in means Redis lost its data since: the
+        entries this process queued lately are put back first (`analytics.queue_journal`).
+        """
+        added = self._append(client, entry)
+        if added == -1:
+            client.set(MARKER, secrets.token_hex(8), nx=True)
+            added = self._append(client, entry)
+        entry_id, epoch = added if isinstance(added, list) else (0, None)
+        self._requeue_if_lost(client, epoch)
+        if not entry_id:
             logger.warning(
                 "Event queue full at EVENT_QUEUE_MAX_LENGTH=%d, refusing events", settings.EVENT_QUEUE_MAX_LENGTH
             )
             raise QueueFull(STREAM)
+        queue_journal.add([entry])
+
+    def _append(self, client: Redis, entry: bytes) -> list | int:
+        return BOUNDED_XADD(keys=[STREAM, MARKER], args=[entry, settings.EVENT_QUEUE_MAX_LENGTH, FIELD], client=client)
+
+    def _requeue_if_lost(self, client: Redis, epoch: bytes | None) -> None:
+        with self._lock:
+            known, self._epoch = self._epoch, epoch or self._epoch
+            if known is None or epoch is None or epoch == known:
+                return
+            recent = queue_journal.recent()
+            pipeline = client.pipeline(transaction=False)
+            for entry in recent:
+                pipeline.xadd(STREAM, {FIELD: entry})
+            pipeline.execute()
+        logger.warning(
+            "The event queue's Redis had lost its data (restarted without its append-only file, flushed or evicted): "
+            "put back %d events this process queued in the last %d s",
+            len(recent),
+            settings.QUEUE_JOURNAL_SECONDS,
+        )
 
 
 queue_connection = QueueConnection()
@@ -157,15 +196,16 @@ def enqueue(*, site_id: int, pageview: NewPageview) -> bool:
     """
     if not queue_configured():
         return False
+    entry = encode(site_id=site_id, pageview=pageview._replace(event_id=new_event_id()))
     client = queue_connection.client()
     if client is not None:
         try:
-            queue_connection.add(client, encode(site_id=site_id, pageview=pageview))
+            queue_connection.add(client, entry)
         except RedisError as error:
             queue_connection.failed(error)
         else:
             if event_spool.pending():
                 event_spool.replay_in_background(client, stream=STREAM, field=FIELD)
             return True
-    event_spool.append(encode(site_id=site_id, pageview=pageview._replace(event_id=new_event_id())))
+    event_spool.append(entry)
     return True

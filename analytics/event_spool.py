@@ -6,9 +6,9 @@ the stream cannot take is appended, as its stream entry, to this process's spool
 under `EVENT_SPOOL_DIR`. A spool at `EVENT_SPOOL_MAX_BYTES` takes nothing more: the
 event is refused with a 503 (`SpoolFull`), never dropped in silence.
 
-Each spooled event carries an id of its own (`spool:` and 32 random hex digits), stored
-as its pageview's `event_id` (unique), so an event replayed twice — a process killed in
-the middle of a replay — is written once. When the stream takes events again, the
+Each event carries an id of its own (`q:` and 24 random hex digits, `new_event_id`),
+stored as its pageview's `event_id` (unique), so an event replayed twice — a process
+killed in the middle of a replay — is written once. When the stream takes events again, the
 process replays its own spool in the background, and any spool left by a process that
 died: a process holds an exclusive `flock` on its file while it lives, so a file that can
 be locked has no living owner. A line is in the page cache once `write` returns: a killed
@@ -18,6 +18,7 @@ process loses nothing; a machine that loses power may lose the last lines not ye
 import fcntl
 import logging
 import os
+import secrets
 import socket
 import threading
 import time
@@ -28,6 +29,7 @@ from django.conf import settings
 from redis import Redis
 from redis.exceptions import RedisError
 
+from analytics.queue_journal import queue_journal
 from analytics.unavailable import EventsUnavailable
 
 logger = logging.getLogger("glimpse.ingest")
@@ -42,7 +44,8 @@ class SpoolFull(EventsUnavailable):
 
 
 def new_event_id() -> str:
-    return f"spool:{uuid.uuid4().hex}"
+    """An event's own id, stored as its pageview's `event_id`: 96 random bits, unique for all practical purposes."""
+    return f"q:{secrets.token_hex(12)}"
 
 
 class EventSpool:
@@ -158,6 +161,7 @@ def add_entries(client: Redis, entries: list[bytes], *, stream: str, field: byte
     for entry in entries:
         pipeline.xadd(stream, {field: entry})
     pipeline.execute()
+    queue_journal.add(entries)
     return len(entries)
 
 

@@ -49,7 +49,8 @@ def ensure_group(client: Redis) -> None:
 
 
 def group_is_missing(error: ResponseError) -> bool:
-    return str(error).startswith("NOGROUP")
+    """NOGROUP for a read, UNBLOCKED for a read that was waiting when the stream went away."""
+    return str(error).startswith(("NOGROUP", "UNBLOCKED"))
 
 
 def report_queue_length(client: Redis) -> int | None:

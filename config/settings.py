@@ -162,6 +162,10 @@ INGEST_QUEUE = env.bool("INGEST_QUEUE", default=bool(QUEUE_REDIS_URL))
 # At most this many events wait in the queue (about 132 bytes of Redis memory each); past it, events are refused with
 # 503 and Retry-After rather than trimming accepted ones. 1,000,000 is about 130 MB, an hour of 280 events/s.
 EVENT_QUEUE_MAX_LENGTH = env.int("EVENT_QUEUE_MAX_LENGTH", default=1_000_000)
+# Each web process keeps the events it queued in the last QUEUE_JOURNAL_SECONDS (at most QUEUE_JOURNAL_MAX_ENTRIES)
+# to put back if the queue's Redis loses its data (analytics.queue_journal).
+QUEUE_JOURNAL_SECONDS = env.int("QUEUE_JOURNAL_SECONDS", default=300)
+QUEUE_JOURNAL_MAX_ENTRIES = env.int("QUEUE_JOURNAL_MAX_ENTRIES", default=100_000)
 # What web and ingest processes do at start when the queue's Redis would lose events (no append-only file, or an
 # evicting maxmemory-policy): "warn" (log an error and go on), "refuse" (exit), or "off" (analytics.queue_checks).
 QUEUE_DURABILITY_CHECK = env.str("QUEUE_DURABILITY_CHECK", default="warn")

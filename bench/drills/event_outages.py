@@ -15,11 +15,11 @@ from a killed worker) is one the client was told about and sends again.
   throughout. The full form runs 30 s and 120 s outages starting 70 s in (memory 60 s);
   the short one 15 s with a 5 s memory.
 - Redis stopped and started again without its append-only file (empty): events wait in
-  the spool, the worker recreates its consumer group (one log line), the spools replay.
-- Redis flushed (`FLUSHALL`) under load: the group is recreated; entries not yet taken by
-  the worker at that instant are gone (reported: no queue survives its own deletion).
+  the spool, each web process puts back what it queued lately (`analytics.queue_journal`),
+  the worker recreates its consumer group, the spools replay.
+- Redis flushed (`FLUSHALL`) under load: the same, without the spool.
 - Redis at `maxmemory` with `noeviction` while the worker is paused: appends are refused,
-  events are spooled, and replayed when the worker has drained the stream.
+  events are spooled, and replayed once Redis has room again.
 - A gunicorn worker killed with `kill -9`, then the master sent `HUP`: only requests the
   killed worker had begun go unanswered; the graceful restart answers every one.
 
@@ -129,10 +129,10 @@ def redis_full(stack: PipelineStack, *, seconds: float) -> bool:
     queued = stack.stream()[0]
     spooled = sum(path.stat().st_size for path in (stack.directory / "spool").glob("*.spool"))
     os.kill(worker.pid, signal.SIGCONT)
+    stack.redis.command("config", "set", "maxmemory", "0")  # room again: the next append replays the spools
     print(f"  stream held {queued:,} entries at the limit; {spooled:,} bytes spooled")
     sender.sleep_until(seconds + 6)
     passed = judge(stack, sender)
-    stack.redis.command("config", "set", "maxmemory", "0")
     return passed & verdict(spooled > 0, "appends refused at maxmemory went to the spool", f"{spooled:,} bytes")
 
 
@@ -171,8 +171,10 @@ def web_worker_killed_then_hup(stack: PipelineStack) -> bool:
 
 
 def group_recreated(stack: PipelineStack, log_start: int) -> bool:
-    recreated = worker_lines(stack, log_start, "consumer group was gone")
-    return verdict(recreated >= 1, "the worker recreated its consumer group and said so", f"{recreated} line(s)")
+    """The group is there again (the drained stream shows it read); the log line may be one held back as a repeat."""
+    groups = stack.redis.command("xinfo", "groups", "glimpse:events")
+    said = worker_lines(stack, log_start, "consumer group was gone")
+    return verdict("ingest" in groups, "the worker recreated its consumer group", f"log lines saying so: {said}")
 
 
 def children(pid: int) -> list[str]:

@@ -95,7 +95,7 @@ def test_a_spool_replayed_twice_is_written_once(client, queue, site, tmp_path):
 
     assert (result.taken, result.written) == (6, 3)
     assert Pageview.objects.count() == 3
-    assert Pageview.objects.filter(event_id__startswith="spool:").count() == 3
+    assert Pageview.objects.filter(event_id__startswith="q:").count() == 3
 
 
 def test_a_full_spool_refuses_with_503_and_retry_after(client, queue, site):

@@ -269,3 +269,19 @@ def test_a_worker_recreates_a_lost_consumer_group_and_says_so_once(client, redis
     assert Pageview.objects.count() == 2
     lines = [record.getMessage() for record in caplog.records if record.name == "glimpse.ingest"]
     assert lines == ["The event stream's consumer group was gone (Redis lost its data or evicted it); recreated it"]
+
+
+def test_a_worker_waiting_when_the_stream_is_deleted_recreates_the_group(redis_client, sites, caplog):
+    worker = worker_client(block_ms=3000)
+    deleter = threading.Timer(0.3, lambda: redis_client.delete(STREAM))
+    deleter.start()
+
+    with caplog.at_level(logging.WARNING, logger="glimpse.ingest"):
+        result = drain_once(worker, consumer="worker-a", block_ms=3000)
+    deleter.join()
+
+    assert (result.taken, result.written) == (0, 0)
+    assert [group["name"] for group in redis_client.xinfo_groups(STREAM)] == [GROUP.encode()]
+    assert [record.getMessage() for record in caplog.records] == [
+        "The event stream's consumer group was gone (Redis lost its data or evicted it); recreated it"
+    ]

@@ -1,0 +1,49 @@
+"""What this process put in the stream lately, to put back if Redis comes back without it.
+
+A Redis restarted without its append-only file, flushed, or one that evicted the
+stream has lost every entry no worker had taken yet: accepted events, already answered
+202. Each web process keeps the entries it appended during the last
+`QUEUE_JOURNAL_SECONDS` (at most `QUEUE_JOURNAL_MAX_ENTRIES`) in memory. The stream's
+Redis holds a marker key next to the stream; the append script finds it gone exactly
+when Redis lost its data, and the first thread of each process to see that puts its
+journal back into the stream. Entries carry ids of their own, stored with their
+pageviews, so an entry written before the loss and put back is written once.
+An entry older than the journal that was still waiting when Redis lost its data (a
+worker stopped for longer than that) is not covered.
+"""
+
+import threading
+import time
+from collections import deque
+
+from django.conf import settings
+
+
+class QueueJournal:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: deque[tuple[float, bytes]] = deque()
+
+    def add(self, entries: list[bytes]) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._entries.extend((now, entry) for entry in entries)
+            self._trim(now)
+
+    def recent(self) -> list[bytes]:
+        with self._lock:
+            self._trim(time.monotonic())
+            return [entry for _, entry in self._entries]
+
+    def forget(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def _trim(self, now: float) -> None:
+        oldest = now - settings.QUEUE_JOURNAL_SECONDS
+        limit = settings.QUEUE_JOURNAL_MAX_ENTRIES
+        while self._entries and (self._entries[0][0] < oldest or len(self._entries) > limit):
+            self._entries.popleft()
+
+
+queue_journal = QueueJournal()
