@@ -13,7 +13,7 @@ from a killed worker) is one the client was told about and sends again.
   (`KNOWN_SITE_SECONDS`), starting well after gunicorn started, with gunicorn's workers
   replaced (`HUP`) in the middle, so new processes must know the site from Redis: 202
   throughout. The full form runs 30 s and 120 s outages starting 70 s in (memory 60 s);
-  the short one 15 s with a 5 s memory.
+  the short one 10 s with a 3 s memory.
 - Redis stopped and started again without its append-only file (empty): events wait in
   the spool, each web process puts back what it queued lately (`analytics.queue_journal`),
   the worker recreates its consumer group, the spools replay.
@@ -188,17 +188,17 @@ def worker_lines(stack: PipelineStack, start: int, text: str) -> int:
 
 
 def main() -> None:
-    memory = "5" if SHORT else "60"
+    memory = "3" if SHORT else "60"
     results = []
     with pipeline_stack(workers=1, settings={"KNOWN_SITE_SECONDS": memory, "LOG_LEVEL": "INFO"}) as stack:
         if SHORT:
-            results.append(postgres_outage(stack, start_after=8, outage=15, name="pg-15"))
+            results.append(postgres_outage(stack, start_after=6, outage=10, name="pg-10"))
         else:
             results.append(postgres_outage(stack, start_after=70, outage=30, name="pg-30"))
             results.append(postgres_outage(stack, start_after=70, outage=120, name="pg-120"))
-        results.append(redis_restarted_empty(stack, outage=8 if SHORT else 30))
+        results.append(redis_restarted_empty(stack, outage=5 if SHORT else 30))
         results.append(redis_flushed(stack))
-        results.append(redis_full(stack, seconds=6 if SHORT else 15))
+        results.append(redis_full(stack, seconds=4 if SHORT else 15))
         results.append(evicting_policy_is_named(stack))
         results.append(web_worker_killed_then_hup(stack))
     print(f"\n{sum(results)} of {len(results)} faults PASS")
