@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('analytics', '0009_every_other_block_level'),
+        ('analytics', '0010_pageview_event_attributes'),
     ]
 
     operations = [
