@@ -15,13 +15,13 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Min, Q
+from django.db.models import Exists, Min, OuterRef, Q
 
 from analytics.blocklists import PREFIX, entries, source_entries
 from analytics.models import Pageview, Session, Site
 from analytics.rollups import forget_rollups_from, lock_site, rebuild_site_rollups
 
-DELETE_BATCH = 5000  # ids per DELETE, under SQLite's limit of bound parameters
+DELETE_BATCH = 5000  # session ids per statement, under SQLite's limit of bound parameters
 
 
 @dataclass(frozen=True)
@@ -58,19 +58,38 @@ def remove_blocked_traffic(*, site: Site, now: dt.datetime) -> RemovedSpam:
     if by_source is not None:
         doomed |= by_source
     if by_path is not None:
-        doomed |= Q(pk__in=Pageview.objects.filter(by_path, site=site).values("session_id"))
-    pageviews = sessions = 0
+        doomed |= Q(Exists(pageviews_of_session().filter(by_path)))
     with transaction.atomic():
         lock_site(site)
-        doomed_ids = list(Session.objects.filter(doomed, site=site).values_list("pk", flat=True))
-        first = Session.objects.filter(site=site, pk__in=doomed_ids).aggregate(first=Min("started_at"))["first"]
+        sessions = Session.objects.filter(doomed, site=site)
+        first = sessions.aggregate(first=Min("started_at"))["first"]
+        if first is None:
+            return RemovedSpam(sessions=0, pageviews=0)
+        # Their ids first: once their pageviews are gone, a session no longer matches a blocked path.
+        doomed_ids = list(sessions.values_list("pk", flat=True))
+        pageviews = removed = 0
         for start in range(0, len(doomed_ids), DELETE_BATCH):
             batch = doomed_ids[start : start + DELETE_BATCH]
-            pageviews += Pageview.objects.filter(site=site, session_id__in=batch).delete()[0]
-            sessions += Session.objects.filter(site=site, pk__in=batch).delete()[0]
-        if sessions:
-            # The rebuild recounts from the first pageview left; the days before it that held only spam are
-            # forgotten here (they are raw days: pruning only ever removes the oldest).
-            forget_rollups_from(site=site, first=first.astimezone(site.tzinfo).date())
-            rebuild_site_rollups(site=site, now=now)
-    return RemovedSpam(sessions=sessions, pageviews=pageviews)
+            in_batch = Session.objects.filter(
+                pk__in=batch,
+                visitor_id=OuterRef("visitor_id"),
+                started_at__lte=OuterRef("timestamp"),
+                ended_at__gte=OuterRef("timestamp"),
+            )
+            pageviews += Pageview.objects.filter(Exists(in_batch), site=site).delete()[0]
+            removed += Session.objects.filter(pk__in=batch, site=site).delete()[0]
+        # The rebuild recounts from the first pageview left; the days before it that held only spam are
+        # forgotten here (they are raw days: pruning only ever removes the oldest).
+        forget_rollups_from(site=site, first=first.astimezone(site.tzinfo).date())
+        rebuild_site_rollups(site=site, now=now)
+    return RemovedSpam(sessions=removed, pageviews=pageviews)
+
+
+def pageviews_of_session():
+    """The pageviews of the session being filtered (an `OuterRef` to it): its visitor's, within its span."""
+    return Pageview.objects.filter(
+        site_id=OuterRef("site_id"),
+        visitor_id=OuterRef("visitor_id"),
+        timestamp__gte=OuterRef("started_at"),
+        timestamp__lte=OuterRef("ended_at"),
+    )
