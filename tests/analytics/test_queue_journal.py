@@ -78,8 +78,8 @@ def test_the_journal_keeps_the_latest_entries_up_to_its_bound():
 def test_the_journal_forgets_entries_older_than_its_window(monkeypatch):
     from analytics import queue_journal as module
 
-    clock = iter([100.0, 350.0, 401.0])
-    monkeypatch.setattr(module.time, "monotonic", lambda: next(clock))
+    clock = [100.0, 350.0, 401.0]
+    monkeypatch.setattr(module.time, "monotonic", lambda: clock.pop(0) if len(clock) > 1 else clock[0])
     with override_settings(QUEUE_JOURNAL_SECONDS=300, QUEUE_JOURNAL_MAX_ENTRIES=10):
         queue_journal.add([b"old"])
         queue_journal.add([b"new"])
