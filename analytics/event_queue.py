@@ -20,6 +20,7 @@ events again; the outage is logged once per interval and Redis is tried again a 
 seconds later.
 """
 
+import atexit
 import datetime as dt
 import json
 import logging
@@ -162,7 +163,7 @@ class QueueConnection:
                 "Event queue full at EVENT_QUEUE_MAX_LENGTH=%d, refusing events", settings.EVENT_QUEUE_MAX_LENGTH
             )
             raise QueueFull(STREAM)
-        queue_journal.add([entry])
+        queue_journal.add([entry], ids=[entry_id])
 
     def _append(self, client: Redis, entry: bytes) -> list | int:
         return BOUNDED_XADD(keys=[STREAM, MARKER], args=[entry, settings.EVENT_QUEUE_MAX_LENGTH, FIELD], client=client)
@@ -176,7 +177,7 @@ class QueueConnection:
             pipeline = client.pipeline(transaction=False)
             for entry in recent:
                 pipeline.xadd(STREAM, {FIELD: entry})
-            pipeline.execute()
+            queue_journal.add(recent, ids=pipeline.execute())
         logger.warning(
             "The event queue's Redis had lost its data (restarted without its append-only file, flushed or evicted): "
             "put back %d events this process queued in the last %d s",
@@ -186,6 +187,37 @@ class QueueConnection:
 
 
 queue_connection = QueueConnection()
+
+
+def spool_waiting_entries() -> int:
+    """At exit: move this process's journal entries still waiting in the stream to its spool (see queue_journal).
+
+    When the stream cannot be read, every journal entry goes: queued twice, written once.
+    """
+    journal = queue_journal.recent_with_ids()
+    client = queue_client()
+    if not journal or client is None:
+        return 0
+    try:
+        listed = client.xrange(STREAM, min=min(entry_id for entry_id, _ in journal), count=len(journal) * 4)
+        waiting = {entry_id for entry_id, _ in listed}
+        complete = len(listed) < len(journal) * 4
+    except RedisError:
+        waiting, complete = set(), False
+    kept = [entry for entry_id, entry in journal if entry_id in waiting or not complete]
+    for entry in kept:
+        event_spool.append(entry)
+    return len(kept)
+
+
+def _spool_waiting_entries_at_exit() -> None:
+    try:
+        spool_waiting_entries()
+    except Exception:  # at exit, nothing is left to tell
+        return
+
+
+atexit.register(_spool_waiting_entries_at_exit)
 
 
 def enqueue(*, site_id: int, pageview: NewPageview) -> bool:

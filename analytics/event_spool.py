@@ -160,8 +160,7 @@ def add_entries(client: Redis, entries: list[bytes], *, stream: str, field: byte
     pipeline = client.pipeline(transaction=False)
     for entry in entries:
         pipeline.xadd(stream, {field: entry})
-    pipeline.execute()
-    queue_journal.add(entries)
+    queue_journal.add(entries, ids=pipeline.execute())
     return len(entries)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from django.test import override_settings
 
-from analytics.event_queue import STREAM
+from analytics.event_queue import STREAM, queue_connection, spool_waiting_entries
 from analytics.ingest_worker import drain_once, ensure_group
 from analytics.models import Pageview
 from analytics.queue_journal import queue_journal
@@ -70,7 +70,7 @@ def test_the_first_event_a_new_queue_takes_puts_nothing_back(client, queue, capl
 
 def test_the_journal_keeps_the_latest_entries_up_to_its_bound():
     with override_settings(QUEUE_JOURNAL_MAX_ENTRIES=2, QUEUE_JOURNAL_SECONDS=300):
-        queue_journal.add([b"1", b"2", b"3"])
+        queue_journal.add([b"1", b"2", b"3"], ids=[b"1-0", b"2-0", b"3-0"])
 
         assert queue_journal.recent() == [b"2", b"3"]
 
@@ -81,7 +81,37 @@ def test_the_journal_forgets_entries_older_than_its_window(monkeypatch):
     clock = [100.0, 350.0, 401.0]
     monkeypatch.setattr(module.time, "monotonic", lambda: clock.pop(0) if len(clock) > 1 else clock[0])
     with override_settings(QUEUE_JOURNAL_SECONDS=300, QUEUE_JOURNAL_MAX_ENTRIES=10):
-        queue_journal.add([b"old"])
-        queue_journal.add([b"new"])
+        queue_journal.add([b"old"], ids=[b"1-0"])
+        queue_journal.add([b"new"], ids=[b"2-0"])
 
         assert queue_journal.recent() == [b"new"]
+
+
+def spooled_paths(queue: PrivateRedis) -> list[str]:
+    lines = b"".join(path.read_bytes() for path in (queue.directory / "spool").glob("*.spool")).splitlines()
+    return [json.loads(line)[3] for line in lines]
+
+
+def test_at_exit_a_process_spools_the_entries_still_waiting_in_the_stream(client, queue):
+    ensure_group(queue_client())
+    for path in ("/a", "/b"):
+        send(client, path)
+    drain()  # written and deleted from the stream
+    for path in ("/c", "/d"):
+        send(client, path)
+
+    assert spool_waiting_entries() == 2
+    assert spooled_paths(queue) == ["/c", "/d"]
+
+
+def test_at_exit_with_redis_away_a_process_spools_its_whole_journal(client, queue):
+    ensure_group(queue_client())
+    for path in ("/a", "/b"):
+        send(client, path)
+    drain()
+    queue.stop()
+    queue_connection.forget()
+
+    assert spool_waiting_entries() == 2
+    assert spooled_paths(queue) == ["/a", "/b"]
+    queue.start()
