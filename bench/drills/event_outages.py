@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.drills.event_outages            # about 9 minutes
     .venv/bin/python -m bench.drills.event_outages --short    # about 2 minutes (CI): shorter outages, the same faults
+    .venv/bin/python -m bench.drills.event_outages --only=redis-empty --recycle=2000   # one fault, workers recycled
 
 One pipeline stack (private PostgreSQL and Redis with its append-only file, gunicorn
 with 2 workers of 4 threads, one ingest worker), then each fault in turn, each with a
@@ -38,6 +39,10 @@ from bench.drills.pipeline import PipelineStack, Sender, pipeline_stack, print_t
 from bench.load import dataset
 
 SHORT = "--short" in sys.argv[1:]
+# `--only redis-empty,web-kill` runs those faults alone; `--recycle N` replaces each gunicorn worker after about N
+# requests (GUNICORN_MAX_REQUESTS), so processes exit in the middle of the faults.
+ONLY = next((arg.split("=", 1)[1].split(",") for arg in sys.argv[1:] if arg.startswith("--only=")), None)
+RECYCLE = next((arg.split("=", 1)[1] for arg in sys.argv[1:] if arg.startswith("--recycle=")), None)
 PAUSE = 0.004  # between one sender thread's events: 4 threads send about 300 events/s when the server keeps up
 CHECK = """
 from analytics.queue_checks import durability_problems
@@ -189,18 +194,22 @@ def worker_lines(stack: PipelineStack, start: int, text: str) -> int:
 
 def main() -> None:
     memory = "3" if SHORT else "60"
+    settings = {"KNOWN_SITE_SECONDS": memory, **({"GUNICORN_MAX_REQUESTS": RECYCLE} if RECYCLE else {})}
+    faults = [
+        ("pg", lambda stack: postgres_outage(stack, start_after=6, outage=10, name="pg-10")) if SHORT else None,
+        ("pg", lambda stack: postgres_outage(stack, start_after=70, outage=30, name="pg-30")) if not SHORT else None,
+        ("pg", lambda stack: postgres_outage(stack, start_after=70, outage=120, name="pg-120")) if not SHORT else None,
+        ("redis-empty", lambda stack: redis_restarted_empty(stack, outage=5 if SHORT else 30)),
+        ("redis-flush", redis_flushed),
+        ("redis-full", lambda stack: redis_full(stack, seconds=4 if SHORT else 15)),
+        ("allkeys", evicting_policy_is_named),
+        ("web-kill", web_worker_killed_then_hup),
+    ]
     results = []
-    with pipeline_stack(workers=1, settings={"KNOWN_SITE_SECONDS": memory, "LOG_LEVEL": "INFO"}) as stack:
-        if SHORT:
-            results.append(postgres_outage(stack, start_after=6, outage=10, name="pg-10"))
-        else:
-            results.append(postgres_outage(stack, start_after=70, outage=30, name="pg-30"))
-            results.append(postgres_outage(stack, start_after=70, outage=120, name="pg-120"))
-        results.append(redis_restarted_empty(stack, outage=5 if SHORT else 30))
-        results.append(redis_flushed(stack))
-        results.append(redis_full(stack, seconds=4 if SHORT else 15))
-        results.append(evicting_policy_is_named(stack))
-        results.append(web_worker_killed_then_hup(stack))
+    with pipeline_stack(workers=1, settings=settings) as stack:
+        for name, run in [fault for fault in faults if fault is not None]:
+            if ONLY is None or name in ONLY:
+                results.append(run(stack))
     print(f"\n{sum(results)} of {len(results)} faults PASS")
     sys.exit(0 if all(results) else 1)
 
