@@ -98,12 +98,7 @@ def write_batch(queued: list[QueuedPageview]) -> int:
     other parts, when that worker has most likely committed (`record_pageviews_of_free_visitors`).
     """
     by_site: dict[int, list[NewPageview]] = defaultdict(list)
-    seen: set[str] = set()
     for item in queued:
-        # A spooled event replayed twice (its process died mid-replay) can come twice in one batch.
-        if item.pageview.event_id in seen:
-            continue
-        seen.add(item.pageview.event_id)
         by_site[item.site_id].append(item.pageview)
     sites = Site.objects.in_bulk(list(by_site))
     for site_id in [site_id for site_id in by_site if site_id not in sites]:

@@ -3,11 +3,11 @@
 Blocking stops new events at ingestion (`analytics.blocklists`); what was stored before
 is removed here: every session from a blocked source, and every session that touched a
 blocked path, with all their pageviews. Whole sessions go, never single pageviews, so
-no session is left with counts its pageviews do not add up to. The site's rollups are
-then counted again from the raw rows that are left (`rebuild_site_rollups`, after
-forgetting the rollups from the first removed session's day on), in the same
-transaction, so no reader sees the raw rows and the numbers disagree. Days whose raw
-rows were pruned keep their rollups: spam counted in them stays.
+no session is left with counts its pageviews do not add up to. Each day they were on is
+then counted again from the raw rows left (`recount_stored_day`: its rows, the period
+totals counting it, its hourly rows, sessions and marks), in the same transaction, so no
+reader sees the raw rows and the numbers disagree. Days whose raw rows were pruned have
+no sessions left to match: spam counted in them stays.
 """
 
 import datetime as dt
@@ -15,11 +15,12 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, Min, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 
 from analytics.blocklists import PREFIX, entries, source_entries
+from analytics.counting.counters import lock_site
+from analytics.counting.rebuild import recount_stored_day
 from analytics.models import Pageview, Session, Site
-from analytics.rollups import forget_rollups_from, lock_site, rebuild_site_rollups
 
 DELETE_BATCH = 5000  # session ids per statement, under SQLite's limit of bound parameters
 
@@ -47,7 +48,7 @@ def blocked_paths_q(text: str) -> Q | None:
 
 
 def remove_blocked_traffic(*, site: Site, now: dt.datetime) -> RemovedSpam:
-    """Delete the site's stored sessions (and pageviews) its blocklists match, then recount its rollups."""
+    """Delete the site's stored sessions (and pageviews) its blocklists match, then recount the days they were on."""
     if site.pk is None:
         raise ValidationError("Save the site before removing its blocked traffic.")
     by_source = blocked_sources_q(site.blocked_sources)
@@ -61,15 +62,11 @@ def remove_blocked_traffic(*, site: Site, now: dt.datetime) -> RemovedSpam:
         doomed |= Q(Exists(pageviews_of_session().filter(by_path)))
     with transaction.atomic():
         lock_site(site)
-        sessions = Session.objects.filter(doomed, site=site)
-        first = sessions.aggregate(first=Min("started_at"))["first"]
-        if first is None:
-            return RemovedSpam(sessions=0, pageviews=0)
-        # Their ids first: once their pageviews are gone, a session no longer matches a blocked path.
-        doomed_ids = list(sessions.values_list("pk", flat=True))
-        pageviews = removed = 0
-        for start in range(0, len(doomed_ids), DELETE_BATCH):
-            batch = doomed_ids[start : start + DELETE_BATCH]
+        # Ids and days first: once their pageviews are gone, a session no longer matches a blocked path.
+        doomed_sessions = list(Session.objects.filter(doomed, site=site).values_list("pk", "started_at"))
+        pageviews = 0
+        for start in range(0, len(doomed_sessions), DELETE_BATCH):
+            batch = [pk for pk, _ in doomed_sessions[start : start + DELETE_BATCH]]
             in_batch = Session.objects.filter(
                 pk__in=batch,
                 visitor_id=OuterRef("visitor_id"),
@@ -77,12 +74,9 @@ def remove_blocked_traffic(*, site: Site, now: dt.datetime) -> RemovedSpam:
                 ended_at__gte=OuterRef("timestamp"),
             )
             pageviews += Pageview.objects.filter(Exists(in_batch), site=site).delete()[0]
-            removed += Session.objects.filter(pk__in=batch, site=site).delete()[0]
-        # The rebuild recounts from the first pageview left; the days before it that held only spam are
-        # forgotten here (they are raw days: pruning only ever removes the oldest).
-        forget_rollups_from(site=site, first=first.astimezone(site.tzinfo).date())
-        rebuild_site_rollups(site=site, now=now)
-    return RemovedSpam(sessions=removed, pageviews=pageviews)
+        for day in sorted({started_at.astimezone(site.tzinfo).date() for _, started_at in doomed_sessions}):
+            recount_stored_day(site=site, day=day)
+    return RemovedSpam(sessions=len(doomed_sessions), pageviews=pageviews)
 
 
 def pageviews_of_session():
