@@ -1,16 +1,19 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
+from analytics import blocklists
 from analytics.admin_scoping import OwnerScopedAdmin
-from analytics.domains import normalize_domain
-from analytics.hostnames import InvalidHostname, parse_allowed_hostnames
+from analytics.hostnames import InvalidHostname, parse_allowed_hostnames, site_domain
 from analytics.models import TIMEZONE_LOCKED, Site
 from analytics.snippets import install_snippet_html
+from analytics.spam_removal import remove_blocked_traffic
+from analytics.text import is_storable
 from analytics.timezones import site_timezone_names
 
 TIMEZONE_CHOICES = [
@@ -28,8 +31,12 @@ class SiteForm(forms.ModelForm):
 
     class Meta:
         model = Site
-        fields = ["domain", "nickname", "timezone", "allowed_hostnames", "owner"]
-        widgets = {"allowed_hostnames": forms.Textarea(attrs={"rows": 3})}
+        fields = ["domain", "nickname", "timezone", "allowed_hostnames", "blocked_sources", "blocked_paths", "owner"]
+        widgets = {
+            "allowed_hostnames": forms.Textarea(attrs={"rows": 3}),
+            "blocked_sources": forms.Textarea(attrs={"rows": 3}),
+            "blocked_paths": forms.Textarea(attrs={"rows": 3}),
+        }
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -41,10 +48,12 @@ class SiteForm(forms.ModelForm):
 
     def clean_domain(self) -> str:
         """Normalised before the uniqueness check, so `WWW.Example.com` collides with `example.com` politely."""
-        domain = normalize_domain(self.cleaned_data["domain"])
-        if not domain:
-            raise forms.ValidationError(gettext("Enter a domain such as example.com."))
-        return domain
+        try:
+            return site_domain(self.cleaned_data["domain"])
+        except InvalidHostname:
+            raise forms.ValidationError(
+                gettext("Enter a domain such as example.com (international names such as bücher.example work too).")
+            ) from None
 
     def clean_allowed_hostnames(self) -> str:
         """Stored normalised, one per line, so the list reads the way events are matched against it."""
@@ -58,6 +67,25 @@ class SiteForm(forms.ModelForm):
                 % {"entry": problem}
             ) from None
         return "\n".join(entries)
+
+    def clean_blocked_sources(self) -> str:
+        listed = blocklists.entries(self.cleaned_data["blocked_sources"])
+        for entry in listed:
+            if not is_storable(entry):
+                raise forms.ValidationError(
+                    gettext("%(entry)s is not a source: one host or utm_source value a line.") % {"entry": entry}
+                )
+        return "\n".join(listed)
+
+    def clean_blocked_paths(self) -> str:
+        listed = blocklists.entries(self.cleaned_data["blocked_paths"])
+        for entry in listed:
+            if not entry.startswith("/") or not is_storable(entry) or any(character.isspace() for character in entry):
+                raise forms.ValidationError(
+                    gettext("%(entry)s is not a path: write /path, or /prefix* for every path it starts.")
+                    % {"entry": entry}
+                )
+        return "\n".join(listed)
 
 
 def timezone_locked(site: Site | None) -> bool:
@@ -94,7 +122,14 @@ class SiteAdmin(OwnerScopedAdmin):
         return [*readonly, "timezone"] if timezone_locked(obj) else readonly
 
     def get_fields(self, request: HttpRequest, obj: Site | None = None) -> list[str]:
-        fields = ["domain", "nickname", "locked_timezone" if timezone_locked(obj) else "timezone", "allowed_hostnames"]
+        fields = [
+            "domain",
+            "nickname",
+            "locked_timezone" if timezone_locked(obj) else "timezone",
+            "allowed_hostnames",
+            "blocked_sources",
+            "blocked_paths",
+        ]
         if request.user.is_superuser:
             fields.append("owner")
         return fields if obj is None else [*fields, *self.detail_fields]
@@ -103,9 +138,19 @@ class SiteAdmin(OwnerScopedAdmin):
         return {"owner": request.user.pk, **super().get_changeform_initial_data(request)}
 
     def save_model(self, request: HttpRequest, obj: Site, form: SiteForm, change: bool) -> None:
+        """A change to the blocklists also takes the traffic they now match out of the site's numbers."""
         if not request.user.is_superuser:
             obj.owner = request.user
         super().save_model(request, obj, form, change)
+        if change and {"blocked_sources", "blocked_paths"} & set(form.changed_data):
+            removed = remove_blocked_traffic(site=obj, now=timezone.now())
+            if removed.sessions:
+                message = ngettext(
+                    "Removed %(sessions)d blocked visit (%(pageviews)d pageviews) from the numbers.",
+                    "Removed %(sessions)d blocked visits (%(pageviews)d pageviews) from the numbers.",
+                    removed.sessions,
+                ) % {"sessions": removed.sessions, "pageviews": removed.pageviews}
+                self.message_user(request, message, messages.SUCCESS)
 
     @admin.display(description=gettext_lazy("Timezone"))
     def locked_timezone(self, obj: Site) -> SafeString:

@@ -12,16 +12,19 @@ from django.utils import timezone
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from analytics.client_ip import client_ip
+from analytics.client_ip import client_ip, client_network
 from analytics.events import MAX_BODY_BYTES, InvalidEvent, parse_event
 from analytics.geo import trusted_country_header
 from analytics.ingestion import Client, UnknownSite, ingest_pageview
 from analytics.monitoring import EVENTS
+from analytics.new_visitors import TooManyNewVisitors
 from analytics.rate_limit import parse_rate, seconds_to_wait
 from analytics.request_body import read_capped_body
+from analytics.unavailable import RETRY_AFTER_SECONDS, EventsUnavailable
 
 UNKNOWN_SITE = "Unknown site: register this domain in Glimpse first"
 TOO_MANY_REQUESTS = "Too many requests"
+UNAVAILABLE = "Events cannot be accepted right now: send this one again later"
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -38,7 +41,9 @@ class EventApi(View):
         now = timezone.now()
         ip = client_ip(request)
         rate = parse_rate(settings.EVENT_RATE)
-        wait = seconds_to_wait(scope="event", client=ip, rate=rate, now=now.timestamp()) if rate else None
+        wait = (
+            seconds_to_wait(scope="event", client=client_network(ip), rate=rate, now=now.timestamp()) if rate else None
+        )
         if wait is not None:
             return error(429, TOO_MANY_REQUESTS, headers={"Retry-After": str(wait)})
         try:
@@ -63,6 +68,10 @@ class EventApi(View):
             pageview = ingest_pageview(event=event, client=client, now=now)
         except UnknownSite:
             return error(404, UNKNOWN_SITE)
+        except TooManyNewVisitors as refusal:
+            return error(429, TOO_MANY_REQUESTS, headers={"Retry-After": str(refusal.wait)})
+        except EventsUnavailable:
+            return error(503, UNAVAILABLE, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
         EVENTS.labels(outcome="accepted" if pageview else "dropped").inc()
         return HttpResponse(status=202, headers=NO_STORE)
 

@@ -7,13 +7,21 @@ class AnalyticsConfig(AppConfig):
 
     def ready(self) -> None:
         """Every per-process structure of collecting, reset by `analytics.process_state.reset_process_state`."""
+        from analytics.cache_counters import forget_local_counts
+        from analytics.drop_counts import forget_dropped_events
         from analytics.event_queue import queue_connection
+        from analytics.event_spool import event_spool
         from analytics.known_sites import forget_sites
         from analytics.process_state import register_reset
+        from analytics.queue_journal import queue_journal
         from analytics.salts import forget_held_salts
         from analytics.script import tracking_script
 
         register_reset("sites by domain", forget_sites)
+        register_reset("rate-limit windows counted in this process", forget_local_counts)
+        register_reset("dropped events not yet written", forget_dropped_events)
         register_reset("salts held in this process", forget_held_salts)
         register_reset("event queue pause after a failure", queue_connection.forget)
+        register_reset("this process's event spool file", event_spool.close)
+        register_reset("events this process queued lately", queue_journal.forget)
         register_reset("tracking script bytes", tracking_script.script_bytes.cache_clear)

@@ -37,3 +37,25 @@ def ip_address_or_none(text: str) -> str | None:
     mapped = getattr(address, "ipv4_mapped", None)
     # Spelled as dual-stack servers report it, on every Python (3.13 changed how `str` writes it).
     return f"::ffff:{mapped}" if mapped else str(address)
+
+
+IPV6_CLIENT_PREFIX = 64
+
+
+def client_network(ip: str) -> str:
+    """What a rate limit counts as one client: an IPv4 address, or the /64 an IPv6 address belongs to.
+
+    One IPv6 subscriber gets at least a /64 (2^64 addresses): counted per address, one
+    sender would have more identities than any limit could matter for. An IPv4-mapped
+    address counts as its IPv4 address; text that is no address stays as it is (it is
+    a `client_ip` result, so only a test's or a socket's odd peer).
+    """
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if address.version == 4:
+        return str(address)
+    if address.ipv4_mapped:
+        return str(address.ipv4_mapped)
+    return str(ipaddress.IPv6Network((address, IPV6_CLIENT_PREFIX), strict=False))

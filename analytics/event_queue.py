@@ -11,26 +11,34 @@ Entries hold only what is stored anyway (site, time, visitor id, path, source, d
 browser, country): never an IP address or a user agent. Accepted events live in Redis
 until written, so production Redis needs persistence (`appendonly yes`).
 
-Without Redis (the embedded default), or while Redis is unreachable, events are
-written straight to the database as batches of one; an outage is logged once per
-interval and Redis is tried again a few seconds later.
+The queue's Redis is `QUEUE_REDIS_URL` (`analytics.queue_redis`).
+
+Without a queue (the embedded default), events are written straight to the database as
+batches of one. While the queue's Redis is unreachable, events wait in a bounded spool
+on local disk (`analytics.event_spool`) and are replayed into the stream when it takes
+events again; the outage is logged once per interval and Redis is tried again a few
+seconds later.
 """
 
+import atexit
 import datetime as dt
 import json
 import logging
+import secrets
 import threading
 import time
 from typing import NamedTuple
 
 from django.conf import settings
-from django.core.cache import DEFAULT_CACHE_ALIAS, caches
-from django_redis import get_redis_connection
-from django_redis.cache import RedisCache
 from redis import Redis
+from redis.commands.core import Script
 from redis.exceptions import RedisError
 
+from analytics.event_spool import event_spool, new_event_id
+from analytics.queue_journal import queue_journal
+from analytics.queue_redis import queue_client, queue_configured
 from analytics.services import NewPageview
+from analytics.unavailable import EventsUnavailable
 
 logger = logging.getLogger("glimpse.ingest")
 
@@ -40,12 +48,34 @@ FIELD = b"e"
 RETRY_REDIS_AFTER = 5.0  # seconds without trying Redis after it failed
 
 
+# Appends only below the bound, in one round trip, and says which life of the queue's Redis it appended in: the
+# marker next to the stream holds a random epoch, and a Redis that lost its data has none (-1). A bound by
+# `XADD MAXLEN ~` would trim the oldest entries, accepted events no worker has written yet: a full queue refuses
+# the new event instead (0).
+BOUNDED_XADD = Script(
+    None,
+    b"""
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then return -1 end
+if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[2]) then return {0, epoch} end
+return {redis.call('XADD', KEYS[1], '*', ARGV[3], ARGV[1]), epoch}
+""",
+)
+MARKER = "glimpse:events-epoch"
+
+
+class QueueFull(EventsUnavailable):
+    """The stream holds `EVENT_QUEUE_MAX_LENGTH` entries: the workers are far behind, the event is refused."""
+
+
 class QueuedPageview(NamedTuple):
     site_id: int
     pageview: NewPageview
 
 
 def encode(*, site_id: int, pageview: NewPageview) -> bytes:
+    """The entry's payload; a pageview with an id of its own (every one the web queues) carries it as a ninth item."""
+    own_id = [pageview.event_id] if pageview.event_id else []
     return json.dumps(
         [
             site_id,
@@ -56,6 +86,7 @@ def encode(*, site_id: int, pageview: NewPageview) -> bytes:
             pageview.device_type,
             pageview.browser,
             pageview.country,
+            *own_id,
         ],
         ensure_ascii=False,
         separators=(",", ":"),
@@ -79,7 +110,9 @@ def decode_entries(entries: list[tuple[bytes, dict]]) -> list[QueuedPageview]:
 
 
 def queued_pageview(value: list, *, event_id: str) -> QueuedPageview:
-    site_id, timestamp, visitor_id, path, source, device_type, browser, country = value
+    """The entry's pageview, identified by its own id if it has one, else by the stream entry's id."""
+    site_id, timestamp, visitor_id, path, source, device_type, browser, country, *own_id = value
+    event_id = own_id[0] if own_id else event_id
     return QueuedPageview(
         site_id,
         NewPageview(
@@ -89,42 +122,122 @@ def queued_pageview(value: list, *, event_id: str) -> QueuedPageview:
 
 
 class QueueConnection:
-    """The Redis client of the default cache, with a short pause after a failure so an outage costs
+    """The web's client of the queue, with a short pause after a failure so an outage costs
     each request nothing but a flag check, and the log one line per interval."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._failed_at: float | None = None
+        self._epoch: bytes | None = None
 
     def client(self) -> Redis | None:
-        if not settings.INGEST_QUEUE or not isinstance(caches[DEFAULT_CACHE_ALIAS], RedisCache):
-            return None
         with self._lock:
             if self._failed_at is not None and time.monotonic() - self._failed_at < RETRY_REDIS_AFTER:
                 return None
-        return get_redis_connection(DEFAULT_CACHE_ALIAS)
+        return queue_client()
 
     def failed(self, error: RedisError) -> None:
         with self._lock:
             self._failed_at = time.monotonic()
-        logger.warning("Event queue unreachable, writing events straight to the database: %s", error)
+        logger.warning("Event queue unreachable, spooling events to local disk: %s", error)
 
     def forget(self) -> None:
         with self._lock:
             self._failed_at = None
+            self._epoch = None
+
+    def add(self, client: Redis, entry: bytes) -> None:
+        """Append `entry` to the stream unless it is at its bound (`QueueFull`); raises `RedisError` on failure.
+
+        An epoch other than the one this process last appended in means Redis lost its data since: the
+        entries this process queued lately are put back first (`analytics.queue_journal`).
+        """
+        added = self._append(client, entry)
+        if added == -1:
+            client.set(MARKER, secrets.token_hex(8), nx=True)
+            added = self._append(client, entry)
+        entry_id, epoch = added if isinstance(added, list) else (0, None)
+        self._requeue_if_lost(client, epoch)
+        if not entry_id:
+            logger.warning(
+                "Event queue full at EVENT_QUEUE_MAX_LENGTH=%d, refusing events", settings.EVENT_QUEUE_MAX_LENGTH
+            )
+            raise QueueFull(STREAM)
+        queue_journal.add([entry], ids=[entry_id])
+
+    def _append(self, client: Redis, entry: bytes) -> list | int:
+        return BOUNDED_XADD(keys=[STREAM, MARKER], args=[entry, settings.EVENT_QUEUE_MAX_LENGTH, FIELD], client=client)
+
+    def _requeue_if_lost(self, client: Redis, epoch: bytes | None) -> None:
+        with self._lock:
+            known, self._epoch = self._epoch, epoch or self._epoch
+            if known is None or epoch is None or epoch == known:
+                return
+            recent = queue_journal.recent()
+            pipeline = client.pipeline(transaction=False)
+            for entry in recent:
+                pipeline.xadd(STREAM, {FIELD: entry})
+            queue_journal.add(recent, ids=pipeline.execute())
+        logger.warning(
+            "The event queue's Redis had lost its data (restarted without its append-only file, flushed or evicted): "
+            "put back %d events this process queued in the last %d s",
+            len(recent),
+            settings.QUEUE_JOURNAL_SECONDS,
+        )
 
 
 queue_connection = QueueConnection()
 
 
-def enqueue(*, site_id: int, pageview: NewPageview) -> bool:
-    """Append one pageview to the stream; False when there is no queue to take it (the caller writes it)."""
-    client = queue_connection.client()
-    if client is None:
-        return False
+def spool_waiting_entries() -> int:
+    """At exit: move this process's journal entries still waiting in the stream to its spool (see queue_journal).
+
+    When the stream cannot be read, every journal entry goes: queued twice, written once.
+    """
+    journal = queue_journal.recent_with_ids()
+    client = queue_client()
+    if not journal or client is None:
+        return 0
     try:
-        client.xadd(STREAM, {FIELD: encode(site_id=site_id, pageview=pageview)})
-    except RedisError as error:
-        queue_connection.failed(error)
+        listed = client.xrange(STREAM, min=min(entry_id for entry_id, _ in journal), count=len(journal) * 4)
+        waiting = {entry_id for entry_id, _ in listed}
+        complete = len(listed) < len(journal) * 4
+    except RedisError:
+        waiting, complete = set(), False
+    kept = [entry for entry_id, entry in journal if entry_id in waiting or not complete]
+    for entry in kept:
+        event_spool.append(entry)
+    return len(kept)
+
+
+def _spool_waiting_entries_at_exit() -> None:
+    try:
+        spool_waiting_entries()
+    except Exception:  # at exit, nothing is left to tell
+        return
+
+
+atexit.register(_spool_waiting_entries_at_exit)
+
+
+def enqueue(*, site_id: int, pageview: NewPageview) -> bool:
+    """Queue one pageview: in the stream, else in this process's spool; False when there is no queue at all.
+
+    Raises `QueueFull` when the stream is at its bound, `SpoolFull` when the stream cannot take
+    it and the spool is full.
+    """
+    if not queue_configured():
         return False
+    entry = encode(site_id=site_id, pageview=pageview._replace(event_id=new_event_id()))
+    client = queue_connection.client()
+    if client is not None:
+        try:
+            queue_connection.add(client, entry)
+        except RedisError as error:
+            queue_connection.failed(error)
+        else:
+            if event_spool.pending():
+                event_spool.replay_in_background(client, stream=STREAM, field=FIELD)
+            return True
+    event_spool.append(entry)
     return True

@@ -13,6 +13,8 @@ as browsers send them.
 
 import re
 
+import idna
+
 from analytics.domains import normalize_domain
 
 WILDCARD = "*."
@@ -41,6 +43,27 @@ def parse_allowed_hostnames(text: str) -> list[str]:
         if entry not in entries:
             entries.append(entry)
     return entries
+
+
+def site_domain(text: str) -> str:
+    """What an owner typed as a site's domain, as stored: normalised, in its `xn--` form; else `InvalidHostname`.
+
+    The domain reaches HTTP headers (a CSV's file name), log lines and the tracking snippet,
+    so only a host name is accepted: letters, digits, hyphens and dots, an international
+    name encoded as browsers send it (IDNA), never a quote, a space or a control character.
+    """
+    stripped = (text or "").strip()
+    if not stripped or not stripped.isprintable() or any(character in stripped for character in "\"'<>\\;"):
+        raise InvalidHostname(stripped)
+    host = normalize_domain(stripped)
+    if not host.isascii():
+        try:
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except idna.IDNAError:
+            raise InvalidHostname(stripped) from None
+    if not HOSTNAME.fullmatch(host) or "." not in host:
+        raise InvalidHostname(stripped)
+    return host
 
 
 def host_is_allowed(*, host: str, site_domain: str, allowed_hostnames: str) -> bool:

@@ -5,15 +5,20 @@ that failed is retried), then entries another worker took and left idle for
 `CLAIM_IDLE_MS` (it died), then new entries, waiting up to `block_ms` for them. An
 entry is acknowledged and deleted only after its batch committed; its id, stored with
 its pageview, makes a second write of it a no-op.
+
+A Redis that restarted without its append-only file, or evicted the stream, has lost
+the consumer group: the worker recreates it (reading the stream from its start, so
+entries appended since are not skipped) and logs that once per loss.
 """
 
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from redis import Redis
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 
 from analytics.event_queue import GROUP, STREAM, QueuedPageview, decode_entries
 from analytics.models import Site
@@ -44,7 +49,36 @@ def ensure_group(client: Redis) -> None:
             raise
 
 
+def group_is_missing(error: ResponseError) -> bool:
+    """NOGROUP for a read, UNBLOCKED for a read that was waiting when the stream went away."""
+    return str(error).startswith(("NOGROUP", "UNBLOCKED"))
+
+
+def report_queue_length(client: Redis) -> int | None:
+    """Log how full the stream is when it holds half its bound or more (the worker calls it once a minute)."""
+    try:
+        length = client.xlen(STREAM)
+    except RedisError:
+        return None
+    bound = settings.EVENT_QUEUE_MAX_LENGTH
+    if length * 2 >= bound:
+        logger.warning("Event queue holds %d events, %d%% of EVENT_QUEUE_MAX_LENGTH", length, length * 100 // bound)
+    return length
+
+
 def take_batch(client: Redis, *, consumer: str, size: int, block_ms: int) -> list[tuple[bytes, dict]]:
+    """The next batch to write; recreates a lost consumer group and then returns nothing (the next call reads)."""
+    try:
+        return take_entries(client, consumer=consumer, size=size, block_ms=block_ms)
+    except ResponseError as error:
+        if not group_is_missing(error):
+            raise
+    ensure_group(client)
+    logger.warning("The event stream's consumer group was gone (Redis lost its data or evicted it); recreated it")
+    return []
+
+
+def take_entries(client: Redis, *, consumer: str, size: int, block_ms: int) -> list[tuple[bytes, dict]]:
     own = client.xreadgroup(GROUP, consumer, {STREAM: "0"}, count=size)
     entries = own[0][1] if own else []
     if entries:

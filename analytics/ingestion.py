@@ -3,15 +3,16 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import F
-
+from analytics.blocklists import is_blocked
+from analytics.client_ip import client_network
 from analytics.domains import normalize_domain
+from analytics.drop_counts import count_dropped_event
 from analytics.event_queue import enqueue
 from analytics.events import PageviewEvent
 from analytics.geo import country_code
 from analytics.hostnames import host_is_allowed
 from analytics.known_sites import site_for_domain
-from analytics.models import Site
+from analytics.new_visitors import admit_visitor
 from analytics.paths import page_path
 from analytics.salts import salt_for
 from analytics.services import NewPageview, record_pageviews
@@ -36,8 +37,10 @@ class Client:
 def ingest_pageview(*, event: PageviewEvent, client: Client, now: dt.datetime) -> NewPageview | None:
     """Accept one pageview for the event's site: queue it, or write it at once without a queue.
 
-    Nothing is recorded for a bot or a page on a host the site does not allow; both are
-    still accepted, so a script on a copied page never errors. The host check comes
+    Nothing is recorded for a bot, a page on a host the site does not allow, or spam (a
+    listed referrer spammer, a source or path the owner blocked: `analytics.blocklists`);
+    all are still accepted, so a script on a copied page never errors. A network bringing
+    the site too many new visitors in a minute is refused (`TooManyNewVisitors`). The host check comes
     first, so the owner sees every event that named a foreign page, bot or not. The
     visitor id uses the salt of the site's *local* date, so it changes at the site's
     midnight and a visitor never spans two of its days.
@@ -48,17 +51,23 @@ def ingest_pageview(*, event: PageviewEvent, client: Client, now: dt.datetime) -
     if not host_is_allowed(
         host=normalize_domain(event.url), site_domain=site.domain, allowed_hostnames=site.allowed_hostnames
     ):
-        count_dropped_event(site=site, now=now)
+        count_dropped_event(site_id=site.pk, now=now)
         return None
     traits = user_agent_traits(client.user_agent)
     if traits.bot:
         return None
+    path = page_path(event.url)
+    source = session_source(url=event.url, referrer=event.referrer, site_domain=site.domain)
+    if is_blocked(source=source, path=path, blocked_sources=site.blocked_sources, blocked_paths=site.blocked_paths):
+        return None
     salt = salt_for(day=now.astimezone(site.tzinfo).date(), now=now)
+    visitor = visitor_id(salt=salt, site_id=site.pk, ip=client.ip, user_agent=client.user_agent)
+    admit_visitor(site_id=site.pk, network=client_network(client.ip), visitor_id=visitor, now=now.timestamp())
     pageview = NewPageview(
         timestamp=now,
-        visitor_id=visitor_id(salt=salt, site_id=site.pk, ip=client.ip, user_agent=client.user_agent),
-        path=page_path(event.url),
-        source=session_source(url=event.url, referrer=event.referrer, site_domain=site.domain),
+        visitor_id=visitor,
+        path=path,
+        source=source,
         device_type=device_type_for_width(event.width) or traits.device_type,
         browser=traits.browser,
         country=country_code(ip=client.ip, header_country=client.header_country),
@@ -66,8 +75,3 @@ def ingest_pageview(*, event: PageviewEvent, client: Client, now: dt.datetime) -
     if not enqueue(site_id=site.pk, pageview=pageview):
         record_pageviews(site=site, pageviews=[pageview])
     return pageview
-
-
-def count_dropped_event(*, site: Site, now: dt.datetime) -> None:
-    """One UPDATE adding one in the database, so concurrent drops never overwrite each other's count."""
-    Site.objects.filter(pk=site.pk).update(dropped_events=F("dropped_events") + 1, last_dropped_at=now)

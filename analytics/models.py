@@ -14,7 +14,7 @@ from django.db import models
 from analytics.domains import normalize_domain
 
 PATH_MAX_LENGTH = 2000
-# Written only by `analytics.ingestion.count_dropped_event`, as one UPDATE each.
+# Written only by `analytics.drop_counts`, as one UPDATE adding a process's drops of an interval.
 DROP_COUNTERS = ("dropped_events", "last_dropped_at")
 
 
@@ -64,7 +64,24 @@ class Site(models.Model):
             "subdomain. Empty: the domain and its subdomains. Events from other hosts are dropped and counted."
         ),
     )
-    # Counted by one UPDATE per dropped event, never read back and saved (see `save`).
+    # Matched by `analytics.blocklists` on every event, and used to remove stored spam (`analytics.spam_removal`).
+    blocked_sources = models.TextField(
+        blank=True,
+        max_length=2000,
+        help_text=(
+            "Sources whose visits are not counted, one per line: a referrer host (spam.example also blocks its "
+            "subdomains) or a utm_source value. Saving removes visits already stored from them."
+        ),
+    )
+    blocked_paths = models.TextField(
+        blank=True,
+        max_length=2000,
+        help_text=(
+            "Paths whose visits are not counted, one per line: /exact/path, or /prefix* for every path it starts. "
+            "Saving removes visits already stored that touched them."
+        ),
+    )
+    # Added to by `analytics.drop_counts` in batches, never read back and saved (see `save`).
     dropped_events = models.PositiveBigIntegerField(
         default=0, editable=False, help_text="Events refused because their page was on a host not allowed."
     )

@@ -1,8 +1,8 @@
 """A per-client rate limit at one cache round trip: a counter per client and fixed window.
 
 A client may make up to the limit in each window, so at most twice the limit across a
-window boundary. If the cache is unreachable, requests are let through: losing the
-limit for a while is better than losing every pageview.
+window boundary. If Redis cannot count (unreachable, or full), each process counts on
+its own (`analytics.cache_counters`): the limit stays on.
 """
 
 import math

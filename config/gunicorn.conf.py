@@ -13,8 +13,9 @@ from config.secret_key import refuse_to_serve_with_unsafe_secret_key
 refuse_to_serve_with_unsafe_secret_key()
 
 wsgi_app = "config.wsgi:application"
-# Behind nginx, GUNICORN_BIND=127.0.0.1:8000 keeps clients from reaching gunicorn (and forging X-Forwarded-For).
-bind = [os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"]
+# Loopback unless told otherwise: behind nginx, clients must not reach gunicorn (and forge X-Forwarded-For). A
+# platform that routes to $PORT itself sets GUNICORN_BIND=0.0.0.0:$PORT.
+bind = [os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"]
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Threads, so a request waiting on Redis (every accepted event's XADD) or the database leaves its core to another
 # and a kept-alive connection is not reopened per request: 2 workers of 4 threads accepted about 1.6 times the
@@ -25,6 +26,15 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # Idle keep-alive connections from nginx stay open this long: longer than nginx's upstream keepalive_timeout
 # (30 s, deploy/nginx/glimpse.conf), so nginx always closes an idle connection first.
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "35"))
+
+# A worker told to stop (TERM to the master, HUP's new generation, or its own max_requests reached) stops accepting,
+# finishes every request it has begun within graceful_timeout seconds, then exits, handing its in-process counts
+# (use counts, dropped events) to the database at exit. nginx sends each request on a new connection, so none
+# is cut on an idle kept-alive one. Recycling bounds a worker's memory; the jitter keeps workers from restarting
+# together. Only `kill -9` loses a request, one it had not answered: the event endpoint's client is told 503.
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
+max_requests_jitter = max_requests // 10
 
 # One line per request on stdout: time, method, path, status, bytes, duration. No client
 # address and no query string; a share-page path keeps only the token's display prefix.

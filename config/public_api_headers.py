@@ -19,6 +19,8 @@ PREFLIGHT_MAX_AGE_SECONDS = 86_400
 ALLOWED_HEADERS = "Content-Type"
 PUBLIC_HEADERS = {
     "Access-Control-Allow-Origin": "*",
+    # The tracker reads it to know when to send a refused event again (analytics.unavailable).
+    "Access-Control-Expose-Headers": "Retry-After",
     "Referrer-Policy": "no-referrer",
     "X-Robots-Tag": "noindex",
 }

@@ -203,11 +203,37 @@ TRUSTED_COUNTRY_HEADER = env.str("TRUSTED_COUNTRY_HEADER", default="")
 PUBLIC_STATS_RATE = env.str("PUBLIC_STATS_RATE", default="120/min")
 # Off: plain ORM token lookups and no per-process copies of cached stats (debugging, Django upgrades).
 GLIMPSE_FAST_PATHS = env.bool("GLIMPSE_FAST_PATHS", default=True)
+# The Redis holding the event queue (analytics.event_queue): persistent and non-evicting, so it may be another
+# database or instance than the cache's.
+QUEUE_REDIS_URL = env.str("QUEUE_REDIS_URL", default=REDIS_URL)
 # Accepted events go through a Redis Stream to the ingest workers (`manage.py ingest_events`); off, or without
 # Redis, each event is written at once as a batch of one.
-INGEST_QUEUE = env.bool("INGEST_QUEUE", default=bool(REDIS_URL))
+INGEST_QUEUE = env.bool("INGEST_QUEUE", default=bool(QUEUE_REDIS_URL))
+# At most this many events wait in the queue (about 132 bytes of Redis memory each); past it, events are refused with
+# 503 and Retry-After rather than trimming accepted ones. 1,000,000 is about 130 MB, an hour of 280 events/s.
+EVENT_QUEUE_MAX_LENGTH = env.int("EVENT_QUEUE_MAX_LENGTH", default=1_000_000)
+# Each web process keeps the events it queued in the last QUEUE_JOURNAL_SECONDS (at most QUEUE_JOURNAL_MAX_ENTRIES)
+# to put back if the queue's Redis loses its data (analytics.queue_journal).
+QUEUE_JOURNAL_SECONDS = env.int("QUEUE_JOURNAL_SECONDS", default=300)
+QUEUE_JOURNAL_MAX_ENTRIES = env.int("QUEUE_JOURNAL_MAX_ENTRIES", default=100_000)
+# What web and ingest processes do at start when the queue's Redis would lose events (no append-only file, or an
+# evicting maxmemory-policy): "warn" (log an error and go on), "refuse" (exit), or "off" (analytics.queue_checks).
+QUEUE_DURABILITY_CHECK = env.str("QUEUE_DURABILITY_CHECK", default="warn")
+# Where each web process keeps the events the queue could not take (its Redis away) until it takes them again, and
+# how large one process's spool may grow before events are refused with 503 (analytics.event_spool).
+EVENT_SPOOL_DIR = env.str("EVENT_SPOOL_DIR", default=str(BASE_DIR / "var" / "spool"))
+EVENT_SPOOL_MAX_BYTES = env.int("EVENT_SPOOL_MAX_BYTES", default=64 * 1024 * 1024)
 # Events per client IP on POST /api/event, sized for a busy office behind one NAT; empty switches the limit off.
 EVENT_RATE = env.str("EVENT_RATE", default="600/min")
+# Seconds each web process remembers a site for POST /api/event (analytics.known_sites): how long an edit to a
+# site takes to reach the endpoint.
+KNOWN_SITE_SECONDS = env.int("KNOWN_SITE_SECONDS", default=60)
+# Distinct new visitors one network (IPv4 address, IPv6 /64) may bring one site per period (analytics.new_visitors);
+# empty switches the cap off.
+NEW_VISITORS_PER_NETWORK = env.str("NEW_VISITORS_PER_NETWORK", default="60/min")
+# A newer copy of the referrer-spammer list (one host per line, as Matomo's spammers.txt), read on top of the
+# packaged one (analytics.blocklists).
+REFERRER_SPAM_LIST_FILE = env.str("REFERRER_SPAM_LIST_FILE", default="")
 
 # --- Health and metrics (config.health; docs/deployment.md) ---------------------------
 # `/metrics` and the details of `/readyz` are for monitoring clients only: a bearer token, or an
@@ -350,6 +376,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "filters": {
         "cache_outage_as_warning": {"()": "config.logging_filters.CacheOutageAsWarning"},
+        "bad_host_as_one_kind": {"()": "config.logging_filters.BadHostAsOneKind"},
         "collapse_repeats": {"()": "config.logging_filters.CollapseRepeats", "interval": LOG_REPEAT_INTERVAL},
         "scrub_secrets": {"()": "config.logging_filters.ScrubSecrets"},
     },
@@ -364,6 +391,7 @@ LOGGING = {
         "django": {"handlers": [], "propagate": True},
         "django.server": {"handlers": [], "propagate": True},
         "glimpse.cache": {"filters": ["cache_outage_as_warning"]},
+        "django.security.DisallowedHost": {"filters": ["bad_host_as_one_kind"]},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }

@@ -11,6 +11,7 @@ import datetime as dt
 import io
 from collections.abc import Iterable
 
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext
 
 from analytics.hourly import HourRow
@@ -74,3 +75,8 @@ def render_csv(header: list[str], rows: Iterable[list]) -> bytes:
 
 def export_filename(*, domain: str, export: str, period: str, day: dt.date) -> str:
     return f"{domain}-{export}-{period}-{day.isoformat()}.csv"
+
+
+def attachment_header(filename: str) -> str:
+    """`Content-Disposition` for a download, by Django's helper: quotes and non-ASCII are escaped, never pasted in."""
+    return content_disposition_header(as_attachment=True, filename=filename)

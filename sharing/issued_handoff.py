@@ -7,8 +7,9 @@ message, a cookie or the admin history:
 
 - it sits in the cache for at most `HANDOFF_SECONDS`, under a random 256-bit id that only the
   redirect URL carries, next to the id of the user it was issued to;
-- the first read deletes it, so a reload, the back button or a copied URL finds nothing and
-  the page says the token was already shown.
+- the first read by the user it was issued to deletes it, so a reload, the back button or a
+  copied URL finds nothing and the page says the token was already shown; anyone else, a
+  superuser included, reads nothing and leaves it in place.
 
 With several worker processes the cache must be shared (Redis, `REDIS_URL`); with an
 in-process cache a redirect served by another worker finds nothing, and the owner rotates the
@@ -56,11 +57,10 @@ def take_hand_off(handoff_id: str, *, user: AbstractBaseUser, share_token_id: in
     """The stored token, deleted as it is read; None when absent, expired, already read or not this user's."""
     key = handoff_key(handoff_id)
     entry = cache.get(key)
-    if entry is None:
+    if entry is None or entry["user_id"] != user.pk or entry["share_token_id"] != share_token_id:
+        # Another user (a superuser too) opening the URL reads nothing and leaves it for its owner.
         return None
     cache.delete(key)
-    if entry["user_id"] != user.pk or entry["share_token_id"] != share_token_id:
-        return None
     return HandOff(
         share_token_id=entry["share_token_id"],
         raw_token=entry["raw_token"],

@@ -19,7 +19,7 @@ from analytics.periods import Period
 from config.reader_language import use_link_language
 from sharing.dashboard import Dashboard, build_dashboard, period_links
 from sharing.embedding import content_security_policy
-from sharing.exports import export_filename, export_rows, render_csv, section_of
+from sharing.exports import attachment_header, export_filename, export_rows, render_csv, section_of
 from sharing.link_passwords import Attempt, is_unlocked, remember_unlock, try_password
 from sharing.models import ShareToken
 from sharing.page_options import PageOptions
@@ -226,6 +226,6 @@ def share_export(request: HttpRequest, token: str, export: str) -> HttpResponse:
     response = HttpResponse(
         render_csv(header, rows),
         content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={"Content-Disposition": attachment_header(filename)},
     )
     return for_link(response, share_token)

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('analytics', '0011_one_long_period_mechanism'),
+        ('analytics', '0120_site_blocklists'),
     ]
 
     operations = [

@@ -1,5 +1,5 @@
-"""Drill: Redis stops while events keep coming; events are written straight to the database and the log says so
-once per interval, not once per event.
+"""Drill: Redis stops while events keep coming; events wait in each web process's spool and reach the stream when
+Redis is back, and the log says so once per interval, not once per event.
 
     .venv/bin/python -m bench.drills.ingest_redis_outage           # about 1 minute
 
@@ -49,7 +49,7 @@ def main() -> None:
     )
     verdict(
         result.exactly_once and written_in != float("inf"),
-        "every accepted event stored exactly once (directly while Redis was down, from the stream otherwise)",
+        "every accepted event stored exactly once (spooled while Redis was down, then replayed into the stream)",
         f"{len(result.lost)} lost, {len(result.doubled)} stored twice or more; stream empty after {written_in:.1f} s",
     )
     verdict(

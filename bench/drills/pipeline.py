@@ -9,6 +9,7 @@ the end. gunicorn runs the Procfile's web command (2 workers of 4 threads) on po
 
 import http.client
 import json
+import os
 import re
 import signal
 import socket
@@ -26,7 +27,7 @@ from bench.drills.stack import PrivatePostgres, PrivateRedis, private_services
 from bench.load import dataset, servers
 
 ROOT = Path(__file__).resolve().parents[2]
-GUNICORN_PORT = 8183
+GUNICORN_PORT = int(os.environ.get("DRILL_PIPELINE_PORT", "8183"))
 DATABASE = "glimpse_pipeline_drill"
 DOMAIN = "drill.example"
 STREAM = "glimpse:events"
@@ -109,13 +110,15 @@ class PipelineStack:
 
 
 @contextmanager
-def pipeline_stack(*, workers: int = 1) -> Iterator[PipelineStack]:
+def pipeline_stack(
+    *, workers: int = 1, aof: bool = True, settings: dict[str, str] | None = None
+) -> Iterator[PipelineStack]:
     with private_services(
         prefix="glimpse-pipeline-drill-",
         database=DATABASE,
-        aof=True,
+        aof=aof,
         ports=(GUNICORN_PORT,),
-        settings={"WEB_CONCURRENCY": "2"},
+        settings={"WEB_CONCURRENCY": "2", **(settings or {})},
     ) as services:
         stack = None
         try:
@@ -143,7 +146,8 @@ def pipeline_stack(*, workers: int = 1) -> Iterator[PipelineStack]:
 class Sender:
     """Posts events from a few threads, each with a unique marker path; keeps each marker's status (0: no answer)."""
 
-    def __init__(self, *, connections: int = 4, pause: float = 0.0) -> None:
+    def __init__(self, *, connections: int = 4, pause: float = 0.0, prefix: str = "m") -> None:
+        self.prefix = prefix
         self.statuses: dict[str, int] = {}
         self.lock = threading.Lock()
         self.stopping = threading.Event()
@@ -161,7 +165,7 @@ class Sender:
         count = 0
         while not self.stopping.is_set():
             count += 1
-            marker = f"/m/{number}/{count}"
+            marker = f"/{self.prefix}/{number}/{count}"
             body = json.dumps({"domain": DOMAIN, "url": f"https://{DOMAIN}{marker}", "referrer": ""})
             address = f"198.51.{number}.{count % 250 + 1}"
             headers = {"Content-Type": "text/plain", "User-Agent": CHROME, "X-Forwarded-For": address}

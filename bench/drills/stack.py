@@ -1,4 +1,9 @@
-"""The drills' own world: a private Redis (port 6397) and PostgreSQL cluster (port 5447), and nginx + gunicorn on them.
+"""The drills' own world: a private Redis and PostgreSQL cluster, and nginx + gunicorn on them.
+
+Their ports (defaults: Redis 6397, PostgreSQL 5447, nginx 8180, gunicorn 8181, the
+pipeline drills' gunicorn 8183) come from `DRILL_REDIS_PORT`, `DRILL_POSTGRES_PORT`,
+`DRILL_NGINX_PORT`, `DRILL_GUNICORN_PORT` and `DRILL_PIPELINE_PORT`, so drills of two
+checkouts can run on one machine side by side.
 
 Nothing here touches the shared PostgreSQL (5432) or Redis (6379): the private ones live
 in a temporary directory, are stopped by their own pid file or data directory, and are
@@ -24,11 +29,11 @@ from pathlib import Path
 
 from bench.load import dataset, servers, traffic
 
-REDIS_PORT = 6397
-POSTGRES_PORT = 5447
+REDIS_PORT = int(os.environ.get("DRILL_REDIS_PORT", "6397"))
+POSTGRES_PORT = int(os.environ.get("DRILL_POSTGRES_PORT", "5447"))
 POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
-NGINX_PORT = 8180
-GUNICORN_PORT = 8181
+NGINX_PORT = int(os.environ.get("DRILL_NGINX_PORT", "8180"))
+GUNICORN_PORT = int(os.environ.get("DRILL_GUNICORN_PORT", "8181"))
 DATABASE = "glimpse_drill"
 
 
@@ -184,6 +189,8 @@ def private_services(
             "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/0",
             "NUM_PROXIES": "1",
             "EVENT_RATE": "",  # every simulated client shares 127.0.0.1
+            "NEW_VISITORS_PER_NETWORK": "",
+            "EVENT_SPOOL_DIR": str(directory / "spool"),
             "DEBUG": "false",
             "SECRET_KEY": servers.bench_secret_key(),
             "DJANGO_SETTINGS_MODULE": "config.settings",

@@ -85,6 +85,9 @@ def write_nginx_config(*, prefix: Path, port: int, upstream_port: int) -> Path:
     )
     site = replace_line(site, "listen 80 default_server;", f"listen 127.0.0.1:{port} default_server;")
     site = replace_line(site, "listen [::]:80 default_server;", "")
+    site = replace_line(site, "listen 80;", f"listen 127.0.0.1:{port};")
+    site = replace_line(site, "listen [::]:80;", "")
+    site = replace_line(site, "server_name glimpse.example.com;", "server_name 127.0.0.1 localhost;")
     site = replace_line(
         site, "access_log /var/log/nginx/glimpse-access.log glimpse;", f"access_log {prefix}/access.log glimpse;"
     )

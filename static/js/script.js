@@ -5,7 +5,7 @@
     h = w.history,
     push = h.pushState,
     last;
-  // Why nothing is sent, for the developer looking at the console.
+  // Why nothing is sent, in the console.
   function skip(why) {
     w.console && console.info("Glimpse: not sent: " + why);
   }
@@ -24,8 +24,16 @@
       referrer: d.referrer || null,
       width: w.innerWidth || null
     });
-    // A string body goes out as text/plain, which needs no CORS preflight.
-    n.sendBeacon ? n.sendBeacon(api, body) : fetch(api, { method: "POST", body: body, keepalive: true });
+    post(body, 0);
+  }
+  function post(b, t) {
+    function retry(r) {
+      t < 5 && setTimeout(post, 1e3 * Math.max((r.headers && r.headers.get("Retry-After")) | 0, 1 << t), b, t + 1);
+    }
+    if (!w.fetch) return n.sendBeacon(api, b);
+    fetch(api, { method: "POST", body: b, keepalive: true }).then(function (r) {
+      (r.status == 503 || r.status == 429) && retry(r);
+    }, retry);
   }
   h.pushState = function () {
     push.apply(h, arguments);

@@ -2,7 +2,7 @@ import pytest
 from django.test import RequestFactory
 from rest_framework.throttling import BaseThrottle
 
-from analytics.client_ip import client_ip
+from analytics.client_ip import client_ip, client_network
 
 
 def request_from(remote_addr, forwarded_for=None):
@@ -102,3 +102,17 @@ def test_the_public_api_throttle_identifies_clients_by_this_rule(settings):
 
     assert PublicStatsThrottle().get_ident(request_from("10.0.0.1", "x" * 8192)) == "10.0.0.1"
     assert PublicStatsThrottle().get_ident(request_from("10.0.0.1", "198.51.100.1")) == "198.51.100.1"
+
+
+@pytest.mark.parametrize(
+    ("ip", "network"),
+    [
+        ("203.0.113.9", "203.0.113.9"),
+        ("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2::1", "2001:db8:1:2::/64"),
+        ("::ffff:203.0.113.9", "203.0.113.9"),
+        ("not an address", "not an address"),
+    ],
+)
+def test_a_rate_limit_counts_an_ipv4_address_or_an_ipv6_slash_64_as_one_client(ip, network):
+    assert client_network(ip) == network

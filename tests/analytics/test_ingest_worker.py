@@ -7,20 +7,23 @@ cache (and so the queue) at it. Expected numbers are counted by hand from the ev
 import datetime as dt
 import json
 import logging
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 from django.db import DatabaseError
-from django.test import override_settings
 from django.utils import timezone
 
 from analytics import ingest_worker
 from analytics.event_queue import GROUP, STREAM, queue_connection
 from analytics.ingest_worker import drain_once, ensure_group
 from analytics.models import DailyRollup, Pageview, Session
+from analytics.queue_redis import worker_client
 from analytics.selectors import site_stats
 from tests.factories import SiteFactory
-from tests.private_redis import PrivateRedis, running_private_redis
+from tests.outages import private_queue
+from tests.private_redis import PrivateRedis
 
 pytestmark = pytest.mark.django_db
 
@@ -30,11 +33,7 @@ SAFARI = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605
 
 @pytest.fixture
 def queue(tmp_path) -> Iterator[PrivateRedis]:
-    for redis in running_private_redis(directory=tmp_path, append_only=True):
-        with override_settings(CACHES=redis.caches, INGEST_QUEUE=True):
-            queue_connection.forget()
-            yield redis
-        queue_connection.forget()
+    yield from private_queue(tmp_path)
 
 
 @pytest.fixture
@@ -140,7 +139,9 @@ def test_queued_events_survive_a_redis_restart(client, queue, redis_client, site
     assert Pageview.objects.count() == 4
 
 
-def test_with_redis_down_events_are_written_directly_and_the_log_says_so_once(client, queue, sites, caplog):
+def test_with_redis_down_events_wait_in_the_spool_not_the_database_and_the_log_says_so_once(
+    client, queue, sites, caplog
+):
     queue.stop()
     queue_connection.forget()
 
@@ -148,10 +149,12 @@ def test_with_redis_down_events_are_written_directly_and_the_log_says_so_once(cl
         statuses = {send(client, "one.example", f"/{number}").status_code for number in range(20)}
 
     assert statuses == {202}
-    assert Pageview.objects.count() == 20
+    assert Pageview.objects.count() == 0
+    (spool,) = (queue.directory / "spool").iterdir()
+    assert len(spool.read_bytes().splitlines()) == 20
     outage_lines = [record for record in caplog.records if record.name == "glimpse.ingest"]
     assert len(outage_lines) == 1
-    assert "writing events straight to the database" in outage_lines[0].getMessage()
+    assert "spooling events to local disk" in outage_lines[0].getMessage()
     queue.start()
 
 
@@ -219,3 +222,66 @@ def test_a_batch_written_in_several_transactions_counts_every_pageview_once(clie
     day = DailyRollup.objects.get(site=sites[0])
     assert (day.pageviews, day.visitors, day.sessions) == (3, 2, 2)
     assert DailyRollup.objects.get(site=sites[1]).pageviews == 1
+
+
+def test_an_idle_worker_waits_without_errors_and_reads_an_event_the_moment_it_arrives(redis_client, sites):
+    """The worker's blocking read waits 2 s; an event queued 0.3 s in is read at once, not at the end of the wait."""
+    from analytics.event_queue import enqueue
+    from analytics.services import NewPageview
+
+    worker = worker_client(block_ms=2000)
+    pageview = NewPageview(timezone.now(), 7, "/late")
+    sender = threading.Timer(0.3, lambda: enqueue(site_id=sites[0].pk, pageview=pageview))
+    started = time.monotonic()
+    sender.start()
+
+    result = drain_once(worker, consumer="worker-a", block_ms=2000)
+    elapsed = time.monotonic() - started
+    sender.join()
+
+    assert (result.taken, result.written) == (1, 1)
+    assert elapsed < 1.0
+
+
+def test_an_idle_worker_whose_wait_ends_empty_raises_nothing(redis_client):
+    worker = worker_client(block_ms=700)
+
+    result = drain_once(worker, consumer="worker-a", block_ms=700)
+
+    assert (result.taken, result.written) == (0, 0)
+
+
+def test_a_worker_recreates_a_lost_consumer_group_and_says_so_once(client, redis_client, sites, caplog):
+    redis_client.delete(STREAM)  # as after a restart without the append-only file, or an eviction
+    send(client, "one.example", "/a")
+    send(client, "one.example", "/b")
+
+    with caplog.at_level(logging.WARNING, logger="glimpse.ingest"):
+        first = drain_once(redis_client, consumer="worker-a", block_ms=1)
+        second = drain_once(redis_client, consumer="worker-a", block_ms=1)
+        third = drain_once(redis_client, consumer="worker-a", block_ms=1)
+
+    assert [(first.taken, first.written), (second.taken, second.written), (third.taken, third.written)] == [
+        (0, 0),
+        (2, 2),
+        (0, 0),
+    ]
+    assert Pageview.objects.count() == 2
+    lines = [record.getMessage() for record in caplog.records if record.name == "glimpse.ingest"]
+    assert lines == ["The event stream's consumer group was gone (Redis lost its data or evicted it); recreated it"]
+
+
+def test_a_worker_waiting_when_the_stream_is_deleted_recreates_the_group(redis_client, sites, caplog):
+    worker = worker_client(block_ms=3000)
+    deleter = threading.Timer(0.3, lambda: redis_client.delete(STREAM))
+    deleter.start()
+
+    with caplog.at_level(logging.WARNING, logger="glimpse.ingest"):
+        result = drain_once(worker, consumer="worker-a", block_ms=3000)
+    deleter.join()
+
+    assert (result.taken, result.written) == (0, 0)
+    assert [group["name"] for group in redis_client.xinfo_groups(STREAM)] == [GROUP.encode()]
+    assert [record.getMessage() for record in caplog.records] == [
+        "The event stream's consumer group was gone (Redis lost its data or evicted it); recreated it"
+    ]

@@ -6,7 +6,15 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from analytics.models import VisitorSalt
-from analytics.salts import earliest_live_date, prune_salts, salt_for
+from analytics.salts import (
+    SaltUnavailable,
+    copy_expires_at,
+    earliest_live_date,
+    forget_held_salts,
+    prune_salts,
+    salt_for,
+)
+from tests.outages import database_down, private_queue
 
 pytestmark = pytest.mark.django_db
 
@@ -79,3 +87,49 @@ def test_prune_salts_command_keeps_only_live_dates(capsys):
 
     assert list(VisitorSalt.objects.values_list("day", flat=True)) == [today]
     assert capsys.readouterr().out.startswith("Deleted 2 salt(s) of dates before ")
+
+
+@pytest.fixture
+def queue(tmp_path):
+    yield from private_queue(tmp_path)
+
+
+def test_a_date_beginning_while_the_database_is_away_gets_one_salt_every_process_agrees_on(queue):
+    now = timezone.now()
+    today = now.date()
+
+    with database_down():
+        first = salt_for(day=today, now=now)
+        forget_held_salts()  # another process
+        second = salt_for(day=today, now=now)
+    forget_held_salts()
+    after = salt_for(day=today, now=now)
+
+    assert re.fullmatch(r"[0-9a-f]{64}", first)
+    assert second == first
+    assert after == first
+    assert VisitorSalt.objects.get(day=today).value == first
+
+
+def test_a_process_started_while_the_database_is_away_takes_the_stored_salt_from_the_copy(queue):
+    now = timezone.now()
+    stored = salt_for(day=now.date(), now=now)
+    forget_held_salts()
+
+    with database_down():
+        copied = salt_for(day=now.date(), now=now)
+
+    assert copied == stored
+
+
+def test_without_database_or_copy_there_is_no_salt_and_the_event_is_refused():
+    now = timezone.now()
+
+    with database_down(), pytest.raises(SaltUnavailable):
+        salt_for(day=now.date(), now=now)
+
+
+def test_the_copy_expires_when_no_site_can_be_on_its_date_any_more():
+    assert copy_expires_at(dt.date(2026, 3, 18)) == dt.datetime(2026, 3, 19, 12, 0, tzinfo=dt.UTC)
+    assert earliest_live_date(now=dt.datetime(2026, 3, 19, 11, 59, tzinfo=dt.UTC)) == dt.date(2026, 3, 18)
+    assert earliest_live_date(now=dt.datetime(2026, 3, 19, 12, 0, tzinfo=dt.UTC)) == dt.date(2026, 3, 19)

@@ -1,5 +1,6 @@
 """The site admin: own sites only, owner set automatically, a time zone that cannot move once data exists."""
 
+import pytest
 from bs4 import BeautifulSoup
 from django.utils import timezone
 
@@ -104,3 +105,28 @@ def test_time_zone_of_a_site_with_pageviews_is_read_only_with_the_reason(owner_c
     assert response.status_code == 302
     site.refresh_from_db()
     assert (site.timezone, site.nickname) == ("Europe/Berlin", "Renamed")
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "evil.example\";filename*=utf-8''report.hta;x=\"",
+        "evil.example\x07",
+        "two words.example",
+        "<script>.example",
+        "localhost",
+    ],
+)
+def test_a_domain_that_is_not_a_host_name_is_refused(owner_client, typed):
+    response = owner_client.post("/admin/analytics/site/add/", {"domain": typed, "timezone": "UTC"})
+
+    assert response.status_code == 200
+    assert "Enter a domain such as example.com" in response.content.decode()
+    assert not Site.objects.exists()
+
+
+def test_an_international_domain_is_stored_as_browsers_send_it(owner_client):
+    response = owner_client.post("/admin/analytics/site/add/", {"domain": "Bücher.example", "timezone": "UTC"})
+
+    assert response.status_code == 302
+    assert Site.objects.get().domain == "xn--bcher-kva.example"

@@ -33,6 +33,7 @@ ACCEPTED_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "Retry-After",
     "X-Robots-Tag": "noindex",
 }
 
@@ -200,6 +201,7 @@ def test_the_event_handler_takes_its_middleware_from_the_setting(site, settings)
         "Cache-Control": "no-store",
         "Content-Type": "text/html; charset=utf-8",
         "Access-Control-Allow-Origin": "*",
+        "Access-Control-Expose-Headers": "Retry-After",
         "Referrer-Policy": "no-referrer",
         "X-Robots-Tag": "noindex",
     }

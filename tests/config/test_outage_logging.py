@@ -66,3 +66,14 @@ def test_a_redis_outage_is_one_warning_per_kind_not_one_per_request(client, cons
     assert len(lines) == len(set(lines))  # no line twice: each kind once
     assert "Traceback" not in console.getvalue()
     cache.clear()
+
+
+def test_requests_with_hundreds_of_made_up_hosts_are_one_line_without_the_hosts(client, console):
+    statuses = {client.get("/", HTTP_HOST=f"random-{number}.attacker.example").status_code for number in range(200)}
+
+    assert statuses == {400}
+    assert logged_lines(console) == [
+        "WARNING django.security.DisallowedHost Request refused: its Host header is not in ALLOWED_HOSTS"
+    ]
+    assert "attacker" not in console.getvalue()
+    assert "Traceback" not in console.getvalue()

@@ -47,6 +47,17 @@ def test_another_user_or_another_link_gets_nothing(issued):
     assert take_hand_off(hand_off(issued, user=owner), user=owner, share_token_id=other_link.pk) is None
 
 
+def test_a_superuser_opening_the_url_first_leaves_the_token_for_its_owner(issued):
+    owner, superuser = UserFactory(), UserFactory(is_superuser=True, is_staff=True)
+    handoff = hand_off(issued, user=owner)
+
+    peeked = take_hand_off(handoff, user=superuser, share_token_id=issued.share_token.pk)
+    shown = take_hand_off(handoff, user=owner, share_token_id=issued.share_token.pk)
+
+    assert peeked is None
+    assert shown.raw_token == issued.raw_token
+
+
 def test_reloading_the_shown_once_page_creates_no_second_link(owner_client, owner):
     site = SiteFactory(owner=owner)
     form = {"site": site.pk, "label": "Client", "allowed_periods": ["30d"], "expires_at_0": "", "expires_at_1": ""}

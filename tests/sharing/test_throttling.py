@@ -46,6 +46,15 @@ def test_clients_are_counted_apart(client, site, two_a_minute):
     assert statuses == [200, 200, 429, 200, 200]
 
 
+def test_the_addresses_of_one_ipv6_slash_64_are_one_client(client, site, two_a_minute):
+    token = ShareTokenFactory(site=site).raw_token
+    addresses = ["2001:db8:7:7::1", "2001:db8:7:7::2", "2001:db8:7:7:ffff::3", "2001:db8:7:8::1"]
+
+    statuses = [ask(client, token, address).status_code for address in addresses]
+
+    assert statuses == [200, 200, 429, 200]
+
+
 def test_failed_lookups_count_too(client, site, two_a_minute):
     token = ShareTokenFactory(site=site).raw_token
 
@@ -54,7 +63,9 @@ def test_failed_lookups_count_too(client, site, two_a_minute):
     assert statuses == [404, 404, 429]
 
 
-def test_requests_go_through_when_the_cache_cannot_count(client, site, two_a_minute, settings, caplog):
+def test_the_limit_stays_on_counted_in_the_process_when_the_cache_cannot_count(
+    client, site, two_a_minute, settings, caplog
+):
     settings.CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
@@ -66,7 +77,7 @@ def test_requests_go_through_when_the_cache_cannot_count(client, site, two_a_min
 
     statuses = [ask(client, token).status_code for _ in range(3)]
 
-    assert statuses == [200, 200, 200]
+    assert statuses == [200, 200, 429]
     assert any(record.filename == "cache_counters.py" and record.levelname == "WARNING" for record in caplog.records)
 
 

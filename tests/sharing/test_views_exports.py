@@ -5,6 +5,7 @@ API's documented 7-day body (tests/sharing/test_public_api.py), counted by hand 
 """
 
 import datetime as dt
+import email.message
 
 import pytest
 
@@ -128,3 +129,20 @@ def test_an_export_counts_as_a_use_like_a_page_view(client, token):
     flush_token_usage(token_ids=[token.pk], now=NOW)
     token.refresh_from_db()
     assert token.use_count == 1
+
+
+EVIL_DOMAIN = "evil.example\";filename*=utf-8''report.hta;x=\""
+
+
+def test_a_domain_with_quotes_stored_outside_the_admin_cannot_rename_the_download(client, token, site):
+    type(site).objects.filter(pk=site.pk).update(domain=EVIL_DOMAIN)
+
+    response = export(client, token, "pages", period="7d")
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == (
+        'attachment; filename="evil.example\\";filename*=utf-8\'\'report.hta;x=\\"-pages-7d-2026-03-18.csv"'
+    )
+    header = email.message.Message()
+    header["Content-Disposition"] = response["Content-Disposition"]
+    assert header.get_filename() == EVIL_DOMAIN + "-pages-7d-2026-03-18.csv"  # one parameter, still a .csv

@@ -4,22 +4,25 @@ import os
 import socket
 import time
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, close_old_connections
 from redis.exceptions import RedisError
 
-from analytics.event_queue import queue_connection
-from analytics.ingest_worker import BATCH_SIZE, drain_once, ensure_group
+from analytics.ingest_worker import BATCH_SIZE, drain_once, ensure_group, report_queue_length
+from analytics.queue_checks import check_queue_durability
+from analytics.queue_redis import worker_client
 
 logger = logging.getLogger("glimpse.ingest")
 
 RETRY_AFTER_SECONDS = 1.0
+REPORT_EVERY_SECONDS = 60.0
 
 
 class Command(BaseCommand):
     help = (
-        "Write queued pageviews to the database in batches (the Procfile's ingest worker). Needs REDIS_URL: "
-        "without Redis, events are written as they arrive and there is nothing to do."
+        "Write queued pageviews to the database in batches (the Procfile's ingest worker). Needs REDIS_URL (or "
+        "QUEUE_REDIS_URL): without Redis, events are written as they arrive and there is nothing to do."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -32,15 +35,29 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if options["batch"] < 1:
             raise CommandError("--batch needs a positive number.")
-        client = queue_connection.client()
+        client = worker_client(block_ms=options["block_ms"])
         if client is None:
-            raise CommandError("No event queue: set REDIS_URL (without it, events are written as they arrive).")
+            raise CommandError(
+                "No event queue: set REDIS_URL or QUEUE_REDIS_URL (without it, events are written as they arrive)."
+            )
+        try:
+            check_queue_durability()
+        except ImproperlyConfigured as refusal:
+            raise CommandError(str(refusal)) from None
         consumer = f"{socket.gethostname()}-{os.getpid()}"
-        ensure_group(client)
+        try:
+            ensure_group(client)
+        except RedisError as error:
+            # Redis is not there yet: the loop retries, and recreates the group when it finds it missing.
+            logger.warning("Event queue unreachable at start, retrying: %s", error)
         # The loaded app is never garbage: without this, the collector's full passes, which a batch of
         # thousands of new objects sets off, walk all of it (a fifth of a worker's CPU time).
         gc.freeze()
+        reported_at = 0.0
         while True:
+            if time.monotonic() - reported_at >= REPORT_EVERY_SECONDS:
+                reported_at = time.monotonic()
+                report_queue_length(client)
             try:
                 result = drain_once(client, consumer=consumer, size=options["batch"], block_ms=options["block_ms"])
             except (DatabaseError, RedisError) as error:
