@@ -451,3 +451,18 @@ def test_no_pageviews_contribute_nothing():
     assert counted.sessions == []
     assert nonzero(counted.counts.days) == {}
     assert counted.latest is None
+
+
+def test_a_late_pageview_changes_the_counts_by_the_contribution_after_minus_the_one_before():
+    """Before: a bounce on / at 10:00. After a pageview of /a at 10:20 arrives: one session of two pageviews
+    (1,200 s), no longer a bounce. The visitor, its session and its device, browser and country stay in
+    hour 10, so they do not change; / keeps its one pageview and visitor; /a is new."""
+    before = [visit("2026-03-18T10:00", "/", key="old")]
+    change = contribution([*before, visit("2026-03-18T10:20", "/a", key="new")], tz=UTC).counts
+    contribution(before, tz=UTC, into=change, sign=-1)
+
+    ten = at("2026-03-18T10:00")
+    assert nonzero(change.days) == {DAY: [1, 0, 0, -1, 1200]}
+    assert nonzero(change.hours) == {(ten, DAY): [1, 0, 0, -1, 1200]}
+    assert nonzero(change.values) == {(DAY, PATH, "/a"): [1, 1, 0]}
+    assert nonzero(change.hour_values) == {(ten, DAY, PATH, "/a"): [1, 1, 0]}
