@@ -7,9 +7,11 @@ blocking read, so an idle worker waits quietly and reads an event the moment it 
 """
 
 import threading
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from redis import Redis
+from redis.sentinel import Sentinel
 
 WEB_SOCKET_TIMEOUT = 0.5
 CONNECT_TIMEOUT = 0.25
@@ -29,13 +31,32 @@ def queue_client(*, socket_timeout: float = WEB_SOCKET_TIMEOUT) -> Redis | None:
     if not queue_configured():
         return None
     url = settings.QUEUE_REDIS_URL
-    key = (url, socket_timeout)
+    sentinels = tuple(settings.REDIS_SENTINELS)
+    key = (url, sentinels, socket_timeout)
     with _clients_lock:
         client = _clients.get(key)
         if client is None:
-            client = Redis.from_url(url, socket_timeout=socket_timeout, socket_connect_timeout=CONNECT_TIMEOUT)
-            _clients[key] = client
+            client = _clients[key] = new_client(url=url, sentinels=sentinels, socket_timeout=socket_timeout)
     return client
+
+
+def new_client(*, url: str, sentinels: tuple, socket_timeout: float) -> Redis:
+    """A client of `url`; with `REDIS_SENTINELS`, of the primary the sentinels name for the URL's host (the service
+    name, as for the cache: `redis://<service>/<db>`), followed through a failover."""
+    if not sentinels:
+        return Redis.from_url(url, socket_timeout=socket_timeout, socket_connect_timeout=CONNECT_TIMEOUT)
+    parts = urlsplit(url)
+    sentinel = Sentinel(
+        list(sentinels),
+        sentinel_kwargs={"socket_connect_timeout": CONNECT_TIMEOUT, "socket_timeout": WEB_SOCKET_TIMEOUT},
+    )
+    return sentinel.master_for(
+        parts.hostname,
+        db=int(parts.path.strip("/") or 0),
+        password=parts.password,
+        socket_timeout=socket_timeout,
+        socket_connect_timeout=CONNECT_TIMEOUT,
+    )
 
 
 def worker_client(*, block_ms: int) -> Redis | None:

@@ -50,7 +50,9 @@ def test_accepted_dropped_and_refused_events_are_each_counted_once(client):
 @pytest.fixture
 def queue(tmp_path):
     for redis in running_private_redis(directory=tmp_path, append_only=False):
-        with override_settings(CACHES=redis.caches, INGEST_QUEUE=True):
+        with override_settings(
+            CACHES=redis.caches, INGEST_QUEUE=True, QUEUE_REDIS_URL=f"redis://127.0.0.1:{redis.port}/0"
+        ):
             queue_connection.forget()
             yield queue_connection.client()
         queue_connection.forget()

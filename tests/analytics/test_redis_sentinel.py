@@ -66,7 +66,10 @@ def test_cache_and_event_stream_work_through_a_sentinel(client, primary, sentine
         }
     }
     body = json.dumps({"domain": "example.com", "url": "https://example.com/", "referrer": ""})
-    with override_settings(CACHES=caches, INGEST_QUEUE=True):
+    sentinels = [("127.0.0.1", sentinel)]
+    with override_settings(
+        CACHES=caches, INGEST_QUEUE=True, QUEUE_REDIS_URL="redis://glimpse/0", REDIS_SENTINELS=sentinels
+    ):
         queue_connection.forget()
         cache.set("greeting", "hello", timeout=60)
         response = client.post("/api/event", body, content_type="text/plain", HTTP_USER_AGENT=FIREFOX)
