@@ -20,7 +20,7 @@ def owners_become_members(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("analytics", "0011_one_long_period_mechanism"),
+        ("analytics", "0140_pass_lease"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

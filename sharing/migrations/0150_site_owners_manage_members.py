@@ -32,6 +32,6 @@ def remove_member_permissions(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("sharing", "0006_share_link_reader_settings"), ("analytics", "0150_site_members")]
+    dependencies = [("sharing", "0130_share_link_language"), ("analytics", "0150_site_members")]
 
     operations = [migrations.RunPython(add_member_permissions, remove_member_permissions)]
