@@ -1,16 +1,19 @@
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from analytics import blocklists
 from analytics.admin_scoping import OwnerScopedAdmin
 from analytics.hostnames import InvalidHostname, parse_allowed_hostnames, site_domain
-from analytics.models import TIMEZONE_LOCKED, Site
+from analytics.members import add_site_member, change_member_role, remove_site_member
+from analytics.models import TIMEZONE_LOCKED, MemberEvent, Site, SiteMembership, SitePermission, SiteRole
 from analytics.snippets import install_snippet_html
 from analytics.spam_removal import remove_blocked_traffic
 from analytics.text import is_storable
@@ -31,7 +34,7 @@ class SiteForm(forms.ModelForm):
 
     class Meta:
         model = Site
-        fields = ["domain", "nickname", "timezone", "allowed_hostnames", "blocked_sources", "blocked_paths", "owner"]
+        fields = ["domain", "nickname", "timezone", "allowed_hostnames", "blocked_sources", "blocked_paths"]
         widgets = {
             "allowed_hostnames": forms.Textarea(attrs={"rows": 3}),
             "blocked_sources": forms.Textarea(attrs={"rows": 3}),
@@ -99,22 +102,28 @@ def timezone_locked(site: Site | None) -> bool:
 
 @admin.register(Site)
 class SiteAdmin(OwnerScopedAdmin):
-    """Sites, scoped to their owner. Other apps extend it (sharing adds its share-link columns)."""
+    """Sites, scoped by the user's role on each. Other apps extend it (sharing adds its share-link columns)."""
 
     form = SiteForm
     list_display = ["domain", "nickname", "timezone"]
     detail_fields = ["dropped_events", "last_dropped_at", "install_snippet", "created_at"]
     search_fields = ["domain", "nickname"]
-    readonly_fields = ["locked_timezone", "install_snippet", "dropped_events", "last_dropped_at", "created_at"]
+    readonly_fields = [
+        "people",
+        "locked_timezone",
+        "install_snippet",
+        "dropped_events",
+        "last_dropped_at",
+        "created_at",
+    ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).select_related("owner")
+        """Each row knows whether the user manages its people, so the list shows them to owners only."""
+        owned = Site.objects.visible_to(request.user, SitePermission.MANAGE_MEMBERS).filter(pk=OuterRef("pk"))
+        return super().get_queryset(request).annotate(sees_people=Exists(owned)).prefetch_related("memberships__user")
 
     def get_list_display(self, request: HttpRequest) -> list[str]:
-        return [*self.list_display, "owner"] if request.user.is_superuser else self.list_display
-
-    def get_list_filter(self, request: HttpRequest) -> list[str]:
-        return ["owner"] if request.user.is_superuser else []
+        return [*self.list_display, "people"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Site | None = None) -> list[str]:
         """The time zone field leaves the form once data exists; `locked_timezone` shows it with the reason."""
@@ -130,16 +139,30 @@ class SiteAdmin(OwnerScopedAdmin):
             "blocked_sources",
             "blocked_paths",
         ]
-        if request.user.is_superuser:
-            fields.append("owner")
-        return fields if obj is None else [*fields, *self.detail_fields]
+        if obj is None:
+            return fields
+        people = ["people"] if self.has_manage_members(request, obj) else []
+        return [*fields, *people, *self.detail_fields]
 
-    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
-        return {"owner": request.user.pk, **super().get_changeform_initial_data(request)}
+    def has_manage_members(self, request: HttpRequest, obj: Site) -> bool:
+        return Site.objects.visible_to(request.user, SitePermission.MANAGE_MEMBERS).filter(pk=obj.pk).exists()
+
+    @admin.display(description=gettext_lazy("People"))
+    def people(self, obj: Site) -> SafeString | str:
+        """Who works on the site and in which role, for its owners; linked to where they are managed."""
+        if not getattr(obj, "sees_people", True):
+            return "-"
+        links = format_html_join(
+            "",
+            ' · <a href="{}?{}={}">{}</a>',
+            ((reverse(url_name), parameter, obj.pk, label) for label, url_name, parameter in PEOPLE_LINKS),
+        )
+        return format_html("{}{}", people_text(obj), links)
 
     def save_model(self, request: HttpRequest, obj: Site, form: SiteForm, change: bool) -> None:
-        """A change to the blocklists also takes the traffic they now match out of the site's numbers."""
-        if not request.user.is_superuser:
+        """Whoever adds a site becomes its first owner (`Site.save`); a change to the blocklists also takes the
+        traffic they now match out of the site's numbers."""
+        if not change:
             obj.owner = request.user
         super().save_model(request, obj, form, change)
         if change and {"blocked_sources", "blocked_paths"} & set(form.changed_data):
@@ -160,3 +183,108 @@ class SiteAdmin(OwnerScopedAdmin):
     def install_snippet(self, obj: Site) -> SafeString:
         """The exact tag to paste into every page of the site; it starts collecting at once."""
         return install_snippet_html(obj)
+
+
+# Links shown after a site's people, as (label, admin URL name, query parameter naming the site). Apps above
+# analytics add theirs when they load (teams adds "Invite someone"), so analytics never imports them.
+PEOPLE_LINKS: list[tuple[str, str, str]] = [
+    (gettext_lazy("Manage"), "admin:analytics_sitemembership_changelist", "site__id__exact"),
+]
+
+
+def people_text(site: Site) -> str:
+    """`alice (Owner), bob (Viewer)`: read from the memberships prefetched with the site."""
+    members = sorted(site.memberships.all(), key=lambda member: (SiteRole.values.index(member.role), member.user_id))
+    return ", ".join(f"{member.user.get_username()} ({member.get_role_display()})" for member in members) or "-"
+
+
+class MemberScopedAdmin(OwnerScopedAdmin):
+    """A site's people are seen and managed only by those who manage its members (its owners)."""
+
+    scope_permissions = {
+        "view": SitePermission.MANAGE_MEMBERS,
+        "change": SitePermission.MANAGE_MEMBERS,
+        "delete": SitePermission.MANAGE_MEMBERS,
+    }
+
+    def get_model_perms(self, request: HttpRequest) -> dict[str, bool]:
+        """Listed on the admin index only for someone who owns a site."""
+        perms = super().get_model_perms(request)
+        owns = Site.objects.visible_to(request.user, SitePermission.MANAGE_MEMBERS).exists()
+        return perms if owns else dict.fromkeys(perms, False)
+
+
+class MembershipForm(forms.ModelForm):
+    class Meta:
+        model = SiteMembership
+        fields = ["site", "user", "role"]
+
+
+@admin.register(SiteMembership)
+class SiteMembershipAdmin(MemberScopedAdmin):
+    """Roles change and members go through `analytics.members`, which keeps an owner on every site.
+
+    Members arrive by invitation; only a superuser adds one directly.
+    """
+
+    form = MembershipForm
+    list_display = ["user", "site", "role", "created_at"]
+    list_filter = ["role", ("site", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["site", "user"]
+    search_fields = ["user__username", "user__email", "site__domain"]
+    actions = None
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def get_readonly_fields(self, request: HttpRequest, obj: SiteMembership | None = None) -> list[str]:
+        return [] if obj is None else ["site", "user", "created_at"]
+
+    def get_fields(self, request: HttpRequest, obj: SiteMembership | None = None) -> list[str]:
+        return ["site", "user", "role"] if obj is None else ["site", "user", "role", "created_at"]
+
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        """A refusal of `analytics.members` (the last owner) rolls the save back and shows as a message."""
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as refused:
+            self.message_user(request, " ".join(refused.messages), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None) -> HttpResponse:
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ValidationError as refused:
+            self.message_user(request, " ".join(refused.messages), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def save_model(self, request: HttpRequest, obj: SiteMembership, form: MembershipForm, change: bool) -> None:
+        if change:
+            change_member_role(obj, role=obj.role, actor=request.user, now=timezone.now())
+        else:
+            add_site_member(site=obj.site, user=obj.user, role=obj.role, actor=request.user, now=timezone.now())
+
+    def delete_model(self, request: HttpRequest, obj: SiteMembership) -> None:
+        remove_site_member(obj, actor=request.user, now=timezone.now())
+
+
+@admin.register(MemberEvent)
+class MemberEventAdmin(MemberScopedAdmin):
+    """Read-only: the history is written by the services that change a site's people."""
+
+    list_display = ["at", "site", "actor", "kind", "subject", "role"]
+    list_filter = ["kind", ("site", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["site"]
+    search_fields = ["actor", "subject", "site__domain"]
+    actions = None
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: MemberEvent | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: MemberEvent | None = None) -> bool:
+        return False

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from analytics.domains import normalize_domain
 
@@ -29,10 +30,52 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"{value!r} is not an IANA time zone name (for example Europe/Berlin).")
 
 
+class SiteRole(models.TextChoices):
+    """What a member may do on one site; `ROLE_PERMISSIONS` says exactly what."""
+
+    OWNER = "owner", _("Owner")
+    MANAGER = "manager", _("Manager")
+    VIEWER = "viewer", _("Viewer")
+
+
+class SitePermission(models.TextChoices):
+    """The things a member does to a site, each granted by some roles (`ROLE_PERMISSIONS`)."""
+
+    VIEW = "view", _("See the site, its dashboard and its list of share links")
+    MANAGE_LINKS = "manage_links", _("Create, change, rotate and revoke share links")
+    CHANGE_SITE = "change_site", _("Change the site's settings")
+    MANAGE_MEMBERS = "manage_members", _("Invite, change and remove members")
+    DELETE_SITE = "delete_site", _("Delete the site with its data")
+
+
+# The one table of who may do what; `SiteQuerySet.visible_to` reads it and nothing else decides.
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    SiteRole.OWNER: frozenset(SitePermission.values),
+    SiteRole.MANAGER: frozenset({SitePermission.VIEW, SitePermission.MANAGE_LINKS, SitePermission.CHANGE_SITE}),
+    SiteRole.VIEWER: frozenset({SitePermission.VIEW}),
+}
+
+
+def roles_with(permission: str) -> list[str]:
+    if permission not in SitePermission.values:
+        raise ValueError(f"Unknown site permission {permission!r}.")
+    return [role for role, granted in ROLE_PERMISSIONS.items() if permission in granted]
+
+
 class SiteQuerySet(models.QuerySet):
-    def visible_to(self, user: AbstractBaseUser) -> "SiteQuerySet":
-        """The sites `user` may see and manage: a superuser every site, anyone else the sites they own."""
-        return self if user.is_superuser else self.filter(owner=user)
+    def visible_to(self, user: AbstractBaseUser, permission: str = SitePermission.VIEW) -> "SiteQuerySet":
+        """The sites on which `user` may do `permission`: a superuser every site, anyone else by their role there.
+
+        This is the one scoping rule: every admin page, action, dashboard and poll endpoint asks it,
+        so a role's rights are changed in `ROLE_PERMISSIONS` alone. An anonymous or inactive user
+        has no site.
+        """
+        roles = roles_with(permission)
+        if not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(pk__in=SiteMembership.objects.filter(user_id=user.pk, role__in=roles).values("site_id"))
 
 
 TIMEZONE_LOCKED = (
@@ -42,7 +85,16 @@ TIMEZONE_LOCKED = (
 
 
 class Site(models.Model):
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sites")
+    # Who created the site, and so became its first owner (`save`). Access comes from memberships alone:
+    # this account may since have left the site, and deleting it leaves the site to its other members.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="created_sites",
+        verbose_name=_("created by"),
+    )
     domain = models.CharField(
         max_length=253,
         unique=True,
@@ -106,7 +158,11 @@ class Site(models.Model):
                 if not field.primary_key and field.name not in DROP_COUNTERS
             ]
         self.refuse_timezone_change()
+        adding = self._state.adding
         super().save(*args, **kwargs)
+        if adding and self.owner_id is not None:
+            # A site is never without an owner: whoever creates it is its first one.
+            SiteMembership.objects.get_or_create(site=self, user_id=self.owner_id, defaults={"role": SiteRole.OWNER})
 
     def clean(self) -> None:
         super().clean()
@@ -133,6 +189,68 @@ class Site(models.Model):
     @property
     def display_name(self) -> str:
         return self.nickname or self.domain
+
+
+class SiteScopedQuerySet(models.QuerySet):
+    """Rows that belong to one site, seen through the site's scoping rule."""
+
+    def visible_to(self, user: AbstractBaseUser, permission: str = SitePermission.VIEW) -> "SiteScopedQuerySet":
+        return self.filter(site__in=Site.objects.visible_to(user, permission))
+
+
+class SiteMembership(models.Model):
+    """One person's role on one site. Written only by `analytics.members`, which keeps an owner on every site."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="site_memberships")
+    role = models.CharField(max_length=10, choices=SiteRole.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SiteScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "user"], name="one_membership_per_site_and_user")]
+        indexes = [models.Index(fields=["user", "role"], name="membership_user_role")]
+        ordering = ["site", "role", "user"]
+        verbose_name = _("member")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}) on {self.site}"
+
+    def allows(self, permission: str) -> bool:
+        return permission in ROLE_PERMISSIONS[self.role]
+
+
+class MemberEvent(models.Model):
+    """The history of a site's people: who invited, accepted, changed a role or removed whom, and when.
+
+    Kept as text (the names and the email address at the time), so it reads the same after an
+    account or an invitation is gone.
+    """
+
+    class Kind(models.TextChoices):
+        INVITED = "invited", _("Invited")
+        INVITATION_REVOKED = "invitation_revoked", _("Revoked an invitation")
+        ACCEPTED = "accepted", _("Accepted an invitation")
+        ROLE_CHANGED = "role_changed", _("Changed a role")
+        REMOVED = "removed", _("Removed")
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="member_events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.CharField(max_length=254, help_text=_("Who did it."))
+    subject = models.CharField(max_length=254, help_text=_("Whom it was done to: a username or an email address."))
+    role = models.CharField(max_length=10, choices=SiteRole.choices, blank=True, help_text=_("The role after it."))
+    at = models.DateTimeField()
+
+    objects = SiteScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("member history entry")
+        verbose_name_plural = _("member history")
+
+    def __str__(self) -> str:
+        return f"{self.actor}: {self.get_kind_display()} {self.subject} on {self.site}"
 
 
 class Session(models.Model):

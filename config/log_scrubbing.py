@@ -17,7 +17,9 @@ from sharing.tokens import TOKEN_PREFIX, display_prefix
 GARBAGE_PREFIX_LENGTH = 6
 ELLIPSIS = "..."
 
-SHARE_PAGE_SEGMENT = re.compile(r"(/share/)([^/?#\s\"'<>]+)")
+# Invitation and password-reset links (`/invitations/<token>/`, `/password-reset/<uid>/<token>/`) carry bearer
+# secrets too, cut down the same way.
+SHARE_PAGE_SEGMENT = re.compile(r"(/(?:share|invitations)/|/password-reset/[^/?#\s\"'<>]+/)([^/?#\s\"'<>]+)")
 TOKEN_PARAMETER = re.compile(r"(token=)([^&;\s\"'#<>]*)", re.IGNORECASE)
 BARE_TOKEN = re.compile(re.escape(TOKEN_PREFIX) + r"[A-Za-z0-9_-]{7,}")
 # Passwords go in a form body or a header, never a URL; whoever puts one in a URL anyway loses it here.

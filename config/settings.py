@@ -40,8 +40,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_countries",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "analytics",
     "sharing",
+    "teams",
 ]
 
 MIDDLEWARE = [
@@ -56,6 +60,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "config.read_pinning.PinReadsAfterWrites",
+    "django_otp.middleware.OTPMiddleware",
+    "teams.two_factor.TwoFactorRequired",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -69,6 +75,8 @@ NOT_FOR_EVENTS = {
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "config.read_pinning.PinReadsAfterWrites",
+    "django_otp.middleware.OTPMiddleware",
+    "teams.two_factor.TwoFactorRequired",
     "django.contrib.messages.middleware.MessageMiddleware",
     "axes.middleware.AxesMiddleware",
 }
@@ -246,6 +254,25 @@ MONITORING_ALLOWED_IPS = [
 # --- Share links: passwords, comparisons, embedding (sharing.link_passwords, docs/share-page.md) ----
 # Password guesses per client (share page and API together), counted like PUBLIC_STATS_RATE; empty switches it off.
 SHARE_PASSWORD_RATE = env.str("SHARE_PASSWORD_RATE", default="10/min")
+
+# --- Email and teams (teams.outbox, teams.invitations, docs/admin.md "Members and roles") -----
+# EMAIL_URL picks the backend: unset prints emails on the console (the demo shows invitation links there);
+# smtp+tls://user:password@mail.example.com:587 sends through SMTP. See django-environ's email_url.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Glimpse <glimpse@localhost>")
+# A mail server that accepts a connection and then hangs holds the sender, never a request, and only this long.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+# Also send right after the queuing request commits, from a thread (the `mailer` process retries what fails).
+EMAIL_SEND_IN_THREAD = env.bool("EMAIL_SEND_IN_THREAD", default=True)
+# Requests per client (IPv6: per /64) to invitation links, counted like EVENT_RATE; empty switches it off.
+INVITATION_RATE = env.str("INVITATION_RATE", default="30/min")
+# Two-factor sign-in (teams.two_factor): on, everyone who can create share links must set it up at next login.
+REQUIRE_2FA = env.bool("REQUIRE_2FA", default=False)
+OTP_TOTP_ISSUER = "Glimpse"
+# Password-reset requests per client (IPv6: per /64) and, separately, per address asked about; empty: no limit.
+PASSWORD_RESET_RATE = env.str("PASSWORD_RESET_RATE", default="5/hour")
+# How long a password-reset link works (Django's setting, in seconds): one hour.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
 
 # --- Raw data retention (analytics.retention, `manage.py prune_raw_data`) ---------
 # Days of raw pageviews and sessions to keep before today (site-local); older ones are deleted by

@@ -19,5 +19,7 @@ urlpatterns = [
     path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("", include("sharing.urls")),
+    path("", include("teams.urls")),
+    path("", include("teams.password_urls")),
     path("", include("analytics.urls")),
 ]

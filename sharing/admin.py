@@ -26,7 +26,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from analytics.admin_scoping import OwnerScopedAdmin
-from analytics.models import Site
+from analytics.models import Site, SitePermission
 from sharing import admin_sites  # noqa: F401 - registers the Site admin with its share-link columns
 from sharing.admin_display import (
     api_url,
@@ -88,6 +88,12 @@ class ShareTokenAdmin(OwnerScopedAdmin):
     ordering = ["-created_at", "-id"]
     autocomplete_fields = ["site"]
     actions = ["revoke_selected", "extend_expiry"]
+    # Share links are never deleted (`has_delete_permission`); managing them is changing them.
+    scope_permissions = {
+        "view": SitePermission.VIEW,
+        "change": SitePermission.MANAGE_LINKS,
+        "delete": SitePermission.MANAGE_LINKS,
+    }
 
     # --- Pages -------------------------------------------------------------------------
     def get_fieldsets(self, request: HttpRequest, obj: ShareToken | None = None) -> list:
@@ -131,7 +137,22 @@ class ShareTokenAdmin(OwnerScopedAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def selectable_sites(self, request: HttpRequest) -> QuerySet:
-        return Site.objects.visible_to(request.user)
+        return Site.objects.visible_to(request.user, SitePermission.MANAGE_LINKS)
+
+    def manages_links(self, request: HttpRequest) -> bool:
+        """Whether the user manages the links of at least one site: only then may they make one or act on some."""
+        if not hasattr(request, "_manages_links"):
+            request._manages_links = self.selectable_sites(request).exists()
+        return request._manages_links
+
+    def allowed(self, request: HttpRequest, obj: ShareToken | None, operation: str) -> bool:
+        if obj is None and operation != "view":
+            return self.manages_links(request)
+        return super().allowed(request, obj, operation)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """A viewer never holds a token, so never makes one."""
+        return super().has_add_permission(request) and self.manages_links(request)
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict:
         initial = super().get_changeform_initial_data(request)
@@ -462,6 +483,8 @@ class ShareTokenAdmin(OwnerScopedAdmin):
     def issued_view(self, request: HttpRequest, object_id: str, handoff: str) -> HttpResponse:
         """The one page that ever shows a raw token, once: a reload finds the hand-off gone and says so."""
         share_token = self.get_object(request, unquote(object_id))
+        if not self.has_change_permission(request, share_token):
+            raise PermissionDenied
         taken = take_hand_off(handoff, user=request.user, share_token_id=share_token.pk)
         if taken is None:
             return self.already_shown_response(request, share_token)

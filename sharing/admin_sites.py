@@ -7,7 +7,7 @@ the share page's dashboard, with a button that turns the period being viewed int
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -17,7 +17,7 @@ from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from analytics.admin import SiteAdmin
 from analytics.live import live_activity
-from analytics.models import Pageview, Session, Site
+from analytics.models import Pageview, Session, Site, SitePermission
 from sharing.admin_display import in_site_timezone, site_time
 from sharing.formatting import format_count
 from sharing.models import ShareToken
@@ -43,7 +43,8 @@ class SiteWithShareLinksAdmin(SiteAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         active = ShareToken.objects.active(timezone.now()).count_per_site()
-        return super().get_queryset(request).annotate(active_share_link_count=active)
+        managed = Site.objects.visible_to(request.user, SitePermission.MANAGE_LINKS).filter(pk=OuterRef("pk"))
+        return super().get_queryset(request).annotate(active_share_link_count=active, manages_links=Exists(managed))
 
     # --- Pages -------------------------------------------------------------------------
     def get_fieldsets(self, request: HttpRequest, obj: Site | None = None) -> list:
@@ -63,7 +64,7 @@ class SiteWithShareLinksAdmin(SiteAdmin):
         ]
 
     def viewable_site(self, request: HttpRequest, object_id: str) -> Site:
-        """Another owner's site is a 404, exactly like a missing one (`OwnerScopedAdmin.get_object`)."""
+        """A site the user is no member of is a 404, exactly like a missing one (`OwnerScopedAdmin.get_object`)."""
         site = self.get_object(request, unquote(object_id))
         if not self.has_view_permission(request, site):
             raise PermissionDenied
@@ -72,7 +73,11 @@ class SiteWithShareLinksAdmin(SiteAdmin):
     def dashboard_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         site = self.viewable_site(request, object_id)
         context = {**self.admin_site.each_context(request), "opts": self.opts}
-        return dashboard_page(request, site=site, context=context, now=timezone.now())
+        if self.has_manage_members(request, site):
+            context["people"] = self.people(site)
+        return dashboard_page(
+            request, site=site, context=context, can_create_links=site.manages_links, now=timezone.now()
+        )
 
     def setup_check_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         return setup_check(site=self.viewable_site(request, object_id), now=timezone.now())
@@ -103,6 +108,8 @@ class SiteWithShareLinksAdmin(SiteAdmin):
         Share links cannot be deleted one by one (they are revoked), but they do go with their site.
         """
         ids = [site.pk for site in objs]
+        if not ids:
+            return [], {}, {"site"}, []
         now = timezone.now()
         tokens = ShareToken.objects.filter(site__in=ids)
         pageviews = Pageview.objects.filter(site__in=ids).count()
@@ -147,6 +154,8 @@ class SiteWithShareLinksAdmin(SiteAdmin):
     def share_links(self, obj: Site) -> SafeString:
         tokens = reverse("admin:sharing_sharetoken_changelist")
         add = reverse("admin:sharing_sharetoken_add")
+        if not getattr(obj, "manages_links", True):
+            return format_html('<a href="{}?site__id__exact={}">View share links</a>', tokens, obj.pk)
         return format_html(
             '<a href="{}?site__id__exact={}">{}</a> · <a href="{}?site={}">{}</a>',
             tokens,

@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
-from analytics.models import Site
+from analytics.models import Site, SitePermission
 from analytics.periods import DEFAULT_PERIOD, Period
 
 
@@ -39,9 +39,9 @@ class ShareTokenQuerySet(models.QuerySet):
     def expired(self, now: dt.datetime) -> "ShareTokenQuerySet":
         return self.filter(expires_at__lte=now).exclude(revoked_at__lte=now)
 
-    def visible_to(self, user: AbstractBaseUser) -> "ShareTokenQuerySet":
-        """The tokens of the sites `user` may see (`Site.objects.visible_to`)."""
-        return self.filter(site__in=Site.objects.visible_to(user))
+    def visible_to(self, user: AbstractBaseUser, permission: str = SitePermission.VIEW) -> "ShareTokenQuerySet":
+        """The tokens of the sites on which `user` may do `permission` (`Site.objects.visible_to`)."""
+        return self.filter(site__in=Site.objects.visible_to(user, permission))
 
     def count_per_site(self) -> Coalesce:
         """An expression counting these tokens for the outer `Site` row, to annotate a site list in one query."""

@@ -113,8 +113,13 @@ def build_owner_dashboard(*, site: Site, period: Period, now: dt.datetime) -> Ow
     )
 
 
-def dashboard_page(request: HttpRequest, *, site: Site, context: dict, now: dt.datetime) -> HttpResponse:
-    """Any unknown `period` falls back to 7 days: the owner may look at every period."""
+def dashboard_page(
+    request: HttpRequest, *, site: Site, context: dict, can_create_links: bool, now: dt.datetime
+) -> HttpResponse:
+    """Any unknown `period` falls back to 7 days: every member may look at every period.
+
+    `can_create_links` is false for a viewer, whose page then offers no share-link button.
+    """
     period = Period.parse(request.GET.get("period", "")) or DEFAULT_PERIOD
     owner = build_owner_dashboard(site=site, period=period, now=now)
     return TemplateResponse(
@@ -124,6 +129,7 @@ def dashboard_page(request: HttpRequest, *, site: Site, context: dict, now: dt.d
             **context,
             "owner": owner,
             "dashboard": owner.dashboard,
+            "can_create_links": can_create_links,
             "poll_seconds": POLL_SECONDS,
             "fresh_seconds": OWNER_STATS_SECONDS,
         },

@@ -1,4 +1,4 @@
-"""Site owners: staff users who manage only their own sites and those sites' share links."""
+"""Site owners: staff users who work only on the sites they are members of, as their role there allows."""
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission
@@ -7,8 +7,13 @@ from django.db import transaction
 from django.db.models import Q
 
 SITE_OWNERS_GROUP = "Site owners"
-# The same list as migrations sharing.0003, which creates the group, and sharing.0005.
+# The same list as migrations sharing.0003, which creates the group, sharing.0005, sharing.0150 and teams.0002.
+# They open the admin pages; each user's role on each site (`Site.objects.visible_to`) decides what they find there.
 SITE_OWNER_PERMISSIONS = (
+    ("analytics", "view_sitemembership"),
+    ("analytics", "change_sitemembership"),
+    ("analytics", "delete_sitemembership"),
+    ("analytics", "view_memberevent"),
     ("analytics", "add_site"),
     ("analytics", "change_site"),
     ("analytics", "delete_site"),
@@ -16,6 +21,8 @@ SITE_OWNER_PERMISSIONS = (
     ("sharing", "add_sharetoken"),
     ("sharing", "change_sharetoken"),
     ("sharing", "view_sharetoken"),
+    ("teams", "add_invitation"),
+    ("teams", "view_invitation"),
 )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("analytics", "sharing", "config")
+APPS = ("analytics", "sharing", "teams", "config")
 
 
 def module_name(path: Path) -> str:
@@ -44,13 +44,14 @@ def import_graph() -> dict[str, set[str]]:
     return {name: imported_modules(path, known) - {name} for name, path in modules.items()}
 
 
-def test_analytics_never_imports_sharing(import_graph):
+@pytest.mark.parametrize(("lower", "upper"), [("analytics", "sharing"), ("analytics", "teams"), ("sharing", "teams")])
+def test_lower_apps_never_import_higher_ones(import_graph, lower, upper):
     edges = sorted(
         f"{module} -> {target}"
         for module, targets in import_graph.items()
-        if module.startswith("analytics")
+        if module.startswith(lower)
         for target in targets
-        if target.startswith("sharing")
+        if target.startswith(upper)
     )
     assert edges == []
 

@@ -8,6 +8,7 @@ from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
+from analytics.models import SiteMembership, SiteRole
 from sharing.models import ShareToken
 from sharing.owners import create_site_owner
 from sharing.selectors import find_active_token
@@ -205,8 +206,7 @@ def test_actions_need_change_permission(client, owned_site):
     viewer = create_site_owner(username="viewer", email="viewer@example.com", password="a long enough password")
     viewer.groups.clear()
     viewer.user_permissions.add(Permission.objects.get(codename="view_sharetoken"))
-    owned_site.owner = viewer
-    owned_site.save()
+    SiteMembership.objects.create(site=owned_site, user=viewer, role=SiteRole.OWNER)
     share_token = ShareTokenFactory(site=owned_site)
     client.force_login(viewer)
 

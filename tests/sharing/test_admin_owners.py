@@ -10,11 +10,17 @@ from sharing.owners import SITE_OWNERS_GROUP
 OWNER_PERMISSIONS = [
     ("analytics", "add_site"),
     ("analytics", "change_site"),
+    ("analytics", "change_sitemembership"),
     ("analytics", "delete_site"),
+    ("analytics", "delete_sitemembership"),
+    ("analytics", "view_memberevent"),
     ("analytics", "view_site"),
+    ("analytics", "view_sitemembership"),
     ("sharing", "add_sharetoken"),
     ("sharing", "change_sharetoken"),
     ("sharing", "view_sharetoken"),
+    ("teams", "add_invitation"),
+    ("teams", "view_invitation"),
 ]
 
 

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.test import Client
 
+from analytics.models import Site, SitePermission
 from sharing.models import ShareToken
 from sharing.owners import create_site_owner
 from tests.factories import ShareTokenFactory, SiteFactory
@@ -175,5 +176,5 @@ def test_site_owner_cannot_choose_an_owner_for_a_new_site(bob_client, bob, alice
 
     assert 'name="owner"' not in page
     assert response.status_code == 302
-    assert bob.sites.filter(domain="new.example").exists()
-    assert not alice.sites.exists()
+    assert Site.objects.visible_to(bob, SitePermission.DELETE_SITE).filter(domain="new.example").exists()
+    assert not Site.objects.visible_to(alice).exists()

@@ -17,6 +17,7 @@ import pytest
 from bs4 import BeautifulSoup
 from django.utils import timezone
 
+from analytics.models import SiteMembership, SiteRole
 from tests.analytics.traffic import VISITS, record_visits
 from tests.factories import ShareTokenFactory, SiteFactory
 
@@ -132,8 +133,7 @@ def test_the_numbers_are_explained_in_a_sentence_where_a_reader_needs_it(client,
 
 
 def test_the_owner_dashboard_shows_the_same_comparisons_and_hours(owner_client, owner, site):
-    site.owner = owner
-    site.save(update_fields=["owner"])
+    SiteMembership.objects.create(site=site, user=owner, role=SiteRole.OWNER)
 
     response = owner_client.get(f"/admin/analytics/site/{site.pk}/dashboard/", {"period": "24h"})
     html = BeautifulSoup(response.content.decode(), "html.parser")
