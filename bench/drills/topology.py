@@ -390,6 +390,11 @@ def run(topology: Topology, seeded: dataset.Seeded, extra_token: str, *, short: 
     failures = Counter((o.kind, o.status, o.detail[:100]) for o in outcomes if o.detail)
     for (kind, status, detail), count in failures.most_common(8):
         print(f"        {count:>6} x {kind} {status} {detail}")
+    retried = [o for o in outcomes if o.kind in READS and o.retried]
+    print(
+        f"        {len(retried)} read(s) cut by a failed connection and sent again once by the client "
+        f"({'; '.join(sorted({o.retried[:60] for o in retried})) or 'none'})"
+    )
     reads_two = rate(outcomes, READS, 0, killed_at)
     reads_one = rate(outcomes, READS, killed_at + 1, killed_at + phase)
     print(f"\n  reads/s through nginx: two web nodes {reads_two:.0f}, one web node {reads_one:.0f}")

@@ -94,6 +94,7 @@ class Outcome:
     status: int  # 0 when no HTTP answer came (connection refused, reset, timeout)
     milliseconds: float
     detail: str = ""  # for anything unexpected: content type and the start of the body, or the error
+    retried: str = ""  # a GET whose connection failed (the error), sent again once on a new connection
 
 
 class Mix:
@@ -202,13 +203,23 @@ def run(
                     break
             request = mix.draw(rng, elapsed)
             started = time.monotonic()
-            try:
-                status, content_type, body = send(connection, request)
-                detail = "" if is_expected(request.kind, status) else f"{content_type} {body[:600]!r}"
-            except (OSError, http.client.HTTPException) as error:
-                connection.close()
-                status, detail = 0, f"{type(error).__name__}: {error}"
-            mine.append(Outcome(started - began, request.kind, status, (time.monotonic() - started) * 1000, detail))
+            retried = ""
+            for attempt in range(2):
+                try:
+                    status, content_type, body = send(connection, request)
+                    detail = "" if is_expected(request.kind, status) else f"{content_type} {body[:600]!r}"
+                    break
+                except (OSError, http.client.HTTPException) as error:
+                    connection.close()
+                    status, detail = 0, f"{type(error).__name__}: {error}"
+                    # As browsers and HTTP libraries do, a GET cut by a failed connection (a kept-alive
+                    # connection closed under it, a node dying mid-answer) is sent again once; a POST is not.
+                    if request.method != "GET" or attempt:
+                        break
+                    retried = detail
+            mine.append(
+                Outcome(started - began, request.kind, status, (time.monotonic() - started) * 1000, detail, retried)
+            )
         connection.close()
 
     threads = [threading.Thread(target=client, args=(index,), daemon=True) for index in range(connections)]
