@@ -17,9 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
-from analytics.client_ip import client_ip
+from analytics.client_ip import client_ip, client_network
 from analytics.rate_limit import parse_rate, seconds_to_wait
-from teams.client_keys import rate_limit_key
 from teams.forms import NewAccountForm
 from teams.invitations import accept_invitation, accept_with_new_account, account_for, find_pending_invitation
 
@@ -29,7 +28,7 @@ def too_many(request: HttpRequest, scope: str, rate_text: str, *, key: str = "")
     rate = parse_rate(rate_text)
     if rate is None:
         return None
-    client = key or rate_limit_key(client_ip(request))
+    client = key or client_network(client_ip(request))
     wait = seconds_to_wait(scope=scope, client=client, rate=rate, now=timezone.now().timestamp())
     if wait is None:
         return None

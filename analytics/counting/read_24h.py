@@ -93,11 +93,9 @@ def pieces_for(window: Window, *, first_hour: dt.datetime, tz: zoneinfo.ZoneInfo
 
 
 def hourly_rows_serve(*, site: Site, window: Window) -> bool:
-    """Whether the hourly rows and marks cover the window's dates, and nothing lies after its end."""
+    """Whether the hourly rows and marks cover the window's dates (the caller knows nothing lies after its end)."""
     kept = kept_from()
-    if kept is not None and hour_of(local_midnight(window.dates[0], site.tzinfo)) < kept:
-        return False
-    return not Pageview.objects.filter(site=site, timestamp__gte=window.end).exists()
+    return kept is None or hour_of(local_midnight(window.dates[0], site.tzinfo)) >= kept
 
 
 def last_24_hours_stats(*, site: Site, now: dt.datetime) -> SiteStats:
@@ -105,12 +103,15 @@ def last_24_hours_stats(*, site: Site, now: dt.datetime) -> SiteStats:
     at most `CLOCK_SKEW` after `now`: such an event happened "now" for its node, and counting it keeps the fast
     path. A `now` with later data than that (a window in the past) is counted from raw rows."""
     latest = (
-        Pageview.objects.filter(site=site, timestamp__gt=now).order_by("-timestamp").values_list("timestamp", flat=True)
+        Pageview.objects.filter(site=site, timestamp__gte=now)
+        .order_by("-timestamp")
+        .values_list("timestamp", flat=True)
     ).first()
-    if latest is not None and latest <= now + CLOCK_SKEW:
+    if latest is not None and now < latest <= now + CLOCK_SKEW:
         now = latest + dt.timedelta(microseconds=1)
     window = window_for(Period.HOURS_24, now=now, tz=site.tzinfo)
-    if not hourly_rows_serve(site=site, window=window):
+    data_after_end = latest is not None and latest >= window.end
+    if data_after_end or not hourly_rows_serve(site=site, window=window):
         return raw_last_24_hours_stats(site=site, now=now)
     first_hour, pieces = first_hour_pieces(window, tz=site.tzinfo)
     pieces += pieces_for(window, first_hour=first_hour, tz=site.tzinfo)

@@ -21,33 +21,13 @@ from analytics.counting.rule import Contribution, Counts, SessionRow, Visit, con
 from analytics.models import PATH_MAX_LENGTH, DeviceType, Pageview, Session, Site
 from analytics.raw_writes import binding_cursor, build, insert_rows, is_postgresql
 
-PAGEVIEW_FIELDS = (
-    "site",
-    "visitor_id",
-    "timestamp",
-    "path",
-    "source",
-    "device_type",
-    "browser",
-    "country",
-    "event_id",
-    "last_of_visitor",
-    "last_of_path",
-)
+# What a pageview's own event said, in the order the rule's `Visit` takes it after the time.
+VISIT_VALUE_FIELDS = ("path", "source", "device_type", "browser", "country")
+MARK_FIELDS = ("last_of_visitor", "last_of_path")
+PAGEVIEW_FIELDS = ("site", "visitor_id", "timestamp", *VISIT_VALUE_FIELDS, "event_id", *MARK_FIELDS)
 SESSION_ROW_FIELDS = tuple(SessionRow.__dataclass_fields__)
 SESSION_FIELDS = ("site", "visitor_id", *SESSION_ROW_FIELDS)
-STORED_VISIT_FIELDS = (
-    "id",
-    "visitor_id",
-    "timestamp",
-    "path",
-    "source",
-    "device_type",
-    "browser",
-    "country",
-    "last_of_visitor",
-    "last_of_path",
-)
+STORED_VISIT_FIELDS = ("id", "visitor_id", "timestamp", *VISIT_VALUE_FIELDS, *MARK_FIELDS)
 ROWS_PER_QUERY = 1000
 SOURCE_MAX_LENGTH, DEVICE_TYPE_MAX_LENGTH, BROWSER_MAX_LENGTH, COUNTRY_MAX_LENGTH = (
     Pageview._meta.get_field(name).max_length for name in ("source", "device_type", "browser", "country")
