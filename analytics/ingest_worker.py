@@ -16,14 +16,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
 from redis import Redis
 from redis.exceptions import RedisError, ResponseError
 
 from analytics.event_queue import GROUP, STREAM, QueuedPageview, decode_entries
 from analytics.models import Site
 from analytics.monitoring import INGEST_BATCH_SECONDS
-from analytics.services import NewPageview, record_pageviews, record_pageviews_of_free_visitors
+from analytics.services import NewPageview, record_batch, record_batch_of_free_visitors
 
 logger = logging.getLogger("glimpse.ingest")
 
@@ -93,10 +92,11 @@ def take_entries(client: Redis, *, consumer: str, size: int, block_ms: int) -> l
 def write_batch(queued: list[QueuedPageview]) -> int:
     """Write every pageview of the batch, in one transaction per part (`parts`); returns how many were new.
 
-    The entries are acknowledged only after the last part committed: a part written before
-    a failure is skipped the next time (its event ids are stored). Visitors another worker
-    is writing at that moment are not waited for: their pageviews are written after the
-    other parts, when that worker has most likely committed (`record_pageviews_of_free_visitors`).
+    Each part is one `record_batch` of all its sites. The entries are acknowledged only
+    after the last part committed: a part written before a failure is skipped the next time
+    (its event ids are stored). Visitors another worker is writing at that moment are not
+    waited for: their pageviews are written after the other parts, when that worker has most
+    likely committed (`record_batch_of_free_visitors`).
     """
     by_site: dict[int, list[NewPageview]] = defaultdict(list)
     for item in queued:
@@ -107,15 +107,12 @@ def write_batch(queued: list[QueuedPageview]) -> int:
     written = 0
     busy: dict[int, list[NewPageview]] = defaultdict(list)
     for part in parts(by_site):
-        with transaction.atomic():
-            for site_id, pageviews in part:
-                stored, left = record_pageviews_of_free_visitors(site=sites[site_id], pageviews=pageviews)
-                written += len(stored)
-                busy[site_id] += left
+        stored, left = record_batch_of_free_visitors([(sites[site_id], pageviews) for site_id, pageviews in part])
+        written += len(stored)
+        for site, pageviews in left:
+            busy[site.pk] += pageviews
     for part in parts({site_id: pageviews for site_id, pageviews in busy.items() if pageviews}):
-        with transaction.atomic():
-            for site_id, pageviews in part:
-                written += len(record_pageviews(site=sites[site_id], pageviews=pageviews))
+        written += len(record_batch([(sites[site_id], pageviews) for site_id, pageviews in part]))
     return written
 
 

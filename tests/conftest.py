@@ -9,6 +9,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from analytics.process_state import reset_process_state
+from config.log_repeats import repeats
 from sharing.local_uses import local_uses
 from sharing.owners import create_site_owner
 from tests import hypothesis_profiles  # noqa: F401  (registers and loads the Hypothesis profile)
@@ -53,9 +54,11 @@ def events_written_at_once(settings):
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Each test starts with an empty cache and nothing held in this process, and no hand-over thread touches the
-    database behind its back (the tests of `sharing.local_uses` switch those on where they test them)."""
+    database behind its back (the tests of `sharing.local_uses` switch those on where they test them). The log's
+    repeat ledger starts empty too: a warning an earlier test logged must not turn this test's into a summary."""
     cache.clear()
     reset_process_state()
+    repeats.forget()
     local_uses.hand_over_in_background = False
     yield
     cache.clear()

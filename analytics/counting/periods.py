@@ -31,7 +31,6 @@ from analytics.periods import Period
 PERIOD_DAYS = tuple(period.days for period in Period if period.days is not None)
 ANALYZE_AFTER_ROWS = 10_000
 
-TotalKey = tuple[int, int, str]  # (days, dimension, value)
 Change = tuple[int, int, int]  # (pageviews, visitors, visits)
 
 
@@ -39,37 +38,40 @@ def first_day_of(*, days: int, today: dt.date) -> dt.date:
     return today - dt.timedelta(days=days - 1)
 
 
-def add_to_period_totals(*, site: Site, changes: Mapping[tuple[dt.date, int, str], list[int]]) -> None:
-    """Add a batch's per-(day, dimension, value) changes to the totals counting each day, and note when the
-    earliest of those days leaves each period. A site without totals yet is left to the worker."""
-    windows = list(PeriodWindow.objects.filter(site=site))
-    if not windows:
-        return
-    summed: dict[TotalKey, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for window in windows:
-        earliest = None
-        for (day, dimension, value), counts in changes.items():
-            if day >= window.first_day and any(counts):
-                total = summed[(window.days, dimension, value)]
-                for index, count in enumerate(counts):
-                    total[index] += count
-                earliest = day if earliest is None else min(earliest, day)
-        if earliest is not None:
-            due_on = earliest + dt.timedelta(days=window.days)
-            if window.due_on is None or due_on < window.due_on:
-                PeriodWindow.objects.filter(pk=window.pk).update(due_on=due_on)
-    add_to_totals(site=site, changes={key: tuple(counts) for key, counts in summed.items()})
+def add_to_period_totals(changes: Mapping[int, Mapping[tuple[dt.date, int, str], list[int]]]) -> None:
+    """Add each site's batch of per-(day, dimension, value) changes (by site id) to the totals counting each day,
+    and note when the earliest of those days leaves each period. A site without totals yet is left to the worker."""
+    windows_of: dict[int, list[PeriodWindow]] = defaultdict(list)
+    for window in PeriodWindow.objects.filter(site_id__in=sorted(changes)):
+        windows_of[window.site_id].append(window)
+    summed: dict[tuple[int, int, int, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for site_id, windows in sorted(windows_of.items()):
+        site_changes = changes[site_id]
+        for window in windows:
+            earliest = None
+            for (day, dimension, value), counts in site_changes.items():
+                if day >= window.first_day and any(counts):
+                    total = summed[(site_id, window.days, dimension, value)]
+                    for index, count in enumerate(counts):
+                        total[index] += count
+                    earliest = day if earliest is None else min(earliest, day)
+            if earliest is not None:
+                due_on = earliest + dt.timedelta(days=window.days)
+                if window.due_on is None or due_on < window.due_on:
+                    PeriodWindow.objects.filter(pk=window.pk).update(due_on=due_on)
+    add_to_totals({key: tuple(counts) for key, counts in summed.items()})
 
 
-def add_to_totals(*, site: Site, changes: Mapping[TotalKey, Change]) -> None:
-    """Add `changes` to the total rows through the one counter writer (found by value key, dropped at zero)."""
+def add_to_totals(changes: Mapping[tuple[int, int, int, str], Change]) -> None:
+    """Add `changes` (by site id, days, dimension, value) to the total rows through the one counter writer (found
+    by value key, dropped at zero)."""
     add_counts(
         PeriodTotal,
-        site_id=site.pk,
         key_fields=("days", "dimension", "value_key", "value"),
         count_fields=VALUE_FIELDS,
         rows=[
-            (days, dimension, value_key(value), value, *change) for (days, dimension, value), change in changes.items()
+            (site_id, days, dimension, value_key(value), value, *change)
+            for (site_id, days, dimension, value), change in changes.items()
         ],
     )
 
@@ -145,10 +147,10 @@ def slide_site_periods(*, site: Site, now: dt.datetime) -> int:
         if first_day <= window.first_day:
             continue
         leaving = {
-            (window.days, dimension, value): tuple(-count for count in counts)
+            (site.pk, window.days, dimension, value): tuple(-count for count in counts)
             for dimension, value, counts in day_sums(site=site, since=window.first_day, before=first_day)
         }
-        add_to_totals(site=site, changes=leaving)
+        add_to_totals(leaving)
         window.first_day = first_day
         window.due_on = next_due(site=site, days=window.days, first_day=first_day)
         window.save(update_fields=["first_day", "due_on"])

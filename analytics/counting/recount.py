@@ -41,7 +41,7 @@ def recount_day(*, site: Site, day: dt.date) -> RecountedDay:
         .values_list(*STORED_VISIT_FIELDS)
         .order_by()
     )
-    for pk, visitor_id, timestamp, path, source, device_type, browser, country, latest, latest_of_path in rows:
+    for pk, _, visitor_id, timestamp, path, source, device_type, browser, country, latest, latest_of_path in rows:
         by_visitor[visitor_id].append(Visit(timestamp, path, source, device_type, browser, country, pk))
         recounted.stored_marks[pk] = (latest, latest_of_path)
     for visitor_id, visits in by_visitor.items():

@@ -12,14 +12,15 @@ order, because each visitor-day's contribution depends on its pageviews alone.
 import datetime as dt
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from django.db import connection
 
+from analytics.counting.counters import ANY_JOIN, ROW_BY_ROW
 from analytics.counting.rule import Contribution, Counts, SessionRow, Visit, contribution, local_day
 from analytics.models import PATH_MAX_LENGTH, DeviceType, Pageview, Session, Site
-from analytics.raw_writes import binding_cursor, build, insert_rows, is_postgresql
+from analytics.raw_writes import binding_cursor, build, columns_of, insert_rows, is_postgresql
 
 # What a pageview's own event said, in the order the rule's `Visit` takes it after the time.
 VISIT_VALUE_FIELDS = ("path", "source", "device_type", "browser", "country")
@@ -27,12 +28,12 @@ MARK_FIELDS = ("last_of_visitor", "last_of_path")
 PAGEVIEW_FIELDS = ("site", "visitor_id", "timestamp", *VISIT_VALUE_FIELDS, "event_id", *MARK_FIELDS)
 SESSION_ROW_FIELDS = tuple(SessionRow.__dataclass_fields__)
 SESSION_FIELDS = ("site", "visitor_id", *SESSION_ROW_FIELDS)
-STORED_VISIT_FIELDS = ("id", "visitor_id", "timestamp", *VISIT_VALUE_FIELDS, *MARK_FIELDS)
+STORED_VISIT_FIELDS = ("id", "site", "visitor_id", "timestamp", *VISIT_VALUE_FIELDS, *MARK_FIELDS)
 ROWS_PER_QUERY = 1000
 SOURCE_MAX_LENGTH, DEVICE_TYPE_MAX_LENGTH, BROWSER_MAX_LENGTH, COUNTRY_MAX_LENGTH = (
     Pageview._meta.get_field(name).max_length for name in ("source", "device_type", "browser", "country")
 )
-VisitorDay = tuple[int, dt.date]
+SiteVisitorDay = tuple[int, int, dt.date]  # (site id, visitor id, local date)
 
 
 class NewPageview(NamedTuple):
@@ -70,33 +71,32 @@ class NewKey(NamedTuple):
     index: int
 
 
-def write_visitor_days(*, site: Site, pageviews: list[NewPageview]) -> tuple[list[StoredPageview], Counts]:
-    """Write the batch's pageviews, its visitor-days' sessions and marks; return the rows and the counts' change.
+def write_visitor_days(batch: Sequence[tuple[Site, Sequence[NewPageview]]]) -> tuple[list[StoredPageview], dict]:
+    """Write the batch's pageviews (of one or more sites), its visitor-days' sessions and marks; return the rows
+    and each site's change of counts, by site id. Each kind of row is read and written in one statement for
+    all the sites of the batch.
 
     Runs inside the caller's transaction, with the batch's visitors locked and the events
     already stored left out (`analytics.services.record_pageviews`).
     """
-    tz = site.tzinfo
-    pageviews = [as_stored(pageview) for pageview in pageviews]
-    new_by_day: dict[VisitorDay, list[Visit]] = defaultdict(list)
-    for index, pageview in enumerate(pageviews):
-        visit = Visit(
-            pageview.timestamp,
-            pageview.path,
-            pageview.source,
-            pageview.device_type,
-            pageview.browser,
-            pageview.country,
-            NewKey(index),
-        )
-        new_by_day[(pageview.visitor_id, local_day(pageview.timestamp, tz=tz))].append(visit)
-    stored_by_day, stored_marks = stored_visits(site=site, tz=tz, visitor_days=new_by_day.keys())
+    timezones = {site.pk: site.tzinfo for site, _ in batch}
+    pageviews: list[tuple[int, NewPageview]] = []
+    new_by_day: dict[SiteVisitorDay, list[Visit]] = defaultdict(list)
+    for site, site_pageviews in batch:
+        tz = timezones[site.pk]
+        for pageview in site_pageviews:
+            pageview = as_stored(pageview)
+            visit = Visit(*visit_values(pageview), NewKey(len(pageviews)))
+            pageviews.append((site.pk, pageview))
+            new_by_day[(site.pk, pageview.visitor_id, local_day(pageview.timestamp, tz=tz))].append(visit)
+    stored_by_day, stored_marks = stored_visits(timezones=timezones, visitor_days=new_by_day.keys())
 
-    change = Counts()
-    sessions: dict[VisitorDay, list[SessionRow]] = {}
+    changes: dict[int, Counts] = {site_id: Counts() for site_id in timezones}
+    sessions: dict[SiteVisitorDay, list[SessionRow]] = {}
     new_marks: dict[int, tuple[bool, bool]] = {}
     moved_marks: list[tuple[int, bool, bool]] = []
     for visitor_day, new_visits in new_by_day.items():
+        tz, change = timezones[visitor_day[0]], changes[visitor_day[0]]
         stored = stored_by_day.get(visitor_day, [])
         after = contribution([*stored, *new_visits], tz=tz, into=change)
         if stored:
@@ -109,10 +109,10 @@ def write_visitor_days(*, site: Site, pageviews: list[NewPageview]) -> tuple[lis
         for visit in new_visits:
             new_marks[visit.key.index] = marks_in(after, visit)
 
-    replace_sessions(site=site, tz=tz, sessions=sessions)
-    written = insert_pageviews(site=site, pageviews=pageviews, marks=new_marks)
+    replace_sessions(timezones=timezones, sessions=sessions)
+    written = insert_pageviews(pageviews=pageviews, marks=new_marks)
     write_moved_marks(moved_marks)
-    return written, change.without_zeros()
+    return written, {site_id: change.without_zeros() for site_id, change in changes.items()}
 
 
 def as_stored(pageview: NewPageview) -> NewPageview:
@@ -127,51 +127,97 @@ def as_stored(pageview: NewPageview) -> NewPageview:
     )
 
 
+def visit_values(pageview: NewPageview) -> tuple:
+    """What the rule reads of a pageview (`Visit` less its key), in `VISIT_VALUE_FIELDS` order after the time."""
+    return (
+        pageview.timestamp,
+        pageview.path,
+        pageview.source,
+        pageview.device_type,
+        pageview.browser,
+        pageview.country,
+    )
+
+
 def marks_in(after: Contribution, visit: Visit) -> tuple[bool, bool]:
     return visit.key == after.latest, visit.key in after.latest_of_paths
 
 
 def stored_visits(
-    *, site: Site, tz: zoneinfo.ZoneInfo, visitor_days: Iterable[VisitorDay]
-) -> tuple[dict[VisitorDay, list[Visit]], dict[int, tuple[bool, bool]]]:
+    *, timezones: Mapping[int, zoneinfo.ZoneInfo], visitor_days: Iterable[SiteVisitorDay]
+) -> tuple[dict[SiteVisitorDay, list[Visit]], dict[int, tuple[bool, bool]]]:
     """The stored pageviews of `visitor_days`, as the rule reads them, and their marks by id."""
     wanted = set(visitor_days)
-    by_day: dict[VisitorDay, list[Visit]] = defaultdict(list)
+    by_day: dict[SiteVisitorDay, list[Visit]] = defaultdict(list)
     marks: dict[int, tuple[bool, bool]] = {}
-    rows = (
-        Pageview.objects.filter(site=site, visitor_id__in=sorted({visitor_id for visitor_id, _ in wanted}))
-        .values_list(*STORED_VISIT_FIELDS)
-        .order_by()
-    )
-    for pk, visitor_id, timestamp, path, source, device_type, browser, country, last_of_visitor, last_of_path in rows:
-        visitor_day = (visitor_id, local_day(timestamp, tz=tz))
+    rows = rows_of_visitors(Pageview, fields=STORED_VISIT_FIELDS, visitors={key[:2] for key in wanted})
+    for pk, site_id, visitor_id, timestamp, path, source, device_type, browser, country, last_visit, last_path in rows:
+        visitor_day = (site_id, visitor_id, local_day(timestamp, tz=timezones[site_id]))
         if visitor_day in wanted:
             by_day[visitor_day].append(Visit(timestamp, path, source, device_type, browser, country, pk))
-            marks[pk] = (last_of_visitor, last_of_path)
+            marks[pk] = (last_visit, last_path)
     return by_day, marks
 
 
-def replace_sessions(*, site: Site, tz: zoneinfo.ZoneInfo, sessions: dict[VisitorDay, list[SessionRow]]) -> None:
+def replace_sessions(
+    *, timezones: Mapping[int, zoneinfo.ZoneInfo], sessions: dict[SiteVisitorDay, list[SessionRow]]
+) -> None:
     """Make the stored sessions of these visitor-days the ones worked out for them: delete the stored sessions
     that are no longer among them, insert the new ones; a session that did not change is not written."""
-    wanted = {(visitor_id, session) for (visitor_id, _), day_sessions in sessions.items() for session in day_sessions}
-    stored = Session.objects.filter(site=site, visitor_id__in=sorted({visitor_id for visitor_id, _ in sessions}))
-    kept: set[tuple[int, SessionRow]] = set()
+    wanted = {(*key[:2], session) for key, day_sessions in sessions.items() for session in day_sessions}
+    kept: set[tuple[int, int, SessionRow]] = set()
     gone: list[int] = []
-    for pk, visitor_id, *values in stored.values_list("id", "visitor_id", *SESSION_ROW_FIELDS).order_by():
+    rows = rows_of_visitors(
+        Session, fields=("id", "site", "visitor_id", *SESSION_ROW_FIELDS), visitors={key[:2] for key in sessions}
+    )
+    for pk, site_id, visitor_id, *values in rows:
         row = SessionRow(*values)
-        if (visitor_id, local_day(row.started_at, tz=tz)) not in sessions:
+        if (site_id, visitor_id, local_day(row.started_at, tz=timezones[site_id])) not in sessions:
             continue
-        if (visitor_id, row) in wanted and (visitor_id, row) not in kept:
-            kept.add((visitor_id, row))
+        if (site_id, visitor_id, row) in wanted and (site_id, visitor_id, row) not in kept:
+            kept.add((site_id, visitor_id, row))
         else:
             gone.append(pk)
     delete_by_id(Session, gone)
     insert_all(
         Session,
         fields=SESSION_FIELDS,
-        rows=[(site.pk, visitor_id, *session_values(session)) for visitor_id, session in wanted - kept],
+        rows=[(site_id, visitor_id, *session_values(session)) for site_id, visitor_id, session in wanted - kept],
     )
+
+
+def rows_of_visitors(model, *, fields: Sequence[str], visitors: set[tuple[int, int]]) -> Iterable[tuple]:
+    """The values of `fields` of every row of `model` (pageviews, sessions) of these (site id, visitor id) pairs.
+
+    PostgreSQL: one statement for every site, each pair found through the (site, visitor)
+    index (a join the planner may not turn into a scan of the table); SQLite: one query per site.
+    """
+    if not visitors:
+        return []
+    if is_postgresql():
+        pairs = sorted(visitors)
+        table = connection.ops.quote_name(model._meta.db_table)
+        selected = ", ".join(f"stored.{column}" for column, _ in columns_of(model, fields))
+        with binding_cursor() as cursor:
+            cursor.execute(ROW_BY_ROW)
+            cursor.execute(
+                f"SELECT {selected} FROM unnest(%b::bigint[], %b::bigint[]) AS wanted (site_id, visitor_id) "
+                f"JOIN {table} AS stored ON stored.site_id = wanted.site_id AND stored.visitor_id = wanted.visitor_id",
+                [[site_id for site_id, _ in pairs], [visitor_id for _, visitor_id in pairs]],
+            )
+            rows = cursor.fetchall()
+            cursor.execute(ANY_JOIN)
+            return rows
+    by_site: dict[int, list[int]] = defaultdict(list)
+    for site_id, visitor_id in sorted(visitors):
+        by_site[site_id].append(visitor_id)
+    rows = []
+    for site_id, visitor_ids in by_site.items():
+        for first in range(0, len(visitor_ids), ROWS_PER_QUERY):
+            chosen = visitor_ids[first : first + ROWS_PER_QUERY]
+            query = model.objects.filter(site_id=site_id, visitor_id__in=chosen).order_by()
+            rows += query.values_list(*fields)
+    return rows
 
 
 def session_values(session: SessionRow) -> tuple:
@@ -179,22 +225,11 @@ def session_values(session: SessionRow) -> tuple:
 
 
 def insert_pageviews(
-    *, site: Site, pageviews: list[NewPageview], marks: dict[int, tuple[bool, bool]]
+    *, pageviews: list[tuple[int, NewPageview]], marks: dict[int, tuple[bool, bool]]
 ) -> list[StoredPageview]:
     rows = [
-        (
-            site.pk,
-            pageview.visitor_id,
-            pageview.timestamp,
-            pageview.path,
-            pageview.source,
-            pageview.device_type,
-            pageview.browser,
-            pageview.country,
-            pageview.event_id,
-            *marks[index],
-        )
-        for index, pageview in enumerate(pageviews)
+        (site_id, pageview.visitor_id, *visit_values(pageview), pageview.event_id, *marks[index])
+        for index, (site_id, pageview) in enumerate(pageviews)
     ]
     ids = insert_all(Pageview, fields=PAGEVIEW_FIELDS, rows=rows)
     return [

@@ -270,10 +270,17 @@ def workers_cpu() -> float:
 def timed_once(environment: dict[str, str], *, workers: int = 1) -> float:
     """Seconds until `workers` processes of `ingest_events --once`, started together, have all stopped."""
     started = time.monotonic()
-    command = [sys.executable, "manage.py", "ingest_events", "--once", "--block-ms", "1"]
+    command = ["manage.py", "ingest_events", "--once", "--block-ms", "1"]
+    profile = os.environ.get("BENCH_PROFILE_DRAIN")  # a path prefix: each worker writes cProfile's stats there
     processes = [
-        subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        for _ in range(workers)
+        subprocess.Popen(
+            [sys.executable, *(["-m", "cProfile", "-o", f"{profile}.{number}"] if profile else []), *command],
+            cwd=ROOT,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for number in range(workers)
     ]
     for process in processes:
         output, _ = process.communicate()

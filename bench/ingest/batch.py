@@ -20,6 +20,7 @@ time spent in each function itself.
 import argparse
 import cProfile
 import datetime as dt
+import gc
 import os
 import pstats
 import random
@@ -98,6 +99,7 @@ def main() -> None:
         rng = random.Random(1)
         start = dt.datetime.now(dt.UTC).replace(hour=8, minute=0, second=0, microsecond=0)
         backend_cpu = backend_cpu_reader()
+        gc.freeze()  # as `manage.py ingest_events` does once it has loaded the app
         samples: dict[str, list[float]] = {"new visitors": [], "returning visitors": []}
         cpu: dict[str, list[float]] = {kind: [] for kind in samples}
         for number in range(options.rounds):

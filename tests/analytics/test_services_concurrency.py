@@ -12,7 +12,13 @@ from django.test import Client
 from analytics.event_queue import QueuedPageview
 from analytics.ingest_worker import write_batch
 from analytics.models import Breakdown, DailyRollup, Dimension, Pageview, Session, Site, VisitorSalt
-from analytics.services import NewPageview, record_pageviews, record_pageviews_of_free_visitors, visitor_lock_key
+from analytics.services import (
+    NewPageview,
+    record_batch,
+    record_batch_of_free_visitors,
+    record_pageviews,
+    visitor_lock_key,
+)
 from tests.analytics.traffic import utc
 from tests.factories import SiteFactory
 
@@ -155,15 +161,15 @@ def test_pageviews_of_a_visitor_another_writer_holds_are_handed_back_untouched_a
     ]
 
     with visitor_written_elsewhere(site, 2):
-        stored, busy = record_pageviews_of_free_visitors(site=site, pageviews=batch)
+        stored, busy = record_batch_of_free_visitors([(site, batch)])
 
-    assert busy == [held]
+    assert busy == [(site, [held])]
     assert sorted(row.event_id for row in stored) == ["1-0", "1-2", "1-3"]
     day = DailyRollup.objects.get()
     # visitor 1: one session of two pageviews, 300 s; visitor 3: a bounce.
     assert (day.pageviews, day.visitors, day.sessions, day.bounces, day.duration) == (3, 2, 2, 1, 300)
 
-    assert len(record_pageviews(site=site, pageviews=busy)) == 1
+    assert len(record_batch(busy)) == 1
 
     day.refresh_from_db()
     assert (day.pageviews, day.visitors, day.sessions, day.bounces, day.duration) == (4, 3, 3, 2, 300)
@@ -196,7 +202,7 @@ def test_without_other_writers_every_visitor_is_free():
     site = SiteFactory(domain="example.com")
     batch = [NewPageview(utc("2026-03-18T10:00"), visitor, "/", event_id=f"1-{visitor}") for visitor in (1, 2)]
 
-    stored, busy = record_pageviews_of_free_visitors(site=site, pageviews=batch)
+    stored, busy = record_batch_of_free_visitors([(site, batch)])
 
     assert (len(stored), busy) == (2, [])
     assert DailyRollup.objects.get().visitors == 2
