@@ -7,6 +7,7 @@ screen, the chart works without JavaScript, and no inline style is needed
 """
 
 import datetime as dt
+import json
 import math
 from dataclasses import dataclass, field
 
@@ -93,7 +94,7 @@ class DailyChart:
     # dot lead to today's figure so far (plot percentages for the dot, like every other dot).
     partial_points: str = ""
     partial_dot: tuple[str, str] | None = None
-    # A quarter or a year is drawn lean (docs/share-page.md, "Page weight"): its bars are one path (`bars_path`,
+    # A quarter or a year is drawn lean (docs/share-page.md, "Page weight"): its bars are one outline (`bars_path`,
     # in the lines' view box), `days` holds only today's partial column, and the figures of every day are
     # `rows` (label, pageviews, visitors, and the previous period's pageviews when compared), which the page
     # embeds as JSON for the browser to make the daily table from, so 365 days stay far under 100 KB of HTML.
@@ -104,6 +105,18 @@ class DailyChart:
     @property
     def per_hour(self) -> bool:
         return self.unit == "hour"
+
+    @property
+    def rows_json(self) -> str:
+        return script_json(self.rows)
+
+
+def script_json(value: object) -> str:
+    """JSON to embed in `<script type="application/json">`, as Django's `json_script` escapes it (no `<`, `>` or `&`
+    to end the element early), but compact and with letters as UTF-8: a year of Japanese or Arabic dates would
+    otherwise weigh six bytes a letter in `\\uXXXX` escapes."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003C").replace(">", "\\u003E").replace("&", "\\u0026")
 
 
 def pct(value: float) -> str:
@@ -295,10 +308,8 @@ def bucket_chart(
     bars_path, rows = "", []
     if compact:
         days = [chart_day(count - 1, buckets[-1])] if partial_last else []
-        bars_path = "".join(
-            f"M{index} {pct(100 - height(bucket.pageviews))}h1V100h-1z"
-            for index, bucket in enumerate(buckets)
-            if bucket.pageviews and not (partial_last and index == count - 1)
+        bars_path = step_path(
+            [100 - height(bucket.pageviews) for bucket in buckets[: count - 1 if partial_last else count]]
         )
         rows = [
             [bucket.label, count_text(bucket.pageviews), count_text(bucket.unique_visitors)]
@@ -344,6 +355,17 @@ def bucket_chart(
         bars_path=bars_path,
         rows=rows,
     )
+
+
+def step_path(tops: list[float]) -> str:
+    """Touching bars as one outline, in a view box a unit wide per bar: along the baseline (100) to the first bar,
+    up to its top, across, and to each next top only where it changes; `tops[i]` is bar i's top."""
+    segments, level = [], "100"
+    for index, top in enumerate(tops):
+        if (y := pct(top)) != level:
+            segments.append(f"H{index}V{y}")
+            level = y
+    return f"M0 100{''.join(segments)}H{len(tops)}V100Z"
 
 
 def chart_summary(daily: list[DayRow], dates: list[dt.date]) -> str:

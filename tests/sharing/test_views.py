@@ -202,13 +202,13 @@ def test_the_daily_chart_has_a_bar_per_day_and_a_text_alternative(client, token)
     assert rows[6] == ["Wed 18 Mar 2026 (so far)", "4", "2", "0"]
 
 
-def test_a_years_chart_is_one_path_of_bars_and_its_table_comes_from_embedded_figures(client, token):
+def test_a_years_chart_is_one_outline_of_bars_and_its_table_comes_from_embedded_figures(client, token):
     html = parse(client.get(page_url(token, period="365d")))
 
     # 365 columns from 19 Mar 2025: 1 Feb 2026 is column 319, 16 Mar 362, today 364. The axis tops out at 4
     # (today's 4 pageviews, steps of 1): a day with 1 pageview is a bar from 75 down to 100.
     assert html.select_one(".chart-plot svg.bars")["viewbox"] == "0 0 365 100"
-    assert html.select_one(".chart-plot .bars path")["d"] == "M319 75h1V100h-1zM362 75h1V100h-1z"
+    assert html.select_one(".chart-plot .bars path")["d"] == "M0 100H319V75H320V100H362V75H363V100H364V100Z"
     today = html.select_one(".chart-plot .day.is-partial")
     assert (today["data-label"], today.rect["height"]) == ("Wed 18 Mar 2026 (so far)", "100%")
     rows = json.loads(html.select_one("script#chart-rows").string)
