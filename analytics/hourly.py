@@ -1,13 +1,19 @@
-"""The last 24 hours in 24 hourly buckets, counted exactly from the raw pageviews.
+"""The last 24 hours hour by hour, on the clock hours of the site's time zone, counted exactly from the raw pageviews.
 
-The buckets are the 24 whole hours of the `24h` window itself, [start + k h, start + (k+1) h),
-so their pageviews add up to the window's pageviews and a bucket never mixes two windows.
-Each row is assigned its bucket in the database with a CASE over the 24 boundaries (the
-`(site, timestamp)` index bounds the scan), as `analytics.counting.raw_reads.local_date` does for days;
-the times a reader sees are the buckets' starts in the site's time zone.
+The `24h` window rarely starts on the hour, so its hours are the clock hours it touches: the
+hour it starts in, counted from the window's start (partial), the whole hours after it, and
+the hour still running, counted up to now (partial). Their pageviews add up to the window's
+pageviews and an hour never mixes two windows. A window starting on the hour has 24 whole
+hours. Each row is assigned its hour in the database with a CASE over the boundaries (the
+`(site, timestamp)` index bounds the scan), as `analytics.counting.raw_reads.local_date` does
+for days; the visitors of an hour are the distinct visitors with a pageview in it.
+
+The clock hours are those of the site's time zone (at a half-hour offset they start at :30
+UTC), which is why they are not read from the UTC hourly rows of `analytics.counting.hours`.
 """
 
 import datetime as dt
+import zoneinfo
 from dataclasses import dataclass
 
 from django.db.models import Case, Count, IntegerField, Value, When
@@ -16,29 +22,47 @@ from analytics.counting.raw_reads import pageviews_in
 from analytics.models import Site
 from analytics.periods import Period, Window, window_for
 
-HOURS = 24
 HOUR = dt.timedelta(hours=1)
 
 
 @dataclass(frozen=True)
 class HourRow:
-    """One hour: its start in the site's time zone, pageviews, and distinct visitors within that hour."""
+    """One clock hour: its start in the site's time zone, pageviews and distinct visitors within the part of it
+    inside the window, [counted_from, counted_until), which is the whole hour except at the window's two ends."""
 
     start: dt.datetime
     pageviews: int
     unique_visitors: int
+    counted_from: dt.datetime
+    counted_until: dt.datetime
+
+    @property
+    def partial(self) -> bool:
+        return self.counted_from != self.start or self.counted_until != self.start + HOUR
 
 
-def hour_starts(window: Window) -> list[dt.datetime]:
-    return [window.start + index * HOUR for index in range(HOURS)]
+def clock_hours(window: Window, *, tz: zoneinfo.ZoneInfo) -> list[tuple[dt.datetime, dt.datetime, dt.datetime]]:
+    """The clock hours the window touches, oldest first: (hour start, counted from, counted until), in UTC.
+
+    The first is the local hour the window starts in; the next ones follow an hour apart in
+    UTC, so a change of clocks (summer time) neither skips nor repeats an hour.
+    """
+    local_start = window.start.astimezone(tz)
+    hour = local_start.replace(minute=0, second=0, microsecond=0).astimezone(dt.UTC)
+    hours = []
+    while hour < window.end:
+        hours.append((hour, max(hour, window.start), min(hour + HOUR, window.end)))
+        hour += HOUR
+    return hours
 
 
 def hourly_counts(*, site: Site, now: dt.datetime) -> list[HourRow]:
-    """The 24 buckets of the `24h` window ending at `now`, zero-filled, oldest first."""
-    window = window_for(Period.HOURS_24, now=now, tz=site.tzinfo)
-    starts = hour_starts(window)
+    """The clock hours of the `24h` window ending at `now`, zero-filled, oldest first."""
+    tz = site.tzinfo
+    window = window_for(Period.HOURS_24, now=now, tz=tz)
+    hours = clock_hours(window, tz=tz)
     bucket = Case(
-        *(When(timestamp__lt=start + HOUR, then=Value(index)) for index, start in enumerate(starts)),
+        *(When(timestamp__lt=until, then=Value(index)) for index, (_, _, until) in enumerate(hours)),
         output_field=IntegerField(),
     )
     counted = {
@@ -49,5 +73,7 @@ def hourly_counts(*, site: Site, now: dt.datetime) -> list[HourRow]:
         .annotate(pageviews=Count("id"), visitors=Count("visitor_id", distinct=True))
         .order_by()
     }
-    tz = site.tzinfo
-    return [HourRow(start.astimezone(tz), *counted.get(index, (0, 0))) for index, start in enumerate(starts)]
+    return [
+        HourRow(start.astimezone(tz), *counted.get(index, (0, 0)), since.astimezone(tz), until.astimezone(tz))
+        for index, (start, since, until) in enumerate(hours)
+    ]

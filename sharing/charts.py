@@ -7,14 +7,16 @@ screen, the chart works without JavaScript, and no inline style is needed
 """
 
 import datetime as dt
+import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.utils.translation import gettext, pgettext
 
 from analytics.hourly import HourRow
 from analytics.stats import DayRow
 from sharing.formatting import (
+    count_formatter,
     format_clock,
     format_compact,
     format_count,
@@ -92,13 +94,29 @@ class DailyChart:
     # dot lead to today's figure so far (plot percentages for the dot, like every other dot).
     partial_points: str = ""
     partial_dot: tuple[str, str] | None = None
-    # A quarter or a year is drawn lean (docs/share-page.md, "Page weight"): a bar per day and nothing else,
-    # the tooltip reading its figures from the table below, so 365 days stay far under 100 KB of HTML.
+    # A quarter or a year is drawn lean (docs/share-page.md, "Page weight"): its bars are one outline (`bars_path`,
+    # in the lines' view box), `days` holds only today's partial column, and the figures of every day are
+    # `rows` (label, pageviews, visitors, and the previous period's pageviews when compared), which the page
+    # embeds as JSON for the browser to make the daily table from, so 365 days stay far under 100 KB of HTML.
     compact: bool = False
+    bars_path: str = ""
+    rows: list[list[str]] = field(default_factory=list)
 
     @property
     def per_hour(self) -> bool:
         return self.unit == "hour"
+
+    @property
+    def rows_json(self) -> str:
+        return script_json(self.rows)
+
+
+def script_json(value: object) -> str:
+    """JSON to embed in `<script type="application/json">`, as Django's `json_script` escapes it (no `<`, `>` or `&`
+    to end the element early), but compact and with letters as UTF-8: a year of Japanese or Arabic dates would
+    otherwise weigh six bytes a letter in `\\uXXXX` escapes."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003C").replace(">", "\\u003E").replace("&", "\\u0026")
 
 
 def pct(value: float) -> str:
@@ -166,51 +184,84 @@ def daily_chart(
     number of days just before, is drawn as a faint line of its pageviews, day N against day N.
     """
     count = len(daily)
+    tick_indices = x_tick_indices([row.date for row in daily])
+    ticked = set(tick_indices)
+    # A lean chart's tooltip names the previous period by its column heading, not day by day.
+    compact = count > MAX_FULL_COLUMNS
     buckets = [
         Bucket(
             key=row.date.isoformat(),
-            label=gettext("%(day)s (so far)") % {"day": format_day(row.date)}
-            if row.date == today
-            else format_day(row.date),
-            axis_label=x_tick_label(row.date, count=count),
+            label=day_label(row.date, today=today),
+            axis_label=x_tick_label(row.date, count=count) if index in ticked else "",
             pageviews=row.pageviews,
             unique_visitors=row.unique_visitors,
             partial=row.date == today,
-            previous_label=format_day(before.date) if before else "",
+            previous_label=format_day(before.date) if before and not compact else "",
             previous_pageviews=before.pageviews if before else None,
         )
-        for row, before in zip(daily, aligned(previous, count), strict=True)
+        for index, (row, before) in enumerate(zip(daily, aligned(previous, count), strict=True))
     ]
-    return bucket_chart(
-        buckets,
-        tick_indices=x_tick_indices([row.date for row in daily]),
-        summary=chart_summary(daily, [row.date for row in daily]),
-    )
+    return bucket_chart(buckets, tick_indices=tick_indices, summary=chart_summary(daily, [row.date for row in daily]))
+
+
+def hour_label(row: HourRow, *, last: bool) -> str:
+    """`Wed 18 Mar, 14:00-15:00`; the window's first hour, counted from the window's start, says it is part of an
+    hour, and the hour still running says "so far"."""
+    span = format_hour_span(row.counted_from, row.counted_until)
+    if not row.partial:
+        return span
+    if last:
+        return gettext("%(day)s (so far)") % {"day": span}
+    return gettext("%(hours)s (part of the hour)") % {"hours": span}
+
+
+def hour_ticks(hours: list[HourRow]) -> tuple[list[int], set[int]]:
+    """Every fourth clock hour (00:00, 04:00, …) gets a label, and every eighth one on phones too, midnight
+    among them, which is labelled with its date (the window crosses it). The second set is the phone's."""
+    ticks = [index for index, row in enumerate(hours) if row.start.hour % 4 == 0]
+    return ticks, {index for index in ticks if hours[index].start.hour % 8 == 0}
+
+
+def hour_axis_label(row: HourRow) -> str:
+    if row.start.hour == 0:
+        return format_date_pattern(
+            row.start.date(), pgettext("CLDR date pattern of an axis label: weekday and day", "EEE d")
+        )
+    return format_clock(row.start)
 
 
 def hourly_chart(hours: list[HourRow], *, previous: list[HourRow] | None = None) -> DailyChart:
-    """The last 24 hours, one column per hour, labelled every fourth hour counting back from the latest."""
+    """The last 24 hours, one column per clock hour (the window's first and the running hour partial), labelled
+    every fourth hour, with the date at midnight."""
+    ticks, phone_ticks = hour_ticks(hours)
     buckets = [
         Bucket(
             key=row.start.isoformat(),
-            label=format_hour_span(row.start),
-            axis_label=format_clock(row.start),
+            label=hour_label(row, last=index == len(hours) - 1),
+            axis_label=hour_axis_label(row) if index in ticks else "",
             pageviews=row.pageviews,
             unique_visitors=row.unique_visitors,
-            previous_label=format_hour_span(before.start) if before else "",
+            partial=row.partial,
+            previous_label=hour_label(before, last=False) if before else "",
             previous_pageviews=before.pageviews if before else None,
         )
-        for row, before in zip(hours, aligned(previous, len(hours)), strict=True)
+        for index, (row, before) in enumerate(zip(hours, aligned(previous, len(hours)), strict=True))
     ]
     return bucket_chart(
-        buckets,
-        tick_indices=sorted(range(len(hours) - 1, -1, -4)),
-        summary=hourly_summary(hours),
-        unit="hour",
+        buckets, tick_indices=ticks, summary=hourly_summary(hours), unit="hour", phone_ticks=phone_ticks
     )
 
 
-def bucket_chart(buckets: list[Bucket], *, tick_indices: list[int], summary: str, unit: str = "day") -> DailyChart:
+def bucket_chart(
+    buckets: list[Bucket],
+    *,
+    tick_indices: list[int],
+    summary: str,
+    unit: str = "day",
+    phone_ticks: set[int] | None = None,
+) -> DailyChart:
+    """`phone_ticks`, the labels a phone shows too; by default every other one, counting back from the last, once
+    there are more than a phone has room for."""
     count = len(buckets)
     has_previous = any(bucket.previous_pageviews is not None for bucket in buckets)
     peak = max(
@@ -229,12 +280,17 @@ def bucket_chart(buckets: list[Bucket], *, tick_indices: list[int], summary: str
     points = [f"{index + 0.5},{pct(100 - height(bucket.unique_visitors))}" for index, bucket in enumerate(buckets)]
     partial_last = count > 1 and buckets[-1].partial
 
-    days = [
-        ChartDay(
+    count_text = count_formatter()
+
+    def previous_text(bucket: Bucket) -> str:
+        return "" if bucket.previous_pageviews is None else count_text(bucket.previous_pageviews)
+
+    def chart_day(index: int, bucket: Bucket) -> ChartDay:
+        return ChartDay(
             date=bucket.key,
             label=bucket.label,
-            pageviews=format_count(bucket.pageviews),
-            visitors=format_count(bucket.unique_visitors),
+            pageviews=count_text(bucket.pageviews),
+            visitors=count_text(bucket.unique_visitors),
             column_x=pct(index * column),
             column_width=pct(column),
             bar_x=pct((index + (1 - bar_share) / 2) * column),
@@ -245,10 +301,24 @@ def bucket_chart(buckets: list[Bucket], *, tick_indices: list[int], summary: str
             dot_y=pct(100 - height(bucket.unique_visitors)),
             partial=bucket.partial,
             previous_label=bucket.previous_label,
-            previous_pageviews="" if bucket.previous_pageviews is None else format_count(bucket.previous_pageviews),
+            previous_pageviews=previous_text(bucket),
         )
-        for index, bucket in enumerate(buckets)
-    ]
+
+    compact = count > MAX_FULL_COLUMNS
+    bars_path, rows = "", []
+    if compact:
+        days = [chart_day(count - 1, buckets[-1])] if partial_last else []
+        bars_path = step_path(
+            [100 - height(bucket.pageviews) for bucket in buckets[: count - 1 if partial_last else count]]
+        )
+        rows = [
+            [bucket.label, count_text(bucket.pageviews), count_text(bucket.unique_visitors)]
+            + ([previous_text(bucket)] if has_previous else [])
+            for bucket in buckets
+        ]
+    else:
+        days = [chart_day(index, bucket) for index, bucket in enumerate(buckets)]
+    last_dot = (pct((count - 0.5) * column), pct(100 - height(buckets[-1].unique_visitors))) if buckets else None
     return DailyChart(
         days=days,
         y_ticks=[
@@ -260,14 +330,16 @@ def bucket_chart(buckets: list[Bucket], *, tick_indices: list[int], summary: str
                 index=index,
                 column=column,
                 label=buckets[index].axis_label,
-                minor=len(tick_indices) > MAX_PHONE_LABELS and (len(tick_indices) - 1 - position) % 2 == 1,
+                minor=index not in phone_ticks
+                if phone_ticks is not None
+                else len(tick_indices) > MAX_PHONE_LABELS and (len(tick_indices) - 1 - position) % 2 == 1,
             )
             for position, index in enumerate(tick_indices)
         ],
         line_view_box=f"0 0 {max(count, 1)} 100",
         line_points=" ".join(points[:-1] if partial_last else points),
         partial_points=" ".join(points[-2:]) if partial_last else "",
-        partial_dot=(days[-1].dot_x, days[-1].dot_y) if buckets and buckets[-1].partial else None,
+        partial_dot=last_dot if buckets and buckets[-1].partial else None,
         show_dots=count <= MAX_DAYS_WITH_DOTS,
         many_days=count > 14,
         has_data=peak > 0,
@@ -279,8 +351,21 @@ def bucket_chart(buckets: list[Bucket], *, tick_indices: list[int], summary: str
         if has_previous
         else "",
         has_partial=any(bucket.partial for bucket in buckets),
-        compact=count > MAX_FULL_COLUMNS,
+        compact=compact,
+        bars_path=bars_path,
+        rows=rows,
     )
+
+
+def step_path(tops: list[float]) -> str:
+    """Touching bars as one outline, in a view box a unit wide per bar: along the baseline (100) to the first bar,
+    up to its top, across, and to each next top only where it changes; `tops[i]` is bar i's top."""
+    segments, level = [], "100"
+    for index, top in enumerate(tops):
+        if (y := pct(top)) != level:
+            segments.append(f"H{index}V{y}")
+            level = y
+    return f"M0 100{''.join(segments)}H{len(tops)}V100Z"
 
 
 def chart_summary(daily: list[DayRow], dates: list[dt.date]) -> str:
@@ -307,8 +392,8 @@ def hourly_summary(hours: list[HourRow]) -> str:
     if not hours:
         return gettext("No data for this period.")
     span = gettext("%(first)s to %(last)s") % {
-        "first": format_hour_span(hours[0].start),
-        "last": format_hour_span(hours[-1].start),
+        "first": format_hour_span(hours[0].counted_from, hours[0].counted_until),
+        "last": format_hour_span(hours[-1].counted_from, hours[-1].counted_until),
     }
     busiest = max(hours, key=lambda row: (row.pageviews, row.start))
     if busiest.pageviews == 0:
@@ -318,7 +403,7 @@ def hourly_summary(hours: list[HourRow]) -> str:
         "with %(pageviews)s pageviews and %(visitors)s unique visitors."
     ) % {
         "span": span,
-        "hour": format_hour_span(busiest.start),
+        "hour": format_hour_span(busiest.counted_from, busiest.counted_until),
         "pageviews": format_count(busiest.pageviews),
         "visitors": format_count(busiest.unique_visitors),
     }

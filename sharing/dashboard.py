@@ -23,6 +23,7 @@ from analytics.periods import Period
 from analytics.stats import SiteStats
 from sharing.charts import DailyChart, daily_chart, hourly_chart, pct
 from sharing.formatting import (
+    count_formatter,
     format_change,
     format_count,
     format_date_range,
@@ -42,6 +43,10 @@ SOURCES_NOTE = gettext_lazy(
     "visitors came from."
 )
 PARTIAL_NOTE = gettext_lazy("Today is still in progress: its bar (hatched) counts the day so far.")
+PARTIAL_HOURS_NOTE = gettext_lazy(
+    "The first and the last hour are partial: their bars (hatched) count only the part of the hour within "
+    "these 24 hours."
+)
 DEVICE_LABELS = {
     "desktop": gettext_lazy("Desktop"),
     "mobile": gettext_lazy("Mobile"),
@@ -146,7 +151,9 @@ class Dashboard:
 
     @property
     def partial_note(self) -> str:
-        return PARTIAL_NOTE if self.chart and self.chart.has_partial else ""
+        if not self.chart or not self.chart.has_partial:
+            return ""
+        return PARTIAL_HOURS_NOTE if self.chart.per_hour else PARTIAL_NOTE
 
 
 def period_links(*, periods: list[Period], current: Period | None, period_url: PeriodUrl) -> list[PeriodLink]:
@@ -242,12 +249,13 @@ def share_rows(
     bar stays proportional to its row's share, which the share column states exactly.
     """
     peak = max((getattr(row, count) for row in rows), default=0)
+    count_text = count_formatter()
     return [
         BreakdownRow(
             label=label(row),
             title=title(row),
             numbers=(
-                format_count(getattr(row, count)),
+                count_text(getattr(row, count)),
                 second(row) if second else format_share(getattr(row, count), whole),
             ),
             bar_width=pct(100 * getattr(row, count) / peak if peak else 0),

@@ -15,6 +15,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext
 
 from analytics.hourly import HourRow
+from analytics.periods import Period
 from analytics.stats import SiteStats
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -50,11 +51,22 @@ def export_rows(export: str, *, stats: SiteStats, hourly: list[HourRow] | None) 
             [r.code, r.name, r.count] for r in stats.countries
         ]
     if export == "daily":
+        if stats.period == Period.HOURS_24:
+            # Its dates are cut by the window: not the whole dates' numbers the day periods give, so said apart.
+            pageviews = gettext("Pageviews within the last 24 hours")
+            visitors = gettext("Unique visitors within the last 24 hours")
         return [gettext("Date"), pageviews, visitors], [
             [row.date.isoformat(), row.pageviews, row.unique_visitors] for row in stats.daily
         ]
-    return [gettext("Hour starting"), pageviews, visitors], [
-        [row.start.isoformat(timespec="minutes"), row.pageviews, row.unique_visitors] for row in hourly or []
+    return [gettext("Hour starting"), pageviews, visitors, gettext("Counted from"), gettext("Counted until")], [
+        [
+            row.start.isoformat(timespec="minutes"),
+            row.pageviews,
+            row.unique_visitors,
+            row.counted_from.isoformat(timespec="seconds"),
+            row.counted_until.isoformat(timespec="seconds"),
+        ]
+        for row in hourly or []
     ]
 
 

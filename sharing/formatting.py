@@ -10,6 +10,8 @@ carries (the site's); nothing here converts.
 """
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 
 from babel import Locale
 from babel.dates import format_date, format_interval, format_time
@@ -27,12 +29,22 @@ BABEL_LOCALES = {"en": "en_GB", "en-us": "en_GB", "en-gb": "en_GB"}
 
 def reader_locale() -> Locale:
     """The active language as a Babel locale (`pt-br` → `pt_BR`, `zh-hans` → `zh_Hans`)."""
-    language = (translation.get_language() or "en").lower()
+    return locale_of((translation.get_language() or "en").lower())
+
+
+@functools.cache
+def locale_of(language: str) -> Locale:
+    """Parsing a locale costs more than formatting a number with it, and a long chart formats a thousand."""
     return Locale.parse(BABEL_LOCALES.get(language) or translation.to_locale(language))
 
 
 def format_count(value: int) -> str:
     return format_decimal(value, locale=reader_locale())
+
+
+def count_formatter() -> Callable[[int], str]:
+    """`format_count` with the reader's locale looked up once: for the hundreds of numbers of a long chart."""
+    return functools.partial(format_decimal, locale=reader_locale())
 
 
 def format_decimal_places(value: float, places: int) -> str:
@@ -107,9 +119,10 @@ def format_clock(moment: dt.datetime | dt.time) -> str:
     return format_time(moment, "HH:mm", locale=reader_locale())
 
 
-def format_hour_span(start: dt.datetime) -> str:
-    """`Wed 18 Mar, 14:00-15:00` (with an en dash): one hour of the 24-hour chart, in the time zone `start` carries."""
-    end = start + dt.timedelta(hours=1)
+def format_hour_span(start: dt.datetime, end: dt.datetime | None = None) -> str:
+    """`Wed 18 Mar, 14:00-15:00` (with an en dash): an hour of the 24-hour chart, or the part of it from `start` to
+    `end`, in the time zone `start` carries."""
+    end = end or start + dt.timedelta(hours=1)
     return gettext("%(day)s, %(hours)s") % {
         "day": format_day_short(start.date()),
         "hours": format_clock(start) + EN_DASH + format_clock(end),

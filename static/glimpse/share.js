@@ -1,6 +1,7 @@
-/* Glimpse share page: a tooltip for the chart (hover, tap, or the arrow keys once the chart has focus), and, in an
-   iframe, the page's height for the host page. The chart is complete without this script (each day also has an SVG
-   <title>, and the numbers are in a table below it); this only makes reading it nicer. The tooltip's words come
+/* Glimpse share page: a tooltip for the chart (hover, tap, or the arrow keys once the chart has focus), a long
+   period's daily table made from the figures the page embeds, and, in an iframe, the page's height for the host
+   page. Up to a quarter the chart is complete without this script (each day also has an SVG <title>, and the
+   numbers are in a table below it); for a year the reader without it gets the CSV file. The tooltip's words come
    from the figure's data attributes, in the page's language. */
 (function () {
   "use strict";
@@ -18,11 +19,43 @@
     return line;
   }
 
+  /* A long period's daily table is made here from the figures the page embeds (a lean page; a reader without
+     JavaScript is pointed to the CSV file instead). */
+  function fillTable(card, rows) {
+    var body = card.querySelector(".chart-data tbody");
+    if (!body) {
+      return;
+    }
+    var fragment = document.createDocumentFragment();
+    rows.forEach(function (cells) {
+      var line = document.createElement("tr");
+      var heading = document.createElement("th");
+      heading.scope = "row";
+      heading.textContent = cells[0];
+      line.append(heading);
+      cells.slice(1).forEach(function (value) {
+        var cell = document.createElement("td");
+        cell.textContent = value;
+        line.append(cell);
+      });
+      fragment.append(line);
+    });
+    body.replaceChildren(fragment);
+    body.closest(".table-scroll").hidden = false;
+  }
+
   function enhance(figure) {
     var plot = figure.querySelector(".chart-plot");
     var tooltip = figure.querySelector(".chart-tooltip");
     var days = Array.prototype.slice.call(figure.querySelectorAll(".day"));
-    if (!plot || !tooltip || !days.length) {
+    var card = figure.closest(".chart-card") || document;
+    var embedded = card.querySelector("#chart-rows");
+    var rows = embedded ? JSON.parse(embedded.textContent) : null;
+    var count = rows ? rows.length : days.length;
+    if (rows) {
+      fillTable(card, rows);
+    }
+    if (!plot || !tooltip || !count) {
       return;
     }
     days.forEach(function (day) {
@@ -31,42 +64,51 @@
         title.remove();
       }
     });
-    var active = null;
-    var card = figure.closest(".chart-card") || document;
-    var rows = Array.prototype.slice.call(card.querySelectorAll(".chart-data tbody tr"));
+    var active = -1;
+    var highlight = plot.querySelector(".bar-highlight");
     var previousHeading = card.querySelector(".chart-data thead th:nth-child(4)");
 
-    /* A long period's chart is lean (bars only): its figures come from the table row of the same day. */
-    function figures(day) {
-      if (day.dataset.label) {
-        return day.dataset;
+    /* A long period's chart is lean (one path of bars): its figures come from the embedded rows. */
+    function figures(index) {
+      if (!rows) {
+        return days[index].dataset;
       }
-      var cells = rows[days.indexOf(day)].children;
+      var cells = rows[index];
       return {
-        label: cells[0].textContent,
-        pageviews: cells[1].textContent,
-        visitors: cells[2].textContent,
+        label: cells[0],
+        pageviews: cells[1],
+        visitors: cells[2],
         previousLabel: previousHeading ? previousHeading.textContent : "",
-        previousPageviews: cells[3] ? cells[3].textContent : ""
+        previousPageviews: cells[3] || ""
       };
     }
 
-    function hide() {
-      if (active) {
-        active.classList.remove("is-active");
+    function mark(index, on) {
+      if (!rows) {
+        days[index].classList.toggle("is-active", on);
+      } else if (highlight) {
+        highlight.setAttribute("x", (100 * index) / count + "%");
+        highlight.setAttribute("width", 100 / count + "%");
+        highlight.classList.toggle("is-active", on);
       }
-      active = null;
+    }
+
+    function hide() {
+      if (active >= 0) {
+        mark(active, false);
+      }
+      active = -1;
       tooltip.hidden = true;
     }
 
-    function show(day) {
-      if (day === active) {
+    function show(index) {
+      if (index === active) {
         return;
       }
       hide();
-      active = day;
-      day.classList.add("is-active");
-      var shown = figures(day);
+      active = index;
+      mark(index, true);
+      var shown = figures(index);
       var heading = document.createElement("strong");
       heading.textContent = shown.label;
       tooltip.replaceChildren(
@@ -80,8 +122,8 @@
       tooltip.hidden = false;
       var figureBox = figure.getBoundingClientRect();
       var plotBox = plot.getBoundingClientRect();
-      var column = plotBox.width / days.length;
-      var centre = plotBox.left + (days.indexOf(day) + 0.5) * column - figureBox.left;
+      var column = plotBox.width / count;
+      var centre = plotBox.left + (index + 0.5) * column - figureBox.left;
       var left = centre + 12;
       if (left + tooltip.offsetWidth > figureBox.width) {
         left = centre - 12 - tooltip.offsetWidth;
@@ -91,39 +133,35 @@
     }
 
     /* The column under the pointer, wherever in its height: a lean chart has no hit areas to find it by. */
-    function dayAt(event) {
+    function indexAt(event) {
       var box = plot.getBoundingClientRect();
-      var index = Math.floor(((event.clientX - box.left) / box.width) * days.length);
-      return index >= 0 && index < days.length ? days[index] : null;
+      var index = Math.floor(((event.clientX - box.left) / box.width) * count);
+      return index >= 0 && index < count ? index : -1;
     }
 
-    plot.addEventListener("pointermove", function (event) {
-      var day = dayAt(event);
-      if (day) {
-        show(day);
+    function showAt(event) {
+      var index = indexAt(event);
+      if (index >= 0) {
+        show(index);
       }
-    });
-    plot.addEventListener("pointerdown", function (event) {
-      var day = dayAt(event);
-      if (day) {
-        show(day);
-      }
-    });
+    }
+
+    plot.addEventListener("pointermove", showAt);
+    plot.addEventListener("pointerdown", showAt);
     plot.addEventListener("pointerleave", hide);
     plot.addEventListener("blur", hide);
     plot.addEventListener("keydown", function (event) {
-      var index = active ? days.indexOf(active) : -1;
       var next = {
-        ArrowRight: index + 1,
-        ArrowLeft: index < 0 ? days.length - 1 : index - 1,
+        ArrowRight: active + 1,
+        ArrowLeft: active < 0 ? count - 1 : active - 1,
         Home: 0,
-        End: days.length - 1
+        End: count - 1
       }[event.key];
       if (next === undefined) {
         return;
       }
       event.preventDefault();
-      show(days[Math.max(0, Math.min(days.length - 1, next))]);
+      show(Math.max(0, Math.min(count - 1, next)));
     });
     document.addEventListener("keydown", function (event) {
       if (event.key === "Escape") {

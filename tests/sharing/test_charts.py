@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from analytics.stats import DayRow
-from sharing.charts import daily_chart, nice_step
+from sharing.charts import daily_chart, nice_step, script_json, step_path
 
 
 def days(*counts: tuple[int, int], first: dt.date = dt.date(2026, 3, 12)) -> list[DayRow]:
@@ -105,3 +105,15 @@ def test_without_today_in_the_window_the_line_is_whole_and_nothing_is_dashed():
     assert chart.line_points == "0.5,75 1.5,87.5"
     assert chart.partial_points == ""
     assert chart.partial_dot is None
+
+
+def test_embedded_figures_cannot_end_their_script_and_keep_letters_as_utf8():
+    assert script_json([["</script><b>&", "1,234"], ["2026年3月18日(水)", "0"]]) == (
+        '[["\\u003C/script\\u003E\\u003Cb\\u003E\\u0026","1,234"],["2026年3月18日(水)","0"]]'
+    )
+
+
+def test_touching_bars_are_one_outline_that_turns_only_where_a_top_changes():
+    # Bars 0-1 empty, 2-3 up to 40, 4 up to 12.5, 5 empty: the outline runs along the baseline, rises at 2, and so on.
+    assert step_path([100, 100, 40, 40, 12.5, 100]) == "M0 100H2V40H4V12.5H5V100H6V100Z"
+    assert step_path([]) == "M0 100H0V100Z"

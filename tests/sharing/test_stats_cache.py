@@ -106,7 +106,7 @@ def test_the_hours_are_cached_with_their_entry_and_add_up_to_its_24_hour_numbers
 
     assert same_entry.computed_at == entry.computed_at == NOW
     assert sum(row.pageviews for row in hours) == same_entry.stats.pageviews == 1
-    assert hours[-1].start + dt.timedelta(hours=1) == NOW
+    assert hours[-1].counted_until == NOW
 
 
 def test_previous_period_stats_are_cached_beside_their_entry(site, cache_reads):

@@ -17,6 +17,7 @@ visitor  time              path                     source      device   browser
 """
 
 import datetime as dt
+import json
 import re
 
 import pytest
@@ -65,7 +66,8 @@ DATE_RANGES = {
     "90d": "19 Dec 2025 \u2013 18 Mar 2026",
     "365d": "19 Mar 2025 \u2013 18 Mar 2026",
 }
-CHART_DAYS = {"24h": 24, "7d": 7, "30d": 30, "90d": 90, "365d": 365}
+# 24 hours from 16:30 CET: 16:00 counted from 16:30, 23 whole clock hours, 16:00 today up to 16:30.
+CHART_DAYS = {"24h": 25, "7d": 7, "30d": 30, "90d": 90, "365d": 365}
 CSP = "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors *"
 NOT_FOUND_HEADING = "This share link doesn\u2019t work"
 
@@ -113,6 +115,12 @@ def table_rows(html: BeautifulSoup, key: str) -> list[tuple[str, str, str, str, 
     ]
 
 
+def chart_columns(html: BeautifulSoup) -> int:
+    """A column per `.day`, or for a lean chart (a year) per row of the figures embedded for its table."""
+    embedded = html.select_one("script#chart-rows")
+    return len(json.loads(embedded.string)) if embedded else len(html.select(".chart-plot .day"))
+
+
 def assert_share_headers(response, *, cache_control: str):
     assert response["Content-Type"] == "text/html; charset=utf-8"
     assert response["Referrer-Policy"] == "no-referrer"
@@ -153,7 +161,7 @@ def test_each_period_shows_its_own_numbers_words_and_days(client, token, period)
     assert text(html.select_one(".period-label")) == LABELS[period]
     assert text(html.select_one(".date-range")) == DATE_RANGES[period]
     assert [link["href"] for link in html.select('.periods a[aria-current="page"]')] == [f"?period={period}"]
-    assert len(html.select(".chart-plot .day")) == CHART_DAYS[period]
+    assert chart_columns(html) == CHART_DAYS[period]
 
 
 def test_the_switcher_offers_only_the_tokens_periods_as_plain_links(client, site):
@@ -192,6 +200,27 @@ def test_the_daily_chart_has_a_bar_per_day_and_a_text_alternative(client, token)
     rows = [[text(cell) for cell in row.select("th, td")] for row in html.select(".chart-data tbody tr")]
     assert rows[4] == ["Mon 16 Mar 2026", "1", "1", "0"]
     assert rows[6] == ["Wed 18 Mar 2026 (so far)", "4", "2", "0"]
+
+
+def test_a_years_chart_is_one_outline_of_bars_and_its_table_comes_from_embedded_figures(client, token):
+    html = parse(client.get(page_url(token, period="365d")))
+
+    # 365 columns from 19 Mar 2025: 1 Feb 2026 is column 319, 16 Mar 362, today 364. The axis tops out at 4
+    # (today's 4 pageviews, steps of 1): a day with 1 pageview is a bar from 75 down to 100.
+    assert html.select_one(".chart-plot svg.bars")["viewbox"] == "0 0 365 100"
+    assert html.select_one(".chart-plot .bars path")["d"] == "M0 100H319V75H320V100H362V75H363V100H364V100Z"
+    today = html.select_one(".chart-plot .day.is-partial")
+    assert (today["data-label"], today.rect["height"]) == ("Wed 18 Mar 2026 (so far)", "100%")
+    rows = json.loads(html.select_one("script#chart-rows").string)
+    assert len(rows) == 365
+    assert rows[0] == ["Wed 19 Mar 2025", "0", "0", "0"]
+    assert rows[319] == ["Sun 1 Feb 2026", "1", "1", "0"]
+    assert rows[362] == ["Mon 16 Mar 2026", "1", "1", "0"]
+    assert rows[364] == ["Wed 18 Mar 2026 (so far)", "4", "2", "0"]
+    # Without JavaScript the table stays hidden, and the reader is sent to the CSV file.
+    assert not html.select(".chart-data tbody tr")
+    assert html.select_one(".chart-data .table-scroll").has_attr("hidden")
+    assert "/export/daily.csv?period=365d" in html.select_one(".chart-data noscript").decode_contents()
 
 
 def test_tables_show_counts_shares_and_bars_relative_to_the_top_row(client, token):

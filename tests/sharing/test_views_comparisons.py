@@ -7,8 +7,9 @@ campaign visit and one visit of the week before. Counted by hand:
   (03-05..03-11 up to 15:30, so without visitor 5 at 23:59) have visitor 7's bounce at 03-11 12:00: 1 visitor,
   1 pageview, 100.0% bounces, 0 s. Visitors +400%, pageviews +800%, bounce rate -33.3 points, duration "new"
   (an average of 0 s has no relative change).
-- 24h: visitors 1, 2 and the campaign visitor; bucket 18 ([09:30, 10:30) on 03-18) has visitor 1's 3 pageviews,
-  bucket 19 visitor 2's, bucket 20 ([11:30, 12:30)) the campaign visit.
+- 24h: visitors 1, 2 and the campaign visitor, on 25 clock hours from 03-17 15:00 (counted from 15:30) to
+  03-18 15:00 (up to 15:30): hour 19 (10:00 on 03-18) has visitor 1's 3 pageviews, hour 20 visitor 2's, hour 21
+  (12:00) the campaign visit.
 """
 
 import datetime as dt
@@ -99,18 +100,33 @@ def test_24_hours_are_24_hourly_buckets_adding_up_to_the_headline(client, token)
 
     assert text(html.select_one("#chart-heading")) == "Visitors and pageviews per hour"
     days = html.select(".chart-plot .day")
-    assert len(days) == 24
-    assert days[0]["data-label"] == "Tue 17 Mar, 15:30\u201316:30"
+    assert len(days) == 25
+    assert days[0]["data-label"] == "Tue 17 Mar, 15:30\u201316:00 (part of the hour)"
+    assert days[1]["data-label"] == "Tue 17 Mar, 16:00\u201317:00"
+    assert days[24]["data-label"] == "Wed 18 Mar, 15:00\u201315:30 (so far)"
     counted = {index: day["data-pageviews"] for index, day in enumerate(days) if day["data-pageviews"] != "0"}
-    assert counted == {18: "3", 19: "1", 20: "1"}
+    assert counted == {19: "3", 20: "1", 21: "1"}
     assert text(html.select_one('[data-metric="pageviews"] .metric-value')) == "5"
-    assert not html.select(".chart-plot .day.is-partial")
-    assert "Busiest hour: Wed 18 Mar, 09:30\u201310:30, with 3 pageviews" in text(html.select_one("#chart-summary"))
-    # The previous 24 hours hold visitor 3's three pageviews of 03-17 09:00-10:00: hours 17 and 18 before.
+    assert html.select(".chart-plot .day.is-partial") == [days[0], days[24]]
+    assert text(html.select_one(".legend-partial")) == "Part of an hour"
+    assert text(html.select_one(".partial-note")) == (
+        "The first and the last hour are partial: their bars (hatched) count only the part of the hour within "
+        "these 24 hours."
+    )
+    assert "Busiest hour: Wed 18 Mar, 10:00\u201311:00, with 3 pageviews" in text(html.select_one("#chart-summary"))
+    # Every fourth clock hour is labelled, midnight with its date; phones keep every eighth (the others minor).
+    ticks = [(text(tick), tick.get("class") == ["minor"]) for tick in html.select(".chart-x text")]
+    assert ticks == [
+        ("16:00", False), ("20:00", True), ("Wed 18", False), ("04:00", True), ("08:00", False), ("12:00", True),
+    ]  # fmt: skip
+    rows = [[text(cell) for cell in row.select("th, td")] for row in html.select(".chart-data tbody tr")]
+    assert rows[9][:3] == ["Wed 18 Mar, 00:00\u201301:00", "0", "0"]
+    assert rows[19][:3] == ["Wed 18 Mar, 10:00\u201311:00", "3", "1"]
+    # The previous 24 hours hold visitor 3's three pageviews of 03-17 09:00-10:00: clock hours 18 and 19 before.
     previous = {
         i: day["data-previous-pageviews"] for i, day in enumerate(days) if day["data-previous-pageviews"] != "0"
     }
-    assert previous == {17: "2", 18: "1"}
+    assert previous == {18: "2", 19: "1"}
 
 
 def test_the_numbers_are_explained_in_a_sentence_where_a_reader_needs_it(client, token):
@@ -139,7 +155,7 @@ def test_the_owner_dashboard_shows_the_same_comparisons_and_hours(owner_client, 
     html = BeautifulSoup(response.content.decode(), "html.parser")
 
     assert response.status_code == 200
-    assert len(html.select(".chart-plot .day")) == 24
+    assert len(html.select(".chart-plot .day")) == 25
     assert text(html.select_one('[data-metric="pageviews"] .metric-change')) == (
         "\u25b2 +67% vs the previous 24 hours (3)"
     )

@@ -80,11 +80,33 @@ def test_the_hourly_series_downloads_for_24_hours_only(client, token):
 
     rows = lines(hourly)
     assert hourly.status_code == 200
-    assert rows[0] == "Hour starting,Pageviews,Unique visitors"
-    assert len(rows) == 25
-    assert rows[1] == "2026-03-17T15:30+00:00,0,0"
-    assert rows[19] == "2026-03-18T09:30+00:00,3,1"
+    assert rows[0] == "Hour starting,Pageviews,Unique visitors,Counted from,Counted until"
+    # Clock hours: 15:00 on the 17th counted from the window's start, 23 whole hours, 15:00 today up to now.
+    assert len(rows) == 26
+    assert rows[1] == "2026-03-17T15:00+00:00,0,0,2026-03-17T15:30:00+00:00,2026-03-17T16:00:00+00:00"
+    assert rows[2] == "2026-03-17T16:00+00:00,0,0,2026-03-17T16:00:00+00:00,2026-03-17T17:00:00+00:00"
+    assert rows[20] == "2026-03-18T10:00+00:00,3,1,2026-03-18T10:00:00+00:00,2026-03-18T11:00:00+00:00"
+    assert rows[25] == "2026-03-18T15:00+00:00,0,0,2026-03-18T15:00:00+00:00,2026-03-18T15:30:00+00:00"
     assert weekly.status_code == 404
+
+
+def test_a_date_has_one_number_in_every_daily_csv_and_the_24_hours_say_theirs_apart(client, token):
+    """03-17 has visitor 3's three pageviews at 09:00-10:00, before the 24 hours (from 03-17 15:30): the day
+    periods give the whole date, 3 and 1; the 24 hours give what of it lies in them, 0, under their own header.
+    03-18 lies wholly in every window: 4 pageviews, 2 visitors everywhere."""
+    week, month = (
+        lines(export(client, token, "daily", period="7d")),
+        lines(export(client, token, "daily", period="30d")),
+    )
+    day = lines(export(client, token, "daily", period="24h"))
+
+    assert week[-2:] == month[-2:] == ["2026-03-17,3,1", "2026-03-18,4,2"]
+    assert week[0] == month[0] == "Date,Pageviews,Unique visitors"
+    assert day == [
+        "Date,Pageviews within the last 24 hours,Unique visitors within the last 24 hours",
+        "2026-03-17,0,0",
+        "2026-03-18,4,2",
+    ]
 
 
 def test_exports_follow_the_token_rules(client, site, token):
