@@ -355,8 +355,7 @@ def read_rate(seeded: dataset.Seeded, *, seconds: float) -> tuple[float, int]:
 
 
 class SkewRead:
-    """`SKEW_READ` in a process on the clock of web node 1 (3 s behind), started early so that it is ready to read
-    the moment the drill says so."""
+    """`SKEW_READ` in a process on the clock of web node 1 (3 s behind), ready to read the moment the drill says so."""
 
     def __init__(self, topology: Topology) -> None:
         log = (topology.directory / "logs" / "skew-read.log").open("ab")
@@ -429,6 +428,8 @@ def run(topology: Topology, seeded: dataset.Seeded, extra_token: str, *, short: 
     backlog = 3000 if short else 10000
     drained_rates = drain_rates(topology, count=backlog)
     reads_two_nodes, reads_two_failed = read_rate(seeded, seconds=burst)
+    # Started now, so that its start-up is over long before it reads and costs the faults' phases no CPU.
+    skew_read = SkewRead(topology)
     pageviews_before = int(sql(PRIMARY_PORT, "SELECT count(*) FROM analytics_pageview"))
 
     seconds = phase * 6 + 30 + 20
@@ -455,7 +456,6 @@ def run(topology: Topology, seeded: dataset.Seeded, extra_token: str, *, short: 
     load.sleep_until(load.now() + phase)
 
     # 3. The replica stops replaying for 30 s; a link is revoked meanwhile.
-    skew_read = SkewRead(topology)
     paused_at = moments["replay paused"] = load.now()
     sql(REPLICA_PORT, "SELECT pg_wal_replay_pause()")
     lag_passed = wait_for(lambda: metrics().get(REPLICA_LAG_NAME, 0) > MAX_LAG, seconds=20)
