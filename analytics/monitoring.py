@@ -11,8 +11,6 @@ entries, how far the ingest workers are behind) is read from Redis when `/metric
 so any web node gives the same answer and nothing is counted twice.
 """
 
-import time
-
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django_redis import get_redis_connection
 from django_redis.cache import RedisCache
@@ -61,8 +59,8 @@ class EventStreamCollector(Collector):
 
     The ingest lag is the age of the oldest entry still in the stream: entries are deleted once
     written, so it is how long the oldest accepted event has waited for the database. Ages are
-    measured against this machine's clock (Redis stamps the ids with its own), so a skew between
-    the two shows in them; a few seconds is small next to what they are for.
+    measured on Redis's clock (`TIME`, in the same round trip), the one that stamped the ids: every
+    node gives the same ages however far its own clock is off.
     """
 
     def collect(self):
@@ -75,17 +73,18 @@ class EventStreamCollector(Collector):
             pipeline.xlen(STREAM)
             pipeline.xrange(STREAM, count=1)
             pipeline.xpending(STREAM, GROUP)
-            length, oldest, pending = pipeline.execute(raise_on_error=False)
+            pipeline.time()
+            length, oldest, pending, redis_time = pipeline.execute(raise_on_error=False)
         except RedisError:
             up.add_metric([], 0)
             yield up
             return
-        now = time.time()
         up.add_metric([], 1)
         yield up
         if isinstance(length, int):
             yield GaugeMetricFamily("glimpse_event_stream_length", "Events accepted and not yet written", value=length)
-        if isinstance(oldest, list):
+        now = redis_time[0] + redis_time[1] / 1_000_000 if isinstance(redis_time, tuple | list) else None
+        if isinstance(oldest, list) and now is not None:
             yield GaugeMetricFamily(
                 "glimpse_ingest_lag_seconds",
                 "Age of the oldest event not yet written (0 when the stream is empty)",
@@ -97,6 +96,7 @@ class EventStreamCollector(Collector):
                 "Events taken by an ingest worker, not yet written",
                 value=pending["pending"],
             )
+        if isinstance(pending, dict) and now is not None:
             yield GaugeMetricFamily(
                 "glimpse_event_stream_oldest_pending_age_seconds",
                 "Age of the oldest event taken by an ingest worker and not yet written",

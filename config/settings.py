@@ -13,6 +13,7 @@ from pathlib import Path
 import environ
 from django.utils.translation import gettext_lazy
 
+from config.clock import set_clock_offset
 from config.log_repeats import DEFAULT_INTERVAL_SECONDS
 from config.secret_key import default_secret_key
 
@@ -422,3 +423,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- Drills (bench/drills) ----------------------------------------------------------
+# Drills only, never production: this process's clock (django.utils.timezone.now) runs this many seconds ahead
+# (behind when negative), so the topology drill's nodes on one machine keep clocks apart as machines do.
+DRILL_CLOCK_OFFSET_SECONDS = env.float("DRILL_CLOCK_OFFSET_SECONDS", default=0.0)
+set_clock_offset(DRILL_CLOCK_OFFSET_SECONDS)

@@ -9,6 +9,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from analytics.process_state import reset_process_state
+from config.clock import set_clock_offset
 from config.log_repeats import repeats
 from sharing.local_uses import local_uses
 from sharing.owners import create_site_owner
@@ -87,6 +88,13 @@ def frozen_now(monkeypatch, now) -> dt.datetime:
     """The app's own clock (`timezone.now`, read by views and services) pinned to `now`."""
     monkeypatch.setattr(timezone, "now", lambda: now)
     return now
+
+
+@pytest.fixture
+def node_clock():
+    """Sets this process's clock offset, as `DRILL_CLOCK_OFFSET_SECONDS` sets a drill node's; the system clock after."""
+    yield set_clock_offset
+    set_clock_offset(0)
 
 
 @pytest.fixture

@@ -6,17 +6,21 @@ The traffic is the hand-counted table of `tests/analytics/traffic.py` (a UTC sit
 """
 
 import datetime as dt
+import json
 from unittest import mock
 
 import pytest
+from django.core.cache import cache
 
 from analytics.counting import read_24h, read_days
 from analytics.counting.periods import build_period_totals
+from analytics.process_state import reset_process_state
 from analytics.reference_stats import reference_site_stats
 from analytics.selectors import site_stats
 from analytics.services import record_pageview
 from analytics.stats import PageRow
 from tests.analytics.traffic import utc
+from tests.factories import ShareTokenFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -60,3 +64,31 @@ def test_tomorrow_s_first_event_from_a_clock_ahead_keeps_the_period_totals_servi
 
     assert "/tomorrow" not in [row.path for row in stats.pages]
     assert stats == reference_site_stats(site=traffic_site, period="7d", now=before_midnight)
+
+
+def test_a_node_3_s_behind_reads_what_a_node_3_s_ahead_accepted_on_the_fast_path(
+    client, site, node_clock, raw_24h_read
+):
+    share_token = ShareTokenFactory(site=site)
+    node_clock(3)
+    accepted = client.post(
+        "/api/event",
+        data=json.dumps({"domain": "example.com", "url": "https://example.com/ahead"}),
+        content_type="text/plain;charset=UTF-8",
+        headers={"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"},
+    )
+    assert accepted.status_code == 202
+
+    node_clock(-3)
+    behind = client.get("/api/public/stats", {"token": share_token.raw_token, "period": "24h"})
+    cache.clear()
+    reset_process_state()
+    node_clock(3)
+    ahead = client.get("/api/public/stats", {"token": share_token.raw_token, "period": "24h"})
+
+    assert (behind.status_code, ahead.status_code) == (200, 200)
+    body = behind.json()
+    assert (body["pageviews"], body["uniqueVisitors"]) == (1, 1)
+    assert body["pages"] == [{"path": "/ahead", "pageviews": 1, "uniqueVisitors": 1}]
+    assert body == ahead.json()
+    assert not raw_24h_read.called

@@ -149,8 +149,12 @@ def private_redis(tmp_path):
 
 
 @pytest.mark.django_db
-def test_metrics_show_the_event_stream_its_pending_entries_and_their_age(client, settings, private_redis):
+@pytest.mark.parametrize("node_offset", [0, -30, 30], ids=["clock right", "clock 30 s behind", "clock 30 s ahead"])
+def test_metrics_show_the_event_stream_its_pending_entries_and_their_age_on_redis_s_clock(
+    client, settings, private_redis, node_clock, node_offset
+):
     settings.CACHES = private_redis.caches
+    node_clock(node_offset)
     from django_redis import get_redis_connection
 
     redis = get_redis_connection("default")
