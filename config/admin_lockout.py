@@ -7,8 +7,13 @@ one address cannot lock that owner out from anywhere else. The address comes fro
 (X-Forwarded-For only as far as our own proxies), so a forged header cannot reset the count.
 """
 
+import time
+
 from axes.backends import AxesStandaloneBackend
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+
+from config.login_networks import pause_for
 
 
 class AxesBackendForWebLogins(AxesStandaloneBackend):
@@ -19,6 +24,9 @@ class AxesBackendForWebLogins(AxesStandaloneBackend):
     are made in-process (the test client's `login()`, a shell); axes would refuse them
     with an exception, and it could not count them by address anyway. They are left to
     the ModelBackend, which still checks the password.
+
+    Before axes' own check comes the network's count of failed sign-ins across every username
+    (`config.login_networks`): over it, the attempt stops here and no password is checked.
     """
 
     def authenticate(
@@ -26,4 +34,8 @@ class AxesBackendForWebLogins(AxesStandaloneBackend):
     ):
         if request is None:
             return None
+        pause = pause_for(request, now=time.time())
+        if pause is not None:
+            request.login_pause = pause
+            raise PermissionDenied("Sign-in is paused for this network")
         return super().authenticate(request, username=username, password=password, **kwargs)

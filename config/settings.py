@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "config.login_networks.LoginPausedForNetwork",
 ]
 # `POST /api/event` (config.event_handler) reads no cookie, has no user and takes no CSRF token; every
 # other middleware, the security headers and the public API's CORS headers among them, applies to it too.
@@ -80,6 +81,7 @@ NOT_FOR_EVENTS = {
     "teams.two_factor.TwoFactorRequired",
     "django.contrib.messages.middleware.MessageMiddleware",
     "axes.middleware.AxesMiddleware",
+    "config.login_networks.LoginPausedForNetwork",
 }
 EVENT_MIDDLEWARE = [path for path in MIDDLEWARE if path not in NOT_FOR_EVENTS]
 
@@ -338,6 +340,9 @@ AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 # mask usernames and addresses.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
+# Failed sign-ins per network (IPv4 address or IPv6 /64) across every username, against password
+# spraying (config.login_networks); over it every sign-in from there waits for the window's end.
+ADMIN_LOGIN_NETWORK_RATE = env.str("ADMIN_LOGIN_NETWORK_RATE", default="30/hour")
 TIME_ZONE = "UTC"
 USE_TZ = True
 

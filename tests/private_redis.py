@@ -12,6 +12,15 @@ import pytest
 
 from tests.conftest import REQUIRE_SERVICES
 
+# The default cache on a port nobody listens on: every command fails as with Redis stopped.
+UNREACHABLE_REDIS = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+    }
+}
+
 
 @dataclass(frozen=True)
 class PrivateRedis:

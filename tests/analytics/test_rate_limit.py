@@ -8,17 +8,9 @@ import pytest
 from django.test import override_settings
 
 from tests.factories import SiteFactory
-from tests.private_redis import PrivateRedis, running_private_redis
+from tests.private_redis import UNREACHABLE_REDIS, PrivateRedis, running_private_redis
 
 pytestmark = pytest.mark.django_db
-
-UNREACHABLE_REDIS = {
-    "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": "redis://127.0.0.1:1/0",
-        "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
-    }
-}
 
 
 @pytest.fixture(autouse=True)

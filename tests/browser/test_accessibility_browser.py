@@ -141,6 +141,20 @@ def test_owner_dashboard_and_the_admin_pages_glimpse_adds_have_no_axe_violations
     assert found == {path: [] for path in pages}, json.dumps(found, indent=1)
 
 
+def test_the_sign_in_paused_page_for_a_network_has_no_axe_violations(live_server, chromium, axe_source, owner, settings):
+    settings.ADMIN_LOGIN_NETWORK_RATE = "0/hour"  # every network is over the limit before its first try
+    context, page, _ = open_page(chromium, f"{live_server.url}/admin/login/")
+    try:
+        page.fill("#id_username", owner.username)
+        page.fill("#id_password", "not the password")
+        with page.expect_navigation() as navigation:
+            page.click("input[type=submit]")
+        assert navigation.value.status == 429
+        assert violations(page, axe_source) == []
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("locale", ["en-US", "de", "ar"])
 def test_from_320_px_nothing_scrolls_sideways_and_every_target_is_24_px(live_server, chromium, demo, locale):
     context = chromium.new_context(viewport={"width": 320, "height": 700}, locale=locale)
