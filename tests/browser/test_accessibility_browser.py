@@ -141,7 +141,9 @@ def test_owner_dashboard_and_the_admin_pages_glimpse_adds_have_no_axe_violations
     assert found == {path: [] for path in pages}, json.dumps(found, indent=1)
 
 
-def test_the_sign_in_paused_page_for_a_network_has_no_axe_violations(live_server, chromium, axe_source, owner, settings):
+def test_the_sign_in_paused_page_for_a_network_has_no_axe_violations(
+    live_server, chromium, axe_source, owner, settings
+):
     settings.ADMIN_LOGIN_NETWORK_RATE = "0/hour"  # every network is over the limit before its first try
     context, page, _ = open_page(chromium, f"{live_server.url}/admin/login/")
     try:
