@@ -3,12 +3,12 @@
 A site's `allowed_hostnames` lists hosts, one per line or comma-separated, in the form
 `normalize_domain` gives them (lowercase, no `www.`, no port). `*.example.com` stands
 for every subdomain of example.com at any depth, but not example.com itself. An empty
-list means the site's domain and its subdomains, plus this machine's own names
-(`localhost`, `127.0.0.1`, `[::1]`): the tracker reports from those only when a
-developer adds `data-allow-local` to test the snippet, and a new owner's first test
-should show up. An explicit list allows exactly what it names. Hosts are compared as
-the page URL names them, so internationalised names are written in their `xn--` form,
-as browsers send them.
+list means the site's domain and its subdomains, nothing else: a page on `localhost`,
+`127.0.0.1` or `[::1]` is anyone's machine, and admitting those by default let anybody
+post any path under any site's name. An explicit list allows exactly what it names, so
+an owner testing the snippet locally lists those names next to the domain. Hosts are
+compared as the page URL names them, so internationalised names are written in their
+`xn--` form, as browsers send them.
 """
 
 import re
@@ -18,7 +18,6 @@ import idna
 from analytics.domains import normalize_domain
 
 WILDCARD = "*."
-LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 SEPARATORS = re.compile(r"[\s,]+")
 HOSTNAME = re.compile(r"(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*")
 
@@ -76,7 +75,7 @@ def host_is_allowed(*, host: str, site_domain: str, allowed_hostnames: str) -> b
         entries = parse_allowed_hostnames(allowed_hostnames)
     except InvalidHostname:
         entries = []
-    for entry in entries or [site_domain, WILDCARD + site_domain, *LOCAL_HOSTS]:
+    for entry in entries or [site_domain, WILDCARD + site_domain]:
         if entry.startswith(WILDCARD):
             if host.endswith("." + entry[len(WILDCARD) :]):
                 return True

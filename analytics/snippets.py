@@ -20,8 +20,9 @@ def install_snippet(site: Site) -> str:
 
 
 LOCAL_TESTING = gettext_lazy(
-    "Testing on localhost, 127.0.0.1 or a file? Add <code>data-allow-local</code> to the tag: without it the "
-    "script sends nothing from local pages, and says so in the browser console."
+    "Testing on localhost or 127.0.0.1? Add <code>data-allow-local</code> to the tag: without it the script "
+    "sends nothing from local pages, and says so in the browser console. Also list that host under Allowed "
+    "hostnames, next to your domain: otherwise its pageviews are dropped and counted."
 )
 
 

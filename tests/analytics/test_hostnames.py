@@ -42,20 +42,29 @@ def post_event(client, url, *, user_agent=CHROME):
         ("evil.example", False),
         ("example.com.evil.example", False),
         ("notexample.com", False),
-        ("localhost", True),
-        ("127.0.0.1", True),
-        ("::1", True),
+        ("localhost", False),
+        ("127.0.0.1", False),
+        ("::1", False),
         ("127.0.0.2", False),
         ("localhost.evil.example", False),
     ],
 )
-def test_by_default_the_domain_its_subdomains_and_this_machine_are_allowed(host, allowed):
-    """The machine's own names stay allowed so a new owner's local test (`data-allow-local`) shows up."""
+def test_by_default_only_the_domain_and_its_subdomains_are_allowed(host, allowed):
+    """A page on localhost is anyone's machine: an owner who tests locally lists it (see the next tests)."""
     assert host_is_allowed(host=host, site_domain="example.com", allowed_hostnames="") is allowed
 
 
 def test_an_explicit_list_allows_only_what_it_names():
     assert host_is_allowed(host="localhost", site_domain="example.com", allowed_hostnames="example.com") is False
+
+
+def test_this_machines_names_are_allowed_once_the_owner_lists_them():
+    listed = "example.com, *.example.com, localhost, 127.0.0.1"
+
+    assert [
+        host_is_allowed(host=host, site_domain="example.com", allowed_hostnames=listed)
+        for host in ["localhost", "127.0.0.1", "::1", "example.com", "www2.example.com"]
+    ] == [True, True, False, True, True]
 
 
 @pytest.mark.parametrize(
@@ -105,6 +114,33 @@ def test_an_event_from_a_foreign_host_is_accepted_not_recorded_and_counted(clien
     site.refresh_from_db()
     assert site.dropped_events == 2
     assert site.last_dropped_at is not None
+
+
+def test_by_default_events_from_this_machines_names_are_dropped_and_counted(client):
+    site = SiteFactory(domain="example.com")
+
+    statuses = [
+        post_event(client, url).status_code
+        for url in ["http://localhost:8000/admin-looking-path", "http://127.0.0.1/", "http://[::1]:8080/x"]
+    ]
+
+    assert statuses == [202, 202, 202]
+    assert Pageview.objects.count() == 0
+    write_dropped_events()
+    site.refresh_from_db()
+    assert site.dropped_events == 3
+
+
+def test_events_from_localhost_are_recorded_once_the_owner_lists_it(client):
+    SiteFactory(domain="example.com", allowed_hostnames="example.com\nlocalhost")
+
+    statuses = [
+        post_event(client, "http://localhost:8000/draft").status_code,
+        post_event(client, "http://[::1]/").status_code,
+    ]
+
+    assert statuses == [202, 202]
+    assert list(Pageview.objects.values_list("path", flat=True)) == ["/draft"]
 
 
 def test_a_bot_on_a_foreign_host_is_counted_too_and_a_bot_on_an_allowed_one_is_not(client):

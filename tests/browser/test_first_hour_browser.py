@@ -120,6 +120,8 @@ def test_a_new_owners_first_hour(chromium, live_server, local_site, settings):
         assert admin.input_value("#id_timezone") == "Asia/Tokyo"
         admin.fill("#id_domain", "olivias-garden.example")
         admin.fill("#id_nickname", "Olivia's Garden")
+        # Her local test page is on 127.0.0.1: listed next to the domain, as the site page says, it may report.
+        admin.fill("#id_allowed_hostnames", "olivias-garden.example, *.olivias-garden.example, 127.0.0.1")
         admin.click("input[name=_save]")
         site = Site.objects.get()
         admin.wait_for_url(f"**/admin/analytics/site/{site.pk}/change/")
