@@ -33,9 +33,20 @@ import os
 import shutil
 import signal
 import sys
+import time
 from collections import Counter
 
-from bench.drills.pipeline import PipelineStack, Sender, pipeline_stack, print_tally, tally, verdict
+from bench.drills.pipeline import (
+    FAULT_SETTINGS,
+    FaultWatch,
+    PipelineStack,
+    Sender,
+    issue_read_token,
+    pipeline_stack,
+    print_tally,
+    tally,
+    verdict,
+)
 from bench.load import dataset
 
 SHORT = "--short" in sys.argv[1:]
@@ -77,68 +88,82 @@ def judge(stack: PipelineStack, sender: Sender, *, told: bool = True) -> bool:
     return passed
 
 
-def postgres_outage(stack: PipelineStack, *, start_after: float, outage: float, name: str) -> bool:
+def postgres_outage(stack: PipelineStack, *, token: str, start_after: float, outage: float, name: str) -> bool:
     print(f"\n--- PostgreSQL stopped {outage:.0f} s, {start_after:.0f} s after gunicorn started, HUP in the middle")
     sender = Sender(connections=4, pause=PAUSE, prefix=name)
+    watch = FaultWatch(stack, token=token, name=name)
     sender.sleep_until(start_after)
     stack.postgres.stop()
+    watch.fault_began()
     stopped_at = sender.now()
     sender.sleep_until(start_after + outage / 2)
     os.kill(stack.gunicorn.pid, signal.SIGHUP)  # new workers, started while the database is away
     sender.sleep_until(start_after + outage)
     during = Counter(status for status in sender.statuses.values())
+    watch.fault_ended()
     stack.postgres.start()
     print(f"  PostgreSQL down from {stopped_at:.1f} s to {sender.now():.1f} s; answers so far: {dict(during)}")
     sender.sleep_until(start_after + outage + 5)
-    return judge(stack, sender)
+    return judge(stack, sender) & watch.judge()
 
 
-def redis_restarted_empty(stack: PipelineStack, *, outage: float) -> bool:
+def redis_restarted_empty(stack: PipelineStack, *, token: str, outage: float) -> bool:
     print(f"\n--- Redis stopped {outage:.0f} s and started again without its append-only file")
     log_start = (stack.directory / "worker.log").stat().st_size
     sender = Sender(connections=4, pause=PAUSE, prefix="redis-empty")
+    watch = FaultWatch(stack, token=token, name="redis-empty")
     sender.sleep_until(4)
     stack.redis.stop()
+    watch.fault_began()
     for kept in stack.redis.directory.iterdir():
         if kept.name.startswith("appendonly"):
             shutil.rmtree(kept) if kept.is_dir() else kept.unlink()
     sender.sleep_until(4 + outage)
+    watch.fault_ended()
     stack.redis.start()
     sender.sleep_until(4 + outage + 6)
     passed = judge(stack, sender)
-    return passed & group_recreated(stack, log_start)
+    return passed & group_recreated(stack, log_start) & watch.judge()
 
 
-def redis_flushed(stack: PipelineStack) -> bool:
+def redis_flushed(stack: PipelineStack, *, token: str) -> bool:
     print("\n--- Redis flushed (FLUSHALL) under load")
     log_start = (stack.directory / "worker.log").stat().st_size
     sender = Sender(connections=4, pause=PAUSE, prefix="redis-flush")
+    watch = FaultWatch(stack, token=token, name="redis-flush")
     sender.sleep_until(4)
     waiting = stack.stream()
+    watch.fault_began()
     stack.redis.command("flushall")
     print(f"  flushed at {sender.now():.1f} s with {waiting[0]} entries in the stream ({waiting[1]} taken)")
     sender.sleep_until(10)
+    watch.fault_ended()
     passed = judge(stack, sender)
-    return passed & group_recreated(stack, log_start)
+    return passed & group_recreated(stack, log_start) & watch.judge()
 
 
-def redis_full(stack: PipelineStack, *, seconds: float) -> bool:
+def redis_full(stack: PipelineStack, *, token: str, seconds: float) -> bool:
     print(f"\n--- Redis at maxmemory (noeviction) for {seconds:.0f} s, the ingest worker paused")
     worker = stack.workers[-1]
+    watch = FaultWatch(stack, token=token, name="redis-full")
+    time.sleep(1)  # the reader has the stats cached before Redis stops taking writes
     used = int(stack.redis.command("info", "memory").split("used_memory:")[1].split()[0])
     stack.redis.command("config", "set", "maxmemory-policy", "noeviction")
     stack.redis.command("config", "set", "maxmemory", str(used + 256 * 1024))
+    watch.fault_began()
     sender = Sender(connections=4, pause=PAUSE, prefix="redis-full")
     os.kill(worker.pid, signal.SIGSTOP)
     sender.sleep_until(seconds)
     queued = stack.stream()[0]
     spooled = sum(path.stat().st_size for path in (stack.directory / "spool").glob("*.spool"))
     os.kill(worker.pid, signal.SIGCONT)
+    watch.fault_ended()
     stack.redis.command("config", "set", "maxmemory", "0")  # room again: the next append replays the spools
     print(f"  stream held {queued:,} entries at the limit; {spooled:,} bytes spooled")
     sender.sleep_until(seconds + 6)
     passed = judge(stack, sender)
-    return passed & verdict(spooled > 0, "appends refused at maxmemory went to the spool", f"{spooled:,} bytes")
+    passed &= verdict(spooled > 0, "appends refused at maxmemory went to the spool", f"{spooled:,} bytes")
+    return passed & watch.judge()
 
 
 def evicting_policy_is_named(stack: PipelineStack) -> bool:
@@ -150,17 +175,20 @@ def evicting_policy_is_named(stack: PipelineStack) -> bool:
     return verdict(named, "QUEUE_DURABILITY_CHECK names the evicting policy", "named" if named else output[-300:])
 
 
-def web_worker_killed_then_hup(stack: PipelineStack) -> bool:
+def web_worker_killed_then_hup(stack: PipelineStack, *, token: str) -> bool:
     print("\n--- a gunicorn worker killed with kill -9, then the master sent HUP")
     sender = Sender(connections=4, pause=PAUSE, prefix="web-kill")
+    watch = FaultWatch(stack, token=token, name="web-kill")
     sender.sleep_until(4)
     victim = sorted(int(pid) for pid in children(stack.gunicorn.pid))[0]
     os.kill(victim, signal.SIGKILL)
+    watch.fault_began()
     killed_at = sender.now()
     sender.sleep_until(9)
     before_hup = dict(sender.statuses)
     os.kill(stack.gunicorn.pid, signal.SIGHUP)
     sender.sleep_until(16)
+    watch.fault_ended()
     statuses = dict(sender.statuses)
     after_hup = Counter(status for marker, status in statuses.items() if marker not in before_hup)
     unanswered = Counter(status for status in before_hup.values() if status != 202)
@@ -172,7 +200,8 @@ def web_worker_killed_then_hup(stack: PipelineStack) -> bool:
         f"{sum(unanswered.values())}",
     )
     answers = ", ".join(f"{status}: {count}" for status, count in sorted(after_hup.items()))
-    return passed & verdict(set(after_hup) == {202}, "a HUP answers every request (graceful)", answers)
+    passed &= verdict(set(after_hup) == {202}, "a HUP answers every request (graceful)", answers)
+    return passed & watch.judge()
 
 
 def group_recreated(stack: PipelineStack, log_start: int) -> bool:
@@ -194,22 +223,33 @@ def worker_lines(stack: PipelineStack, start: int, text: str) -> int:
 
 def main() -> None:
     memory = "3" if SHORT else "60"
-    settings = {"KNOWN_SITE_SECONDS": memory, **({"GUNICORN_MAX_REQUESTS": RECYCLE} if RECYCLE else {})}
+    settings = {
+        "KNOWN_SITE_SECONDS": memory,
+        **FAULT_SETTINGS,
+        **({"GUNICORN_MAX_REQUESTS": RECYCLE} if RECYCLE else {}),
+    }
     faults = [
-        ("pg", lambda stack: postgres_outage(stack, start_after=6, outage=10, name="pg-10")) if SHORT else None,
-        ("pg", lambda stack: postgres_outage(stack, start_after=70, outage=30, name="pg-30")) if not SHORT else None,
-        ("pg", lambda stack: postgres_outage(stack, start_after=70, outage=120, name="pg-120")) if not SHORT else None,
-        ("redis-empty", lambda stack: redis_restarted_empty(stack, outage=5 if SHORT else 30)),
-        ("redis-flush", redis_flushed),
-        ("redis-full", lambda stack: redis_full(stack, seconds=4 if SHORT else 15)),
-        ("allkeys", evicting_policy_is_named),
-        ("web-kill", web_worker_killed_then_hup),
+        ("pg", lambda stack, token: postgres_outage(stack, token=token, start_after=6, outage=10, name="pg-10"))
+        if SHORT
+        else None,
+        ("pg", lambda stack, token: postgres_outage(stack, token=token, start_after=70, outage=30, name="pg-30"))
+        if not SHORT
+        else None,
+        ("pg", lambda stack, token: postgres_outage(stack, token=token, start_after=70, outage=120, name="pg-120"))
+        if not SHORT
+        else None,
+        ("redis-empty", lambda stack, token: redis_restarted_empty(stack, token=token, outage=5 if SHORT else 30)),
+        ("redis-flush", lambda stack, token: redis_flushed(stack, token=token)),
+        ("redis-full", lambda stack, token: redis_full(stack, token=token, seconds=4 if SHORT else 15)),
+        ("allkeys", lambda stack, token: evicting_policy_is_named(stack)),
+        ("web-kill", lambda stack, token: web_worker_killed_then_hup(stack, token=token)),
     ]
     results = []
     with pipeline_stack(workers=1, settings=settings) as stack:
+        token = issue_read_token(stack)
         for name, run in [fault for fault in faults if fault is not None]:
             if ONLY is None or name in ONLY:
-                results.append(run(stack))
+                results.append(run(stack, token))
     print(f"\n{sum(results)} of {len(results)} faults PASS")
     sys.exit(0 if all(results) else 1)
 

@@ -9,6 +9,7 @@ the end. gunicorn runs the Procfile's web command (2 workers of 4 threads) on po
 
 import http.client
 import json
+import math
 import os
 import re
 import signal
@@ -234,3 +235,212 @@ def verdict(passed: bool, expectation: str, figures: str) -> bool:
 
 def queue_warnings(lines: list[str]) -> list[str]:
     return [line for line in lines if re.search(r"Event queue unreachable", line)]
+
+
+# --- What every fault must also keep: cached reads fast, rate limits on, logs bounded -------------------------------
+# The drill's limits (set by `FAULT_SETTINGS`): low enough for a probe to cross in a second or two, high enough that
+# the sender (1,000 addresses at about 300 events/s in all) and the reader (250 addresses) never meet them.
+EVENT_RATE_LIMIT = 120
+STATS_RATE_LIMIT = 60
+FAULT_SETTINGS = {"EVENT_RATE": f"{EVENT_RATE_LIMIT}/min", "PUBLIC_STATS_RATE": f"{STATS_RATE_LIMIT}/min"}
+READ_P99_MS = 100
+# Warnings, errors and tracebacks that gunicorn and the ingest worker may add during one fault and its recovery: a
+# repeated failure is one line per LOG_REPEAT_INTERVAL and process (a traceback per event would be thousands).
+# Access lines (one per request answered other than 202) and INFO lines (one per written batch) are counted apart.
+LOG_LINES_BOUND = 60
+# With Redis away each of the 2 web processes counts on its own, and a burst may straddle a window boundary: at most
+# 2 x 2 x the limit accepted. A probe sends 20 more than that, so at least 20 must be refused if the limit is on.
+PROCESSES = 2
+ACCESS_LINE = re.compile(r'^\[[^\]]+\] "[A-Z]+ ')
+INFO_LINE = re.compile(r"^\S+ \S+ INFO |^\[[^\]]+\] \[\d+\] \[INFO\] ")
+READ_TOKEN = f"""
+from django.utils import timezone
+from analytics.models import Site
+from sharing.services import create_share_token
+print("TOKEN", create_share_token(site=Site.objects.get(domain="{DOMAIN}"), now=timezone.now()).raw_token)
+"""
+
+
+def issue_read_token(stack: PipelineStack) -> str:
+    """A share token of the drill's site, for the reader of the public stats API."""
+    output = dataset.manage("shell", "--no-imports", "-c", READ_TOKEN, environment=stack.environment)
+    return next(line for line in output.splitlines() if line.startswith("TOKEN ")).removeprefix("TOKEN ")
+
+
+def stats_path(token: str) -> str:
+    return f"/api/public/stats?token={token}&period=7d"
+
+
+class Reader:
+    """Reads the public stats API (cached) from a thread, from 250 addresses in turn: (seconds, ms, status) each."""
+
+    def __init__(self, token: str, *, pause: float = 0.02) -> None:
+        self.path = stats_path(token)
+        self.pause = pause
+        self.samples: list[tuple[float, float, int]] = []
+        self.stopping = threading.Event()
+        self.started = time.monotonic()
+        self.thread = threading.Thread(target=self.read, daemon=True)
+        self.thread.start()
+
+    def now(self) -> float:
+        return time.monotonic() - self.started
+
+    def read(self) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", GUNICORN_PORT, timeout=10)
+        count = 0
+        while not self.stopping.is_set():
+            count += 1
+            headers = {"User-Agent": CHROME, "X-Forwarded-For": f"192.0.2.{count % 250 + 1}"}
+            began = time.monotonic()
+            try:
+                connection.request("GET", self.path, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException):
+                status = 0
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", GUNICORN_PORT, timeout=10)
+            self.samples.append((began - self.started, (time.monotonic() - began) * 1000, status))
+            time.sleep(self.pause)
+
+    def finish(self) -> list[tuple[float, float, int]]:
+        self.stopping.set()
+        self.thread.join(timeout=15)
+        return list(self.samples)
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile (`share` 0.99 for p99); infinity when there are no values."""
+    if not values:
+        return float("inf")
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(len(ordered) * share) - 1)]
+
+
+@dataclass(frozen=True)
+class Probe:
+    name: str
+    limit: int
+    sent: int
+    statuses: Counter
+
+    @property
+    def refused(self) -> int:
+        return self.statuses.get(429, 0)
+
+
+def probe_limit(*, name: str, limit: int, address: str, request: tuple[str, str, str]) -> Probe:
+    """Send one client's burst of `PROCESSES * 2 * limit + 20` requests on one connection; count the answers."""
+    method, path, body = request
+    sent = PROCESSES * 2 * limit + 20
+    headers = {"Content-Type": "text/plain", "User-Agent": CHROME, "X-Forwarded-For": address}
+    statuses: Counter = Counter()
+    connection = http.client.HTTPConnection("127.0.0.1", GUNICORN_PORT, timeout=10)
+    for number in range(sent):
+        try:
+            connection.request(method, path, body=body.replace("{n}", str(number)) or None, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            statuses[response.status] += 1
+        except (OSError, http.client.HTTPException):
+            statuses[0] += 1
+            connection.close()
+            connection = http.client.HTTPConnection("127.0.0.1", GUNICORN_PORT, timeout=10)
+    connection.close()
+    return Probe(name=name, limit=limit, sent=sent, statuses=statuses)
+
+
+class FaultWatch:
+    """Around one fault: a reader of the cached stats from the start, and from the fault's start a probe of each rate
+    limit and the size of the logs; `judge` prints what each shows, PASS or FAIL."""
+
+    probes_started = 0
+
+    def __init__(self, stack: PipelineStack, *, token: str, name: str) -> None:
+        self.stack = stack
+        self.token = token
+        self.name = name
+        self.reader = Reader(token)
+        self.began: float | None = None
+        self.ended: float | None = None
+        self.log_sizes: dict[Path, int] = {}
+        self.probes: list[Probe] = []
+        self.probe_thread: threading.Thread | None = None
+
+    def logs(self) -> list[Path]:
+        return [self.stack.log_path, self.stack.directory / "worker.log"]
+
+    def fault_began(self) -> None:
+        self.began = self.reader.now()
+        self.log_sizes = {path: path.stat().st_size if path.exists() else 0 for path in self.logs()}
+        FaultWatch.probes_started += 1
+        address = f"203.0.113.{FaultWatch.probes_started}"
+        event = json.dumps({"domain": DOMAIN, "url": f"https://{DOMAIN}/probe-{self.name}/{{n}}", "referrer": ""})
+        requests = [
+            ("events", EVENT_RATE_LIMIT, ("POST", "/api/event", event)),
+            ("public stats", STATS_RATE_LIMIT, ("GET", stats_path(self.token), "")),
+        ]
+
+        def probe_all() -> None:
+            for name, limit, request in requests:
+                self.probes.append(probe_limit(name=name, limit=limit, address=address, request=request))
+
+        self.probe_thread = threading.Thread(target=probe_all, daemon=True)
+        self.probe_thread.start()
+
+    def fault_ended(self) -> None:
+        self.ended = self.reader.now()
+
+    def grown_lines(self) -> tuple[int, int, Counter]:
+        """(access lines, INFO lines, the other lines by text without their time) added since the fault began."""
+        access, info, others = 0, 0, Counter()
+        for path, start in self.log_sizes.items():
+            with path.open("rb") as log:
+                log.seek(start)
+                for line in log.read().decode(errors="replace").splitlines():
+                    if ACCESS_LINE.match(line):
+                        access += 1
+                    elif INFO_LINE.match(line):
+                        info += 1
+                    else:
+                        others[re.sub(r"^\S+ \S+ ", "", line)[:160]] += 1
+        return access, info, others
+
+    def judge(self) -> bool:
+        if self.probe_thread is not None:
+            self.probe_thread.join(timeout=120)
+        samples = self.reader.finish()
+        during = [(ms, status) for moment, ms, status in samples if self.began <= moment <= self.ended]
+        statuses = Counter(status for _, status in during)
+        p99 = percentile([ms for ms, _ in during], 0.99)
+        answered = ", ".join(f"{status or 'no answer'}: {count}" for status, count in sorted(statuses.items()))
+        passed = verdict(
+            bool(during) and set(statuses) == {200} and p99 < READ_P99_MS,
+            f"cached reads of the public stats during the fault answered 200 with p99 < {READ_P99_MS} ms",
+            f"{len(during):,} reads from {self.began:.1f} s to {self.ended:.1f} s, "
+            f"{answered}; "
+            f"p50 {percentile([ms for ms, _ in during], 0.5):.1f} ms, p99 {p99:.1f} ms, "
+            f"max {max((ms for ms, _ in during), default=0):.1f} ms",
+        )
+        for probe in self.probes:
+            bound = probe.sent - PROCESSES * 2 * probe.limit
+            answers = ", ".join(f"{status or 'no answer'}: {count}" for status, count in sorted(probe.statuses.items()))
+            passed &= verdict(
+                probe.refused >= bound,
+                f"the {probe.name} rate limit ({probe.limit}/min) refused a burst during the fault",
+                f"{probe.sent} sent from one address: {answers} (at least {bound} refusals required)",
+            )
+        if len(self.probes) < 2:
+            passed &= verdict(False, "both rate-limit probes finished", f"{len(self.probes)} of 2")
+        access, info, texts = self.grown_lines()
+        other = sum(texts.values())
+        passed &= verdict(
+            other <= LOG_LINES_BOUND,
+            f"the logs grew by at most {LOG_LINES_BOUND} warning, error and traceback lines",
+            f"{other} lines ({len(texts)} distinct); besides them {info:,} INFO lines, {access:,} access lines",
+        )
+        for text, count in texts.most_common(4):
+            print(f"        {count:>5} x {text}")
+        return passed
