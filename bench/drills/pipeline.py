@@ -240,8 +240,8 @@ def queue_warnings(lines: list[str]) -> list[str]:
 # --- What every fault must also keep: cached reads fast, rate limits on, logs bounded -------------------------------
 # The drill's limits (set by `FAULT_SETTINGS`): low enough for a probe to cross in a second or two, high enough that
 # the sender (1,000 addresses at about 300 events/s in all) and the reader (250 addresses) never meet them.
-EVENT_RATE_LIMIT = 120
-STATS_RATE_LIMIT = 60
+EVENT_RATE_LIMIT = 40
+STATS_RATE_LIMIT = 20
 FAULT_SETTINGS = {"EVENT_RATE": f"{EVENT_RATE_LIMIT}/min", "PUBLIC_STATS_RATE": f"{STATS_RATE_LIMIT}/min"}
 READ_P99_MS = 100
 # Warnings, errors and tracebacks that gunicorn and the ingest worker may add during one fault and its recovery: a
