@@ -31,3 +31,20 @@ def test_the_environment_sets_workers_and_threads(production_key, monkeypatch):
     cfg = gunicorn_config()
 
     assert (cfg.worker_class_str, cfg.workers, cfg.threads) == ("gthread", 3, 8)
+
+
+def test_without_gunicorn_bind_it_listens_on_loopback_only(production_key, monkeypatch):
+    """nginx in front is the only public listener: clients cannot reach gunicorn around it."""
+    monkeypatch.delenv("GUNICORN_BIND", raising=False)
+    monkeypatch.delenv("PORT", raising=False)
+
+    assert gunicorn_config().bind == ["127.0.0.1:8000"]
+
+
+def test_port_and_gunicorn_bind_choose_another_address(production_key, monkeypatch):
+    monkeypatch.delenv("GUNICORN_BIND", raising=False)
+    monkeypatch.setenv("PORT", "5000")
+    assert gunicorn_config().bind == ["127.0.0.1:5000"]
+
+    monkeypatch.setenv("GUNICORN_BIND", "0.0.0.0:5000")
+    assert gunicorn_config().bind == ["0.0.0.0:5000"]

@@ -11,6 +11,7 @@ import pytest
 from bs4 import BeautifulSoup
 from django.test import Client
 
+from sharing import link_passwords
 from sharing.link_passwords import UNLOCK_COOKIE, SharePasswordThrottle
 from sharing.services import update_share_token
 from tests.factories import ShareTokenFactory
@@ -116,6 +117,22 @@ def test_password_guesses_are_rate_limited_and_then_even_the_right_one_waits(cli
     assert limited.status_code == 429
     assert int(limited["Retry-After"]) > 0
     assert UNLOCK_COOKIE not in limited.cookies
+
+
+def test_one_network_costs_at_most_the_limits_worth_of_password_hashing(locked, monkeypatch):
+    """Each check hashes the guess (most of a second with the production hasher): over the limit none is hashed,
+    and the addresses of one IPv6 /64 share one limit."""
+    monkeypatch.setattr(SharePasswordThrottle, "THROTTLE_RATES", {"share_password": "3/min"})
+    hashed = []
+    monkeypatch.setattr(link_passwords, "check_password", lambda raw, encoded: hashed.append(raw) or False)
+
+    statuses = [
+        Client(REMOTE_ADDR=f"2001:db8:0:7::{n + 1:x}").post(url(locked), {"password": f"guess {n}"}).status_code
+        for n in range(10)
+    ]
+
+    assert statuses == [401, 401, 401, 429, 429, 429, 429, 429, 429, 429]
+    assert hashed == ["guess 0", "guess 1", "guess 2"]
 
 
 def test_a_post_to_a_link_without_a_password_is_still_405(client, site):
