@@ -24,6 +24,15 @@ from a killed worker) is one the client was told about and sends again.
 - A gunicorn worker killed with `kill -9`, then the master sent `HUP`: only requests the
   killed worker had begun go unanswered; the graceful restart answers every one.
 
+Each fault also keeps what does not depend on it: a reader of the public stats API (a cached
+answer) from the start, whose reads between the fault's start and end must all answer 200 with
+p99 < 100 ms; a burst from one address against the event limit and against the stats limit during
+the fault, which must be refused once past what the limit allows (each of the 2 web processes
+counting on its own, across a window boundary); and at most 60 warning, error and traceback lines
+added to gunicorn's and the ingest worker's logs from the fault's start until the stream drained
+(access and INFO lines are counted apart). A first round with no fault shows what the machine gives
+when all is well.
+
 Redis at `maxmemory` with `allkeys-lru` is not run: an evicting policy can delete the
 stream itself, and the start-up check (`QUEUE_DURABILITY_CHECK`) names it instead; the
 drill checks that it does.
@@ -86,6 +95,18 @@ def judge(stack: PipelineStack, sender: Sender, *, told: bool = True) -> bool:
             ", ".join(f"{status or 'no answer'}: {count}" for status, count in sorted(result.other.items())) or "none",
         )
     return passed
+
+
+def no_fault(stack: PipelineStack, *, token: str) -> bool:
+    """The same load, reader and probes with nothing failing: what the machine gives when all is well."""
+    print("\n--- no fault (the baseline: the same load, reads and probes)")
+    sender = Sender(connections=4, pause=PAUSE, prefix="baseline")
+    watch = FaultWatch(stack, token=token, name="baseline")
+    sender.sleep_until(4)
+    watch.fault_began()
+    sender.sleep_until(10)
+    watch.fault_ended()
+    return judge(stack, sender) & watch.judge()
 
 
 def postgres_outage(stack: PipelineStack, *, token: str, start_after: float, outage: float, name: str) -> bool:
@@ -229,6 +250,7 @@ def main() -> None:
         **({"GUNICORN_MAX_REQUESTS": RECYCLE} if RECYCLE else {}),
     }
     faults = [
+        ("baseline", lambda stack, token: no_fault(stack, token=token)),
         ("pg", lambda stack, token: postgres_outage(stack, token=token, start_after=6, outage=10, name="pg-10"))
         if SHORT
         else None,
