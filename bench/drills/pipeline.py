@@ -271,6 +271,20 @@ def stats_path(token: str) -> str:
     return f"/api/public/stats?token={token}&period=7d"
 
 
+def exchange(
+    connection: http.client.HTTPConnection, method: str, path: str, *, body: str | None, headers: dict[str, str]
+) -> tuple[int, http.client.HTTPConnection]:
+    """One request on a kept-alive connection: its status (0: no answer, then a new connection for the next)."""
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        return response.status, connection
+    except (OSError, http.client.HTTPException):
+        connection.close()
+        return 0, http.client.HTTPConnection("127.0.0.1", GUNICORN_PORT, timeout=10)
+
+
 class Reader:
     """Reads the public stats API (cached) from a thread, from 250 addresses in turn: (seconds, ms, status) each."""
 
@@ -293,15 +307,7 @@ class Reader:
             count += 1
             headers = {"User-Agent": CHROME, "X-Forwarded-For": f"192.0.2.{count % 250 + 1}"}
             began = time.monotonic()
-            try:
-                connection.request("GET", self.path, headers=headers)
-                response = connection.getresponse()
-                response.read()
-                status = response.status
-            except (OSError, http.client.HTTPException):
-                status = 0
-                connection.close()
-                connection = http.client.HTTPConnection("127.0.0.1", GUNICORN_PORT, timeout=10)
+            status, connection = exchange(connection, "GET", self.path, body=None, headers=headers)
             self.samples.append((began - self.started, (time.monotonic() - began) * 1000, status))
             time.sleep(self.pause)
 
@@ -339,15 +345,10 @@ def probe_limit(*, name: str, limit: int, address: str, request: tuple[str, str,
     statuses: Counter = Counter()
     connection = http.client.HTTPConnection("127.0.0.1", GUNICORN_PORT, timeout=10)
     for number in range(sent):
-        try:
-            connection.request(method, path, body=body.replace("{n}", str(number)) or None, headers=headers)
-            response = connection.getresponse()
-            response.read()
-            statuses[response.status] += 1
-        except (OSError, http.client.HTTPException):
-            statuses[0] += 1
-            connection.close()
-            connection = http.client.HTTPConnection("127.0.0.1", GUNICORN_PORT, timeout=10)
+        status, connection = exchange(
+            connection, method, path, body=body.replace("{n}", str(number)) or None, headers=headers
+        )
+        statuses[status] += 1
     connection.close()
     return Probe(name=name, limit=limit, sent=sent, statuses=statuses)
 
