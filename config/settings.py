@@ -207,6 +207,9 @@ DJANGO_REDIS_LOGGER = "glimpse.cache"
 
 # --- Glimpse -----------------------------------------------------------------
 STATS_CACHE_SECONDS = env.int("STATS_CACHE_SECONDS", default=300)
+# A share link found active is copied into the cache for this long, read only while the database cannot answer
+# its lookup (sharing/token_copies.py): cached statistics keep being served through an outage. 0 turns it off.
+TOKEN_COPY_SECONDS = env.int("TOKEN_COPY_SECONDS", default=900)
 # Number of reverse proxies in front of the app; X-Forwarded-For is trusted only this far.
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 # Trust a country header set by a known proxy (e.g. CF-IPCountry). Spoofable otherwise.

@@ -1,5 +1,8 @@
 """The public, read-only statistics API: GET /api/public/stats?token=…&period=…"""
 
+import logging
+
+from django.db import DatabaseError
 from django.http import HttpResponse
 from django.utils import timezone
 from rest_framework.request import Request
@@ -13,7 +16,11 @@ from sharing.share_requests import PasswordRequired, ShareRequestError, resolve_
 from sharing.stats_cache import cached_previous_stats
 from sharing.throttling import PublicStatsThrottle
 
+logger = logging.getLogger("glimpse.sharing")
+
 SUCCESS_CACHE_CONTROL = "public, max-age=300"
+SERVICE_UNAVAILABLE = "Service unavailable, try again shortly"
+RETRY_AFTER_SECONDS = 10
 WRONG_PASSWORD = "Wrong password for this share"
 COMPARE_PREVIOUS = "previous"
 
@@ -51,12 +58,17 @@ class PublicStatsApi(PublicApiView):
             return Response({"error": message}, status=refused.status, headers={"Cache-Control": "no-store"})
         except ShareRequestError as refused:
             return Response({"error": refused.message}, status=refused.status)
+        except DatabaseError:
+            return unavailable()
         site, cached = resolved.share_token.site, resolved.stats
-        previous = (
-            cached_previous_stats(site=site, period=resolved.period, of=cached)
-            if request.query_params.get("compare") == COMPARE_PREVIOUS
-            else None
-        )
+        try:
+            previous = (
+                cached_previous_stats(site=site, period=resolved.period, of=cached)
+                if request.query_params.get("compare") == COMPARE_PREVIOUS
+                else None
+            )
+        except DatabaseError:
+            return unavailable()
         return HttpResponse(
             public_stats_body(
                 share_token=resolved.share_token,
@@ -68,6 +80,12 @@ class PublicStatsApi(PublicApiView):
             content_type="application/json",
             headers={"Cache-Control": private_if_password(resolved.share_token.has_password)},
         )
+
+
+def unavailable() -> Response:
+    """The database is away and nothing cached can answer: say so, as the shipped nginx does for a dead node."""
+    logger.warning("Public stats answered 503: the database could not be reached")
+    return Response({"error": SERVICE_UNAVAILABLE}, status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def private_if_password(has_password: bool) -> str:

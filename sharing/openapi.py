@@ -131,5 +131,9 @@ public_stats_schema = extend_schema(
         405: error("Method not allowed"),
         429: error("Too many requests (see Retry-After)"),
         500: error("Internal server error"),
+        503: error(
+            "Service unavailable, try again shortly (see Retry-After): the database cannot be reached and this "
+            "answer is not cached"
+        ),
     },
 )

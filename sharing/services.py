@@ -17,6 +17,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from analytics.models import Site
 from analytics.periods import Period
+from sharing import token_copies
 from sharing.embedding import checked_origins
 from sharing.link_passwords import hashed_link_password
 from sharing.models import ShareToken
@@ -75,6 +76,7 @@ def create_share_token(
 def revoke_share_token(share_token: ShareToken, *, now: dt.datetime) -> bool:
     """Revoke for good. Returns False when the token was already revoked (nothing changes)."""
     updated = ShareToken.objects.filter(pk=share_token.pk).exclude(revoked_at__lte=now).update(revoked_at=now)
+    token_copies.forget([share_token])
     share_token.refresh_from_db(fields=["revoked_at"])
     return bool(updated)
 
@@ -99,6 +101,7 @@ def rotate_share_token(
     replaced = ShareToken.objects.changeable(now).filter(pk=share_token.pk).update(revoked_at=revoke_at)
     if not replaced:
         raise ValidationError(NOT_ROTATABLE)
+    token_copies.forget([share_token])
     issued = create_share_token(
         site=share_token.site,
         now=now,
@@ -155,6 +158,7 @@ def update_share_token(
             raise ValidationError(NOT_CHANGEABLE)
     else:
         ShareToken.objects.filter(pk=share_token.pk).update(label=label)
+    token_copies.forget([share_token])
     share_token.refresh_from_db(fields=["label", *ACCESS_FIELDS])
     return share_token
 
@@ -167,6 +171,7 @@ def extend_share_token_expiry(share_token: ShareToken, *, by: dt.timedelta, now:
         .filter(pk=share_token.pk, expires_at__isnull=False)
         .update(expires_at=F("expires_at") + by)
     )
+    token_copies.forget([share_token])
     share_token.refresh_from_db(fields=["expires_at"])
     return bool(extended)
 
