@@ -2,9 +2,11 @@
 
 import functools
 import json
+import logging
 import math
 from collections.abc import Callable
 
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -34,7 +36,10 @@ from sharing.share_requests import (
 from sharing.stats_cache import cached_hourly, cached_previous_stats
 from sharing.throttling import PublicStatsThrottle
 
+logger = logging.getLogger("glimpse.sharing")
+
 SUCCESS_CACHE_CONTROL = "private, no-cache"
+UNAVAILABLE_RETRY_AFTER_SECONDS = 10
 WRONG_PASSWORD = gettext_lazy("That password is not right. Please try again.")
 
 
@@ -82,6 +87,24 @@ def too_many_requests(request: HttpRequest, options: PageOptions, retry_after: i
     response = render(request, "sharing/too_many_requests.html", context, status=429)
     response["Retry-After"] = str(retry_after)
     return response
+
+
+def answers_outages(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A page the database cannot serve right now (it is away and nothing cached answers) is a 503 saying so, with
+    `Retry-After`, not a server error; a link read shortly before keeps being served (`sharing.token_copies`)."""
+
+    @functools.wraps(view)
+    def answered(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except DatabaseError:
+            logger.warning("Share page answered 503: the database could not be reached")
+            options = PageOptions.from_query(request.GET)
+            response = render(request, "sharing/unavailable.html", page_context(options), status=503)
+            response["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER_SECONDS)
+            return response
+
+    return answered
 
 
 def rate_limited(request: HttpRequest, options: PageOptions) -> HttpResponse | None:
@@ -159,6 +182,7 @@ def share_dashboard(resolved: ResolvedShare, *, token: str, options: PageOptions
 @share_page_headers
 @sensitive_post_parameters("password")
 @require_http_methods(["GET", "HEAD", "POST"])
+@answers_outages
 def share_page(request: HttpRequest, token: str) -> HttpResponse:
     options = PageOptions.from_query(request.GET)
     if (limited := rate_limited(request, options)) is not None:
@@ -199,6 +223,7 @@ def unlock(request: HttpRequest, token: str, options: PageOptions) -> HttpRespon
 
 @share_page_headers
 @require_safe
+@answers_outages
 def share_export(request: HttpRequest, token: str, export: str) -> HttpResponse:
     """One table or series of the page as CSV, under the page's rules: the same limit, token, password and
     period checks, and nothing of a section the link hides (404, as for an unknown export)."""

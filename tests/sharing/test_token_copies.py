@@ -146,3 +146,26 @@ def test_an_unknown_token_during_the_outage_learns_nothing_about_which_links_exi
         response = client.get(URL, {"token": "nonexistent-token-value", "period": "7d"})
 
     assert (response.status_code, json.loads(response.content)) == (503, UNAVAILABLE)
+
+
+def test_the_share_page_of_a_link_read_before_the_outage_is_served_through_it(client):
+    share_token = ShareTokenFactory(site=SiteFactory(domain="example.com"))
+    page = f"/share/{share_token.raw_token}/"
+    assert client.get(page).status_code == 200
+
+    with database_away():
+        response = client.get(page)
+
+    assert response.status_code == 200
+    assert b"example.com" in response.content
+
+
+def test_a_share_page_nothing_cached_can_serve_says_so_in_the_readers_language(client):
+    share_token = ShareTokenFactory(site=SiteFactory(domain="example.com"))
+
+    with database_away():
+        response = client.get(f"/share/{share_token.raw_token}/", HTTP_ACCEPT_LANGUAGE="de")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "10"
+    assert "Statistiken kurz nicht verfügbar" in response.content.decode()
