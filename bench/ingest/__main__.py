@@ -152,13 +152,23 @@ def load_average() -> str:
     return ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User and system CPU time of the processes, from /proc (clock ticks)."""
-    total = 0
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User and system CPU time of each process still running, from /proc (clock ticks)."""
+    seconds = {}
     for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return seconds
+
+
+def workers_cpu_since(server_pid: int, before: dict[int, float]) -> float:
+    """CPU time gunicorn's workers used since `before`. A worker recycled meanwhile (`max_requests`) is replaced by a
+    new one, counted from its start; what the old one used after `before` is lost, so the figure errs low."""
+    after = cpu_seconds(children(server_pid))
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def children(pid: int) -> list[int]:
@@ -175,12 +185,12 @@ def run_wrk(
 ) -> LoadRun:
     environment = {**os.environ, "BENCH_MAX_REQUESTS_PER_THREAD": str(max_requests // 2), "BENCH_SHAPE": shape}
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(HERE / "event.lua")]
-    workers = children(server_pid)
-    server_before, wrk_before = cpu_seconds(workers), resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_before, wrk_before = cpu_seconds(children(server_pid)), resource.getrusage(resource.RUSAGE_CHILDREN)
     output = subprocess.run(
         [*command, f"http://{HOST}:{port}/api/event"], env=environment, check=True, capture_output=True, text=True
     ).stdout
-    server_cpu, wrk_after = cpu_seconds(workers) - server_before, resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_cpu = workers_cpu_since(server_pid, server_before)
+    wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     wrk_cpu = wrk_after.ru_utime + wrk_after.ru_stime - wrk_before.ru_utime - wrk_before.ru_stime
     total, elapsed, unit = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)\b", output).groups()
     rejected = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
@@ -463,16 +473,18 @@ def main() -> None:
         for number in range(1, 0 if options.drain_only else options.runs + 1):
             prober = Prober(port=options.port, database_url=database_url, site_id=int(site_ids[MARKER_DOMAIN]))
             prober.start()
-            run = run_wrk(
-                port=options.port,
-                seconds=options.seconds,
-                connections=options.connections,
-                max_requests=options.max_requests,
-                server_pid=gunicorn.pid,
-                shape=options.shape,
-            )
-            prober.stopping.set()
-            prober.join(timeout=40)
+            try:
+                run = run_wrk(
+                    port=options.port,
+                    seconds=options.seconds,
+                    connections=options.connections,
+                    max_requests=options.max_requests,
+                    server_pid=gunicorn.pid,
+                    shape=options.shape,
+                )
+            finally:
+                prober.stopping.set()
+                prober.join(timeout=40)
             run.visible = prober.delays
             run.load_average = load_average()
             run.backlog = stream_length(redis)
