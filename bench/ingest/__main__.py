@@ -152,23 +152,20 @@ def load_average() -> str:
     return ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
-def cpu_seconds(pids: list[int]) -> dict[int, float]:
-    """User and system CPU time of each process still running, from /proc (clock ticks)."""
-    seconds = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return seconds
+def cpu_seconds(pid: int, *, reaped: bool = False) -> float:
+    """User and system CPU time of a process, from /proc (clock ticks); with `reaped`, that of its children it
+    waited for (gunicorn's master reaps each worker it replaced); 0 for a process gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    first = 13 if reaped else 11
+    return (int(fields[first]) + int(fields[first + 1])) / os.sysconf("SC_CLK_TCK")
 
 
-def workers_cpu_since(server_pid: int, before: dict[int, float]) -> float:
-    """CPU time gunicorn's workers used since `before`. A worker recycled meanwhile (`max_requests`) is replaced by a
-    new one, counted from its start; what the old one used after `before` is lost, so the figure errs low."""
-    after = cpu_seconds(children(server_pid))
-    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+def workers_cpu_total(server_pid: int) -> float:
+    """CPU time of every worker gunicorn's master started: the living ones' and the recycled ones' (`max_requests`)."""
+    return cpu_seconds(server_pid, reaped=True) + sum(cpu_seconds(pid) for pid in children(server_pid))
 
 
 def children(pid: int) -> list[int]:
@@ -185,11 +182,11 @@ def run_wrk(
 ) -> LoadRun:
     environment = {**os.environ, "BENCH_MAX_REQUESTS_PER_THREAD": str(max_requests // 2), "BENCH_SHAPE": shape}
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(HERE / "event.lua")]
-    server_before, wrk_before = cpu_seconds(children(server_pid)), resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_before, wrk_before = workers_cpu_total(server_pid), resource.getrusage(resource.RUSAGE_CHILDREN)
     output = subprocess.run(
         [*command, f"http://{HOST}:{port}/api/event"], env=environment, check=True, capture_output=True, text=True
     ).stdout
-    server_cpu = workers_cpu_since(server_pid, server_before)
+    server_cpu = workers_cpu_total(server_pid) - server_before
     wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     wrk_cpu = wrk_after.ru_utime + wrk_after.ru_stime - wrk_before.ru_utime - wrk_before.ru_stime
     total, elapsed, unit = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)\b", output).groups()
