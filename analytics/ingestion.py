@@ -46,7 +46,8 @@ def ingest_pageview(
     counted against `limits` (by default, those of the client's network now; `analytics.event_limits`):
     a client over its rate (`TooManyEvents`) or a network bringing the site too many new visitors
     in a minute (`TooManyNewVisitors`) is refused; an event that ends before that is left for the
-    caller to count (`count_event_rate`). The host check comes
+    caller to count (`count_event_rate`). The event's own id (`PageviewEvent.event_id`), scoped to
+    the site, becomes the stored pageview's, so a retried event is stored once. The host check comes
     first, so the owner sees every event that named a foreign page, bot or not. The
     visitor id uses the salt of the site's *local* date, so it changes at the site's
     midnight and a visitor never spans two of its days.
@@ -78,11 +79,18 @@ def ingest_pageview(
         device_type=device_type_for_width(event.width) or traits.device_type,
         browser=traits.browser,
         country=country_code(ip=client.ip, header_country=client.header_country),
+        event_id=site_event_id(site_id=site.pk, key=event.event_id),
     )
     if not enqueue(site_id=site.pk, pageview=pageview, limits=limits):
         limits.admit_visitor_in_cache(site_id=site.pk, visitor_id=visitor)
         record_pageviews(site=site, pageviews=[pageview])
     return pageview
+
+
+def site_event_id(*, site_id: int, key: str | None) -> str | None:
+    """The stored id of an event the tracker named: its key within its site, so no sender can claim (and so
+    suppress) another site's events. Distinct from the server-made ids (`q:…`, `analytics.event_spool`)."""
+    return f"k:{site_id}:{key}" if key else None
 
 
 def count_event_rate(limits: EventLimits) -> None:
