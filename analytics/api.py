@@ -45,6 +45,7 @@ class EventApi(View):
         ip = client_ip(request)
         limits = EventLimits(network=client_network(ip), now=now.timestamp())
         try:
+            limits.refuse_if_known_over_rate()
             try:
                 event = read_event(request)
                 client = Client(

@@ -13,10 +13,15 @@ request counts and a client over its limit is told 429 whatever it sent. Without
 both are counted in the cache, as the other limits are. When Redis cannot count
 (unreachable, or refusing writes at its `maxmemory`), each process counts on its own
 (`analytics.cache_counters`): the limits never switch off.
+
+A process that has told a client it is over its rate remembers that client's window, and
+refuses its further requests in that window at once, before reading their bodies and
+without asking Redis: a flood from one client costs a set lookup per request.
 """
 
 import functools
 import math
+import threading
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -27,6 +32,10 @@ from analytics.rate_limit import Rate, parse_rate, seconds_to_wait
 
 RATE_KEY = "glimpse:rate:event:{network}:{window}"
 VISITORS_KEY = "glimpse:visitors:{site_id}:{network}:{window}"
+# Windows (their rate keys) in which this process saw a client go over its rate; past this many, the old ones go.
+OVER_RATE_LIMIT = 10_000
+_over_rate_lock = threading.Lock()
+_over_rate: set[str] = set()
 
 
 class TooManyEvents(Exception):
@@ -72,11 +81,26 @@ class EventLimits:
         self.rate = cached_rate(settings.EVENT_RATE)
         self.new_visitors = cached_rate(settings.NEW_VISITORS_PER_NETWORK)
         self.counted = False
+        self._rate_window = window(self.rate, key=RATE_KEY, now=now, network=network) if self.rate is not None else None
 
     def rate_window(self) -> Window | None:
-        if self.rate is None:
-            return None
-        return window(self.rate, key=RATE_KEY, now=self.now, network=self.network)
+        return self._rate_window
+
+    def refuse_if_known_over_rate(self) -> None:
+        """Raise `TooManyEvents` when this process already told the client it is over its rate in this window."""
+        rate = self._rate_window
+        if rate is not None and rate.key in _over_rate:
+            self.counted = True
+            raise TooManyEvents(rate.wait)
+
+    def over_rate(self) -> TooManyEvents:
+        """The refusal of an event over the rate (to raise), remembered for the rest of the window."""
+        rate = self._rate_window
+        with _over_rate_lock:
+            if len(_over_rate) >= OVER_RATE_LIMIT:
+                _over_rate.clear()
+            _over_rate.add(rate.key)
+        return TooManyEvents(rate.wait)
 
     def visitors_window(self, *, site_id: int) -> Window | None:
         if self.new_visitors is None:
@@ -94,9 +118,8 @@ class EventLimits:
         """Without a queue: count the event against the rate in the cache; raises `TooManyEvents` over it."""
         if not self.take() or self.rate is None:
             return
-        wait = seconds_to_wait(scope="event", client=self.network, rate=self.rate, now=self.now)
-        if wait is not None:
-            raise TooManyEvents(wait)
+        if seconds_to_wait(scope="event", client=self.network, rate=self.rate, now=self.now) is not None:
+            raise self.over_rate()
 
     def admit_visitor_in_cache(self, *, site_id: int, visitor_id: int) -> None:
         """Without a queue: the rate, then the new-visitor cap, each counted in the cache."""
@@ -111,7 +134,12 @@ class EventLimits:
         self.counted = True
         rate = self.rate_window()
         if rate is not None and count_locally(rate.key) > rate.limit:
-            raise TooManyEvents(rate.wait)
+            raise self.over_rate()
         visitors = self.visitors_window(site_id=site_id) if site_id is not None else None
         if visitors is not None and not admit_locally(visitors.key, str(visitor_id), limit=visitors.limit):
             raise TooManyNewVisitors(visitors.wait)
+
+
+def forget_over_rate() -> None:
+    with _over_rate_lock:
+        _over_rate.clear()

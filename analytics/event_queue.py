@@ -35,7 +35,7 @@ from redis import Redis
 from redis.commands.core import Script
 from redis.exceptions import RedisError
 
-from analytics.event_limits import EventLimits, TooManyEvents
+from analytics.event_limits import EventLimits
 from analytics.event_spool import event_spool, new_event_id
 from analytics.new_visitors import TooManyNewVisitors
 from analytics.queue_journal import queue_journal
@@ -201,7 +201,7 @@ class QueueConnection:
             limits.counted = True
         self._requeue_if_lost(client, epoch)
         if outcome == b"rate":
-            raise TooManyEvents(rate.wait)
+            raise limits.over_rate()
         if outcome == b"visitors":
             raise TooManyNewVisitors(visitors.wait)
         if outcome == b"full":
@@ -228,7 +228,7 @@ class QueueConnection:
                 self.failed(error)
             else:
                 if count > rate.limit:
-                    raise TooManyEvents(rate.wait)
+                    raise limits.over_rate()
                 return
         limits.count_locally()
 

@@ -186,3 +186,18 @@ def test_a_full_queue_still_counts_the_event_against_the_rate(client, queue, set
 
     assert statuses == [202, 503, 429]
     assert queued() == 1
+
+
+def test_a_client_told_it_is_over_its_rate_is_refused_at_once_for_the_rest_of_the_window(client, queue, settings):
+    settings.EVENT_RATE = "1/min"
+    first, over = send(client).status_code, send(client).status_code
+    redis_cli(queue, "config", "resetstat")
+
+    again = [send(client), send(client, body="{not json")]
+    others = send(client, address="203.0.113.2").status_code
+
+    assert (first, over) == (202, 429)
+    assert [response.status_code for response in again] == [429, 429]
+    assert 1 <= int(again[0]["Retry-After"]) <= 60
+    assert command_calls(queue) == {"evalsha": 1, "get": 1, "incr": 1, "expire": 1, "xlen": 1, "xadd": 1}
+    assert others == 202
