@@ -140,7 +140,7 @@ def main() -> None:
             run(application, environs)
             profile.disable()
             out = io.StringIO()
-            pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(45)
+            pstats.Stats(profile, stream=out).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(45)
             print(out.getvalue())
     finally:
         if port_in_use(options.redis_port):
