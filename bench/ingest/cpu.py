@@ -12,7 +12,8 @@ It runs on a SQLite file in a temporary directory and a private Redis without
 persistence on `--redis-port` (both removed at the end), with the queue on and the
 per-client rate limit off, as the HTTP bench; `--limits` keeps `EVENT_RATE` and
 `NEW_VISITORS_PER_NETWORK` at their production defaults, so each event is counted against
-both, as in production. `--profile` prints cProfile's top functions for one more run.
+both, as in production. `--profile` prints cProfile's top functions for one more run, by
+cumulative time (`BENCH_SORT=tottime`: by own time).
 """
 
 import argparse
