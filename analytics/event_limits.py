@@ -54,7 +54,8 @@ def cached_rate(text: str) -> Rate | None:
 
 @dataclass(frozen=True)
 class Window:
-    """One fixed window of a rate: its number, the key counting in it, and the whole seconds until the next one."""
+    """One fixed window of a rate: the key counting in it, the limit, the rate's period and the whole seconds until
+    the next window."""
 
     key: str
     limit: int
