@@ -91,9 +91,14 @@ CHROME = (
 TARGETS = {"accepted": 2000, "p99": 50.0, "drained": 10_000, "visible_p99": 5.0}
 
 
-def app_environment(*, database_url: str, redis_port: int, behind_nginx: bool = False) -> dict[str, str]:
-    """The app's settings under load: the private Redis, no per-IP event limit, quiet logs, 2 web workers."""
+def app_environment(
+    *, database_url: str, redis_port: int, spool_directory: Path, behind_nginx: bool = False
+) -> dict[str, str]:
+    """The app's settings under load: the private Redis, no per-IP event limit, quiet logs, 2 web workers, and a
+    spool directory of the bench's own (a stopping web process spools what it queued lately: never into the
+    checkout's `var/spool`, where the test suite's processes would replay it)."""
     return {
+        "EVENT_SPOOL_DIR": str(spool_directory),
         "DATABASE_URL": database_url,
         "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
         "EVENT_RATE": "",
@@ -429,7 +434,10 @@ def main() -> None:
         environment = {
             **os.environ,
             **app_environment(
-                database_url=database_url, redis_port=options.redis_port, behind_nginx=not options.no_nginx
+                database_url=database_url,
+                redis_port=options.redis_port,
+                spool_directory=directory / "spool",
+                behind_nginx=not options.no_nginx,
             ),
         }
         dataset.manage("migrate", "--noinput", "-v0", environment=environment)

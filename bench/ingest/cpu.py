@@ -119,7 +119,11 @@ def main() -> None:
     try:
         redis.start()
         os.environ.update(
-            app_environment(database_url=f"sqlite:///{directory / 'bench.sqlite3'}", redis_port=options.redis_port)
+            app_environment(
+                database_url=f"sqlite:///{directory / 'bench.sqlite3'}",
+                redis_port=options.redis_port,
+                spool_directory=directory / "spool",
+            )
         )
         if options.limits:
             for name in ("EVENT_RATE", "NEW_VISITORS_PER_NETWORK"):
