@@ -9,6 +9,7 @@ class AnalyticsConfig(AppConfig):
         """Every per-process structure of collecting, reset by `analytics.process_state.reset_process_state`."""
         from analytics.cache_counters import forget_local_counts
         from analytics.drop_counts import forget_dropped_events
+        from analytics.event_limits import forget_over_rate
         from analytics.event_queue import queue_connection
         from analytics.event_spool import event_spool
         from analytics.known_sites import forget_sites
@@ -19,6 +20,7 @@ class AnalyticsConfig(AppConfig):
 
         register_reset("sites by domain", forget_sites)
         register_reset("rate-limit windows counted in this process", forget_local_counts)
+        register_reset("clients this process told they are over their event rate", forget_over_rate)
         register_reset("dropped events not yet written", forget_dropped_events)
         register_reset("salts held in this process", forget_held_salts)
         register_reset("event queue pause after a failure", queue_connection.forget)

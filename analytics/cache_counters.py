@@ -105,6 +105,11 @@ def admit_to_set(key: str, member: str, *, limit: int, seconds: int) -> bool:
             return bool(ADMIT_TO_SET(keys=[backend.client.make_key(key)], args=[member, limit, seconds], client=client))
         except RedisError as error:
             logger.warning("Cache cannot count, rate limits are counted in each process: %s", error)
+    return admit_locally(key, member, limit=limit)
+
+
+def admit_locally(key: str, member: str, *, limit: int) -> bool:
+    """`admit_to_set` in this process's own sets (their window is part of the key)."""
     with _local_lock:
         members = _local_sets.get(key)
         if members is None:

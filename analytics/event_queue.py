@@ -1,6 +1,7 @@
 """The queue between `POST /api/event` and the database: a Redis Stream read by a consumer group.
 
-The endpoint only validates, enriches and appends (one round trip), then answers 202;
+The endpoint only validates, enriches, counts the event against its limits and appends it
+(one round trip for all three: `ADMIT_AND_APPEND`), then answers 202;
 ingest workers (`manage.py ingest_events`) take batches and write them, one transaction
 per batch. Redis Streams keep an entry until a worker acknowledges it, so an entry a
 worker took but never wrote — it was killed, or the database was down — is handed to
@@ -34,7 +35,9 @@ from redis import Redis
 from redis.commands.core import Script
 from redis.exceptions import RedisError
 
+from analytics.event_limits import EventLimits
 from analytics.event_spool import event_spool, new_event_id
+from analytics.new_visitors import TooManyNewVisitors
 from analytics.queue_journal import queue_journal
 from analytics.queue_redis import queue_client, queue_configured
 from analytics.services import NewPageview
@@ -48,20 +51,41 @@ FIELD = b"e"
 RETRY_REDIS_AFTER = 5.0  # seconds without trying Redis after it failed
 
 
-# Appends only below the bound, in one round trip, and says which life of the queue's Redis it appended in: the
-# marker next to the stream holds a random epoch, and a Redis that lost its data has none (-1). A bound by
-# `XADD MAXLEN ~` would trim the oldest entries, accepted events no worker has written yet: a full queue refuses
-# the new event instead (0).
-BOUNDED_XADD = Script(
+# One accepted event, one round trip: counts the event against its client's rate (KEYS[1], a counter per window;
+# limit ARGV[1], 0 for none) and its network's new visitors to the site (KEYS[2], a set per window; limit ARGV[4], 0
+# for none; a visitor already in the set always passes), then appends it below the stream's bound, answering
+# {outcome, epoch[, entry id]}. Each refusal leaves what was counted before it, as separate calls would: an event over
+# the rate admits no visitor, a full queue keeps the rate and the visitor counted. A bound by `XADD MAXLEN ~` would trim
+# the oldest entries, accepted events no worker has written yet: a full queue refuses the new event instead. The epoch
+# says which life of the queue's Redis the event was appended in: the marker next to the stream holds a random value,
+# which a Redis that lost its data no longer has; the script then sets the caller's fresh value (ARGV[9]).
+ADMIT_AND_APPEND = Script(
     None,
     b"""
-local epoch = redis.call('GET', KEYS[2])
-if not epoch then return -1 end
-if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[2]) then return {0, epoch} end
-return {redis.call('XADD', KEYS[1], '*', ARGV[3], ARGV[1]), epoch}
+local epoch = redis.call('GET', KEYS[4])
+if not epoch then
+  epoch = ARGV[9]
+  redis.call('SET', KEYS[4], epoch)
+end
+local rate = tonumber(ARGV[1])
+if rate > 0 then
+  local count = redis.call('INCR', KEYS[1])
+  if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+  if count > rate then return {'rate', epoch} end
+end
+local cap = tonumber(ARGV[4])
+if cap > 0 and redis.call('SISMEMBER', KEYS[2], ARGV[3]) == 0 then
+  if redis.call('SCARD', KEYS[2]) >= cap then return {'visitors', epoch} end
+  redis.call('SADD', KEYS[2], ARGV[3])
+  redis.call('EXPIRE', KEYS[2], ARGV[5])
+end
+if redis.call('XLEN', KEYS[3]) >= tonumber(ARGV[6]) then return {'full', epoch} end
+return {'added', epoch, redis.call('XADD', KEYS[3], '*', ARGV[7], ARGV[8])}
 """,
 )
 MARKER = "glimpse:events-epoch"
+# Keys the script is given for a limit that is off: never written.
+NO_KEY = "glimpse:no-limit"
 
 
 class QueueFull(EventsUnavailable):
@@ -146,27 +170,67 @@ class QueueConnection:
             self._failed_at = None
             self._epoch = None
 
-    def add(self, client: Redis, entry: bytes) -> None:
-        """Append `entry` to the stream unless it is at its bound (`QueueFull`); raises `RedisError` on failure.
+    def add(
+        self, client: Redis, entry: bytes, *, limits: EventLimits | None = None, site_id: int = 0, visitor_id: int = 0
+    ) -> None:
+        """Count the event against `limits` (if given) and append `entry` to the stream, in one round trip.
 
+        Raises `TooManyEvents` or `TooManyNewVisitors` over a limit, `QueueFull` at the stream's bound,
+        `RedisError` on failure (nothing counted then, unless Redis ran the script and the answer was lost).
         An epoch other than the one this process last appended in means Redis lost its data since: the
         entries this process queued lately are put back first (`analytics.queue_journal`).
         """
-        added = self._append(client, entry)
-        if added == -1:
-            client.set(MARKER, secrets.token_hex(8), nx=True)
-            added = self._append(client, entry)
-        entry_id, epoch = added if isinstance(added, list) else (0, None)
+        rate = limits.rate_window() if limits is not None else None
+        visitors = limits.visitors_window(site_id=site_id) if limits is not None else None
+        outcome, epoch, *entry_id = ADMIT_AND_APPEND(
+            keys=[rate.key if rate else NO_KEY, visitors.key if visitors else NO_KEY, STREAM, MARKER],
+            args=[
+                rate.limit if rate else 0,
+                rate.seconds * 2 if rate else 0,
+                str(visitor_id) if visitors else "",
+                visitors.limit if visitors else 0,
+                visitors.seconds * 2 if visitors else 0,
+                settings.EVENT_QUEUE_MAX_LENGTH,
+                FIELD,
+                entry,
+                secrets.token_hex(8),
+            ],
+            client=client,
+        )
+        if limits is not None:
+            limits.counted = True
         self._requeue_if_lost(client, epoch)
-        if not entry_id:
+        if outcome == b"rate":
+            raise limits.over_rate()
+        if outcome == b"visitors":
+            raise TooManyNewVisitors(visitors.wait)
+        if outcome == b"full":
             logger.warning(
                 "Event queue full at EVENT_QUEUE_MAX_LENGTH=%d, refusing events", settings.EVENT_QUEUE_MAX_LENGTH
             )
             raise QueueFull(STREAM)
-        queue_journal.add([entry], ids=[entry_id])
+        queue_journal.add([entry], ids=entry_id)
 
-    def _append(self, client: Redis, entry: bytes) -> list | int:
-        return BOUNDED_XADD(keys=[STREAM, MARKER], args=[entry, settings.EVENT_QUEUE_MAX_LENGTH, FIELD], client=client)
+    def count_rate(self, limits: EventLimits) -> None:
+        """Count an event that ends before the queue against its client's rate, in the counter the append script
+        uses; in this process while the queue's Redis cannot count. Raises `TooManyEvents` over the rate."""
+        rate = limits.rate_window()
+        if rate is None or not limits.take():
+            return
+        client = self.client()
+        if client is not None:
+            try:
+                pipeline = client.pipeline(transaction=False)
+                pipeline.set(rate.key, 0, ex=rate.seconds * 2, nx=True)
+                pipeline.incr(rate.key)
+                count = pipeline.execute()[1]
+            except RedisError as error:
+                self.failed(error)
+            else:
+                if count > rate.limit:
+                    raise limits.over_rate()
+                return
+        limits.count_locally()
 
     def _requeue_if_lost(self, client: Redis, epoch: bytes | None) -> None:
         with self._lock:
@@ -220,24 +284,31 @@ def _spool_waiting_entries_at_exit() -> None:
 atexit.register(_spool_waiting_entries_at_exit)
 
 
-def enqueue(*, site_id: int, pageview: NewPageview) -> bool:
-    """Queue one pageview: in the stream, else in this process's spool; False when there is no queue at all.
+def enqueue(*, site_id: int, pageview: NewPageview, limits: EventLimits | None = None) -> bool:
+    """Count one pageview against `limits` (if given) and queue it: in the stream, else in this process's spool;
+    False when there is no queue at all (nothing counted then).
 
-    Raises `QueueFull` when the stream is at its bound, `SpoolFull` when the stream cannot take
-    it and the spool is full.
+    A pageview without an id of its own gets a server-made one. Raises `TooManyEvents` or
+    `TooManyNewVisitors` over a limit, `QueueFull` when the stream is at its bound, `SpoolFull`
+    when the stream cannot take it and the spool is full. While the stream's Redis cannot count,
+    the limits are counted in this process before the event is spooled.
     """
     if not queue_configured():
         return False
-    entry = encode(site_id=site_id, pageview=pageview._replace(event_id=new_event_id()))
+    if pageview.event_id is None:
+        pageview = pageview._replace(event_id=new_event_id())
+    entry = encode(site_id=site_id, pageview=pageview)
     client = queue_connection.client()
     if client is not None:
         try:
-            queue_connection.add(client, entry)
+            queue_connection.add(client, entry, limits=limits, site_id=site_id, visitor_id=pageview.visitor_id)
         except RedisError as error:
             queue_connection.failed(error)
         else:
             if event_spool.pending():
                 event_spool.replay_in_background(client, stream=STREAM, field=FIELD)
             return True
+    if limits is not None and limits.take():
+        limits.count_locally(site_id=site_id, visitor_id=pageview.visitor_id)
     event_spool.append(entry)
     return True

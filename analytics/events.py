@@ -9,9 +9,11 @@ from analytics.text import is_storable
 
 MAX_BODY_BYTES = 4096
 ACCEPTED_CONTENT_TYPES = ("application/json", "text/plain")
-FIELDS = {"domain", "url", "referrer", "width"}
+FIELDS = {"domain", "url", "referrer", "width", "id"}
 DOMAIN_MAX_LENGTH = 253
 WIDTH_MIN, WIDTH_MAX = 1, 100_000
+# The tracker's id for an event, kept across its retries: a random UUID as `crypto.randomUUID()` writes it.
+EVENT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # What `str.isspace` calls white space (`\s` matches the same characters) and the C0 control characters.
 SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f]")
 
@@ -26,10 +28,11 @@ class PageviewEvent:
     url: str
     referrer: str = ""
     width: int | None = None
+    event_id: str | None = None
 
 
 def parse_event(*, body: bytes, content_type: str) -> PageviewEvent:
-    """Validate a pageview body: a JSON object with `domain`, `url`, and optional `referrer` and `width`.
+    """Validate a pageview body: a JSON object with `domain`, `url`, and optional `referrer`, `width` and `id`.
 
     `text/plain` is accepted because that is what `navigator.sendBeacon` sends for a
     string, and it is the type that lets a cross-origin POST skip a CORS preflight.
@@ -54,6 +57,7 @@ def parse_event(*, body: bytes, content_type: str) -> PageviewEvent:
         url=url_field(data.get("url")),
         referrer=referrer_field(data.get("referrer")),
         width=width_field(data.get("width")),
+        event_id=id_field(data.get("id")),
     )
 
 
@@ -98,6 +102,19 @@ def width_field(value: object) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not WIDTH_MIN <= value <= WIDTH_MAX:
         raise InvalidEvent(f"width must be an integer from {WIDTH_MIN} to {WIDTH_MAX}")
+    return value
+
+
+def id_field(value: object) -> str | None:
+    """The event's own id, which makes a retried event one event: a UUID in lowercase (36 characters), or absent.
+
+    Anything else is refused rather than ignored: a sender whose ids are malformed would
+    otherwise have its retries stored twice without ever learning why.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str) or not EVENT_ID.fullmatch(value):
+        raise InvalidEvent("id must be a random UUID in lowercase, as crypto.randomUUID() writes it, or left out")
     return value
 
 

@@ -32,6 +32,14 @@ EVENT_BODY = {
             "description": "document.referrer: empty, or an absolute URL.",
         },
         "width": {"type": "integer", "minimum": 1, "maximum": 100000, "description": "Viewport width in CSS px."},
+        "id": {
+            "type": "string",
+            "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+            "description": (
+                "The event's own id, a random UUID in lowercase (crypto.randomUUID()), the same on every retry: "
+                "an event sent again with it is stored once. Optional."
+            ),
+        },
     },
 }
 ERROR_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}

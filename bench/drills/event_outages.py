@@ -80,7 +80,7 @@ def judge(stack: PipelineStack, sender: Sender, *, told: bool = True) -> bool:
     statuses = sender.finish()
     written_in = stack.wait_until_written(seconds=240)
     stored = stored_of(stack, sender.prefix)
-    result = tally(statuses, stored)
+    result = tally(statuses, stored, keys=sender.keys, stored_keys=stack.stored_keys())
     print_tally(result, stored)
     passed = verdict(
         result.exactly_once and written_in != float("inf"),

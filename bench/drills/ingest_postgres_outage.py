@@ -27,10 +27,10 @@ def main() -> None:
         sender.sleep_until(BEFORE + OUTAGE + AFTER)
         statuses = sender.finish()
         written_in = stack.wait_until_written(seconds=180)
-        stored = stack.stored()
+        stored, stored_keys = stack.stored(), stack.stored_keys()
         worker_log = (stack.directory / "worker.log").read_text(errors="replace").splitlines()
 
-    result = tally(statuses, stored)
+    result = tally(statuses, stored, keys=sender.keys, stored_keys=stored_keys)
     print(f"\nPostgreSQL stopped at {stopped_at:.1f} s, started again at {restarted_at:.1f} s")
     print(f"  stream when PostgreSQL came back: {backlog[0]:,} entries, {backlog[1]:,} taken and not acknowledged")
     print_tally(result, stored)

@@ -33,9 +33,9 @@ def main() -> None:
         statuses = sender.finish()
         lines = queue_warnings(stack.log_lines(log_start))
         written_in = stack.wait_until_written(seconds=120)
-        stored = stack.stored()
+        stored, stored_keys = stack.stored(), stack.stored_keys()
 
-    result = tally(statuses, stored)
+    result = tally(statuses, stored, keys=sender.keys, stored_keys=stored_keys)
     outage = restarted_at - stopped_at
     bound = WEB_WORKERS * (math.ceil(outage / LOG_REPEAT_INTERVAL) + 1)
     print(f"\nRedis stopped at {stopped_at:.1f} s, started again at {restarted_at:.1f} s")

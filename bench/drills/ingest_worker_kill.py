@@ -42,9 +42,9 @@ def main() -> None:
         stored_after_kills = sum(stack.stored().values())
         stack.start_worker()
         written_in = stack.wait_until_written(seconds=180)
-        stored = stack.stored()
+        stored, stored_keys = stack.stored(), stack.stored_keys()
 
-    result = tally(statuses, stored)
+    result = tally(statuses, stored, keys=sender.keys, stored_keys=stored_keys)
     print()
     for (waited, before, after), delay in zip(kills, KILL_AFTER, strict=True):
         print(

@@ -2,6 +2,7 @@
 how long an accepted event takes to show in an uncached answer.
 
     .venv/bin/python -m bench.ingest --database-name h7_bench_ingest --port 8130      # about 5 minutes
+    .venv/bin/python -m bench.ingest --port 8130 --seconds 20 --runs 3 --drain-runs 0  # accepted/s only, 2 minutes
 
 Everything runs on 127.0.0.1: a PostgreSQL database this bench creates on the given
 server (it refuses a name that exists, and drops only the database it created), a
@@ -10,6 +11,14 @@ stream until written), gunicorn as the Procfile's `web:` starts it (2 workers of
 threads, which `GUNICORN_CMD_ARGS` in the environment can change for a comparison;
 `EVENT_RATE=` empty, so the per-IP limit does not cut the load), and one ingest worker
 (`manage.py ingest_events`, the Procfile's `ingest:`).
+
+The load goes through the production setup: nginx with `deploy/nginx` as shipped (run
+unprivileged from a prefix of its own by `bench.load.servers`, listening on `--port`,
+gunicorn on the next port), as the accepted-events target is defined. `--no-nginx` sends
+it to gunicorn directly. wrk stands for many clients by writing an `X-Forwarded-For`
+address per visitor, which nginx extends with the address it saw: behind nginx the app
+runs with `NUM_PROXIES=2` (a load balancer in front of nginx), so each written address
+stays one client, as with `NUM_PROXIES=1` directly.
 
 After a warm-up (3 s of load, or 5,000 queued events with `--drain-only`) one pass of
 `manage.py rollup_stats`, as the Procfile's `worker:` makes on start, sums the sites'
@@ -82,13 +91,18 @@ CHROME = (
 TARGETS = {"accepted": 2000, "p99": 50.0, "drained": 10_000, "visible_p99": 5.0}
 
 
-def app_environment(*, database_url: str, redis_port: int) -> dict[str, str]:
-    """The app's settings under load: the private Redis, no per-IP event limit, quiet logs, 2 web workers."""
+def app_environment(
+    *, database_url: str, redis_port: int, spool_directory: Path, behind_nginx: bool = False
+) -> dict[str, str]:
+    """The app's settings under load: the private Redis, no per-IP event limit, quiet logs, 2 web workers, and a
+    spool directory of the bench's own (a stopping web process spools what it queued lately: never into the
+    checkout's `var/spool`, where the test suite's processes would replay it)."""
     return {
+        "EVENT_SPOOL_DIR": str(spool_directory),
         "DATABASE_URL": database_url,
         "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
         "EVENT_RATE": "",
-        "NUM_PROXIES": "1",
+        "NUM_PROXIES": "2" if behind_nginx else "1",
         "DEBUG": "false",
         "LOG_LEVEL": "WARNING",
         "SECRET_KEY": servers.bench_secret_key(),
@@ -121,6 +135,7 @@ class LoadRun:
     caught_up_s: float = 0.0
     server_cpu_s: float = 0.0
     wrk_cpu_s: float = 0.0
+    load_average: str = ""
 
     @property
     def accepted_per_s(self) -> float:
@@ -137,13 +152,25 @@ class LoadRun:
         return self.wrk_cpu_s / (2 * self.seconds)
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User and system CPU time of the processes, from /proc (clock ticks)."""
-    total = 0
-    for pid in pids:
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, as `uptime` prints them."""
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def cpu_seconds(pid: int, *, reaped: bool = False) -> float:
+    """User and system CPU time of a process, from /proc (clock ticks); with `reaped`, that of its children it
+    waited for (gunicorn's master reaps each worker it replaced); 0 for a process gone."""
+    try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+    except FileNotFoundError:
+        return 0.0
+    first = 13 if reaped else 11
+    return (int(fields[first]) + int(fields[first + 1])) / os.sysconf("SC_CLK_TCK")
+
+
+def workers_cpu_total(server_pid: int) -> float:
+    """CPU time of every worker gunicorn's master started: the living ones' and the recycled ones' (`max_requests`)."""
+    return cpu_seconds(server_pid, reaped=True) + sum(cpu_seconds(pid) for pid in children(server_pid))
 
 
 def children(pid: int) -> list[int]:
@@ -160,12 +187,12 @@ def run_wrk(
 ) -> LoadRun:
     environment = {**os.environ, "BENCH_MAX_REQUESTS_PER_THREAD": str(max_requests // 2), "BENCH_SHAPE": shape}
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(HERE / "event.lua")]
-    workers = children(server_pid)
-    server_before, wrk_before = cpu_seconds(workers), resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_before, wrk_before = workers_cpu_total(server_pid), resource.getrusage(resource.RUSAGE_CHILDREN)
     output = subprocess.run(
         [*command, f"http://{HOST}:{port}/api/event"], env=environment, check=True, capture_output=True, text=True
     ).stdout
-    server_cpu, wrk_after = cpu_seconds(workers) - server_before, resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_cpu = workers_cpu_total(server_pid) - server_before
+    wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     wrk_cpu = wrk_after.ru_utime + wrk_after.ru_stime - wrk_before.ru_utime - wrk_before.ru_stime
     total, elapsed, unit = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)\b", output).groups()
     rejected = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
@@ -318,11 +345,17 @@ def report(*, runs: list[LoadRun], drains: list[float], startup: float, options:
     visible = [percentile(run.visible, 0.99) for run in runs]
     drained = median(drains)
     workers = options.ingest_workers
-    print(f"\nIngestion, {len(runs)} run(s) of {options.seconds} s at {options.connections} connections (median run)")
+    where = "gunicorn directly" if options.no_nginx else "nginx in front of gunicorn"
+    print(
+        f"\nIngestion, {len(runs)} run(s) of {options.seconds} s at {options.connections} connections through {where} "
+        f"(median run); load average {load_average()}"
+    )
     print("  The machine has 2 shared cores (wrk, gunicorn, worker, PostgreSQL and other engineers' work).")
     rows = [
-        ("accepted events/s (gunicorn, 2 workers)", f">= {TARGETS['accepted']:,}", accepted,
-         accepted >= TARGETS["accepted"], figure([run.accepted_per_s for run in runs])),
+        (f"accepted events/s ({'gunicorn' if options.no_nginx else 'nginx + gunicorn'}, 2 workers)",
+         f">= {TARGETS['accepted']:,}", accepted,
+         accepted >= TARGETS["accepted"] if not options.no_nginx else None,
+         figure([run.accepted_per_s for run in runs])),
         ("p99 latency of POST /api/event (ms)", f"< {TARGETS['p99']:.0f}", p99, p99 < TARGETS["p99"],
          figure([run.p99_ms for run in runs])),
         ("p50 latency (ms)", "", p50, None, figure([run.p50_ms for run in runs])),
@@ -337,6 +370,8 @@ def report(*, runs: list[LoadRun], drains: list[float], startup: float, options:
     ]  # fmt: skip
     if not runs:
         rows = [row for row in rows if row[0].startswith("drained")]
+    if not drains:
+        rows = [row for row in rows if not row[0].startswith("drained")]
     print(f"  {'measure':<44}{'target':>10}{'median':>10}  verdict  runs")
     for name, target, value, passed, each in rows:
         verdict = "" if passed is None else ("met" if passed else "MISSED")
@@ -346,25 +381,30 @@ def report(*, runs: list[LoadRun], drains: list[float], startup: float, options:
             f"  run {index}: {run.requests:,} requests, {run.rejected:,} non-2xx, {run.errors:,} socket errors; "
             f"markers seen {len(run.visible)} (p50 {statistics.median(run.visible or [0]):.2f} s, "
             f"max {max(run.visible or [0]):.2f} s); stream backlog at the end {run.backlog:,}, "
-            f"written {run.caught_up_s:.1f} s later"
+            f"written {run.caught_up_s:.1f} s later; load average at its end {run.load_average}"
         )
-    print(
-        f"  drain: {options.drain_events:,} queued events per run; start-up of the command {startup:.1f} s subtracted"
-    )
+    if options.no_nginx and runs:
+        print("  The accepted-events target is for nginx in front (without --no-nginx): no verdict given here.")
+    if drains:
+        print(
+            f"  drain: {options.drain_events:,} queued events per run; start-up of the command {startup:.1f} s "
+            "subtracted"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-name", default=f"glimpse_bench_ingest_{os.getpid()}", help="created and dropped")
     parser.add_argument("--postgres-url", default="postgres://postgres@127.0.0.1:5432", help="server, no database")
-    parser.add_argument("--port", type=int, default=8130, help="gunicorn on 127.0.0.1")
+    parser.add_argument("--port", type=int, default=8130, help="nginx on 127.0.0.1 (gunicorn: the next port)")
+    parser.add_argument("--no-nginx", action="store_true", help="load gunicorn directly, on --port")
     parser.add_argument("--redis-port", type=int, default=6398, help="the private Redis on 127.0.0.1")
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--max-requests", type=int, default=600_000, help="per run, at most")
     parser.add_argument("--drain-events", type=int, default=100_000)
-    parser.add_argument("--drain-runs", type=int, default=3)
+    parser.add_argument("--drain-runs", type=int, default=3, help="0: no drain measure")
     parser.add_argument("--ingest-workers", type=int, default=1, help="worker processes draining side by side")
     parser.add_argument("--drain-only", action="store_true", help="measure the drain rate alone (no wrk runs)")
     parser.add_argument(
@@ -376,7 +416,10 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed (apt-get install wrk)")
-    for port in (options.port, options.redis_port):
+    if not options.no_nginx and not Path(servers.NGINX).exists():
+        sys.exit("nginx is needed (apt-get install nginx), or measure gunicorn alone with --no-nginx")
+    gunicorn_port = options.port if options.no_nginx else options.port + 1
+    for port in {options.port, gunicorn_port, options.redis_port}:
         if port_in_use(port):
             sys.exit(f"Port {port} is already in use on 127.0.0.1")
 
@@ -385,10 +428,18 @@ def main() -> None:
     dataset.create_database(server_url=admin_url, name=options.database_name)
     database_url = f"{options.postgres_url}/{options.database_name}"
     redis = PrivateRedis(directory=directory, aof=True, port=options.redis_port)
-    gunicorn = worker = keeper = None
+    gunicorn = nginx = worker = keeper = None
     try:
         redis.start()
-        environment = {**os.environ, **app_environment(database_url=database_url, redis_port=options.redis_port)}
+        environment = {
+            **os.environ,
+            **app_environment(
+                database_url=database_url,
+                redis_port=options.redis_port,
+                spool_directory=directory / "spool",
+                behind_nginx=not options.no_nginx,
+            ),
+        }
         dataset.manage("migrate", "--noinput", "-v0", environment=environment)
         site_ids = dict(
             line.split() for line in dataset.manage("shell", "--no-imports", "-c", SETUP, environment=environment)
@@ -399,9 +450,12 @@ def main() -> None:
             if options.shape == "real"
             else [int(site_ids[LOAD_DOMAIN])]
         )
-        gunicorn = servers.start_gunicorn(port=options.port, environment=environment, log_path=directory / "web.log")
+        gunicorn = servers.start_gunicorn(port=gunicorn_port, environment=environment, log_path=directory / "web.log")
+        if not options.no_nginx:
+            nginx = servers.start_nginx(prefix=directory, port=options.port, upstream_port=gunicorn_port)
         worker = start_worker(environment=environment, log_path=directory / "worker.log")
-        print(f"Database {options.database_name}, Redis :{options.redis_port}, gunicorn :{options.port}", flush=True)
+        front = f"gunicorn :{gunicorn_port}" + ("" if options.no_nginx else f" behind nginx :{options.port}")
+        print(f"Database {options.database_name}, Redis :{options.redis_port}, {front}", flush=True)
         if not options.drain_only:
             run_wrk(
                 port=options.port,
@@ -424,17 +478,20 @@ def main() -> None:
         for number in range(1, 0 if options.drain_only else options.runs + 1):
             prober = Prober(port=options.port, database_url=database_url, site_id=int(site_ids[MARKER_DOMAIN]))
             prober.start()
-            run = run_wrk(
-                port=options.port,
-                seconds=options.seconds,
-                connections=options.connections,
-                max_requests=options.max_requests,
-                server_pid=gunicorn.pid,
-                shape=options.shape,
-            )
-            prober.stopping.set()
-            prober.join(timeout=40)
+            try:
+                run = run_wrk(
+                    port=options.port,
+                    seconds=options.seconds,
+                    connections=options.connections,
+                    max_requests=options.max_requests,
+                    server_pid=gunicorn.pid,
+                    shape=options.shape,
+                )
+            finally:
+                prober.stopping.set()
+                prober.join(timeout=40)
             run.visible = prober.delays
+            run.load_average = load_average()
             run.backlog = stream_length(redis)
             run.caught_up_s = wait_until_drained(redis)
             runs.append(run)
@@ -447,6 +504,10 @@ def main() -> None:
 
         servers.stop(worker)
         worker = None
+        if not options.drain_runs:
+            report(runs=runs, drains=[], startup=0.0, options=options)
+            print(f"  measured {dt.datetime.now().isoformat(timespec='minutes')}")
+            return
         cpu_before = workers_cpu()
         startup = statistics.median(timed_once(environment, workers=options.ingest_workers) for _ in range(2))
         startup_cpu = (workers_cpu() - cpu_before) / 2
@@ -475,6 +536,7 @@ def main() -> None:
         if keeper is not None:
             keeper.stop()
         servers.stop(worker)
+        servers.stop(nginx)
         servers.stop(gunicorn)
         if port_in_use(options.redis_port):
             redis.stop()

@@ -10,8 +10,10 @@ mix (`event.lua`): three user agents, a few paths and referrers, one address in 
 
 It runs on a SQLite file in a temporary directory and a private Redis without
 persistence on `--redis-port` (both removed at the end), with the queue on and the
-per-client rate limit off, as the HTTP bench. `--profile` prints cProfile's top
-functions by own time for one more run.
+per-client rate limit off, as the HTTP bench; `--limits` keeps `EVENT_RATE` and
+`NEW_VISITORS_PER_NETWORK` at their production defaults, so each event is counted against
+both, as in production. `--profile` prints cProfile's top functions for one more run, by
+cumulative time (`BENCH_SORT=tottime`: by own time).
 """
 
 import argparse
@@ -108,6 +110,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=5000, help="per run")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="print cProfile's top functions for one more run")
+    parser.add_argument("--limits", action="store_true", help="the production event limits on (default: rate off)")
     options = parser.parse_args()
     if port_in_use(options.redis_port):
         sys.exit(f"Port {options.redis_port} is already in use on 127.0.0.1")
@@ -116,15 +119,23 @@ def main() -> None:
     try:
         redis.start()
         os.environ.update(
-            app_environment(database_url=f"sqlite:///{directory / 'bench.sqlite3'}", redis_port=options.redis_port)
+            app_environment(
+                database_url=f"sqlite:///{directory / 'bench.sqlite3'}",
+                redis_port=options.redis_port,
+                spool_directory=directory / "spool",
+            )
         )
+        if options.limits:
+            for name in ("EVENT_RATE", "NEW_VISITORS_PER_NETWORK"):
+                os.environ.pop(name, None)
         from config.wsgi import application  # sets Django up, so it comes before `create_site`
 
         create_site()
         rng = random.Random(1)
         run(application, [beacon_environ(rng) for _ in range(500)])  # warm-up: caches, salt, connections
         figures = [run(application, [beacon_environ(rng) for _ in range(options.events)]) for _ in range(options.runs)]
-        print(f"In-process CPU per accepted event, {options.runs} runs of {options.events:,} events")
+        limits = "production event limits on" if options.limits else "no per-client rate limit"
+        print(f"In-process CPU per accepted event, {options.runs} runs of {options.events:,} events ({limits})")
         print(f"  median {statistics.median(figures):,.0f} µs   runs: {', '.join(f'{f:,.0f}' for f in figures)}")
         print(f"  = at most {1e6 / statistics.median(figures):,.0f} events/s per fully busy core")
         if options.profile:
@@ -134,7 +145,7 @@ def main() -> None:
             run(application, environs)
             profile.disable()
             out = io.StringIO()
-            pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(45)
+            pstats.Stats(profile, stream=out).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(45)
             print(out.getvalue())
     finally:
         if port_in_use(options.redis_port):

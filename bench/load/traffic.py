@@ -3,15 +3,24 @@
 Every request is recorded (when it started, its kind, status, latency, and the start of
 the body of anything unexpected), so the load bench can summarise per kind and the fault
 drills can look at what happened in each phase of an outage.
+
+Events are sent as the tracker sends them (static/js/script.js): each with a random UUID
+as its `id`, and one answered 503 or 429, or not answered, sent again with the same id
+after `Retry-After` seconds (1, 2, 4, 8, 16 s without one), at most `EVENT_RETRIES` times;
+a retry is recorded as a request of its own, with the event's `key`. Retries still due when
+the time is up are sent before `run` returns.
 """
 
+import heapq
 import http.client
+import itertools
 import json
 import random
 import secrets
 import statistics
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -66,6 +75,10 @@ EXPECTED = {
     "no token api": {400},
 }
 STATIC_PATHS = ("/static/glimpse/share.css", "/static/glimpse/share.js", "/js/script.js")
+EVENT_RETRIES = 5  # as the tracker
+EVENT_RETRIED = {0, 429, 503}
+# The longest a retry waits: the endpoint's Retry-After (10 s) or the tracker's last back-off (16 s).
+LONGEST_RETRY_WAIT = 16
 
 
 @dataclass(frozen=True)
@@ -85,6 +98,7 @@ class Request:
     path: str
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    key: str = ""  # an event's own id
 
 
 @dataclass(frozen=True)
@@ -95,6 +109,7 @@ class Outcome:
     milliseconds: float
     detail: str = ""  # for anything unexpected: content type and the start of the body, or the error
     retried: str = ""  # a GET whose connection failed (the error), sent again once on a new connection
+    key: str = ""  # an event's own id, the same for each of its retries
 
 
 class Mix:
@@ -145,7 +160,8 @@ def event_request(rng: random.Random, *, domain: str) -> Request:
     path = f"/{rng.choice(SECTIONS)}/post-{int(rng.paretovariate(1.2)) % 400}"
     if rng.random() < 0.1:
         path += "?utm_source=newsletter&utm_medium=email"
-    body = {"domain": domain, "url": f"https://{domain}{path}", "referrer": rng.choice(REFERRERS)}
+    key = str(uuid.uuid4())
+    body = {"domain": domain, "url": f"https://{domain}{path}", "referrer": rng.choice(REFERRERS), "id": key}
     if rng.random() < 0.9:
         body["width"] = rng.choice(WIDTHS)
     # The tracking script sends text/plain through sendBeacon, application/json through fetch.
@@ -156,17 +172,18 @@ def event_request(rng: random.Random, *, domain: str) -> Request:
         "Origin": f"https://{domain}",
         "Referer": f"https://{domain}{path}",
     }
-    return Request("event", "POST", "/api/event", json.dumps(body).encode(), headers)
+    return Request("event", "POST", "/api/event", json.dumps(body).encode(), headers, key)
 
 
-def send(connection: http.client.HTTPConnection, request: Request) -> tuple[int, str, bytes]:
+def send(connection: http.client.HTTPConnection, request: Request) -> tuple[int, str, bytes, str | None]:
+    """Status, content type, body and Retry-After of the answer."""
     headers = {"User-Agent": "glimpse-bench-load", "Accept": "*/*", **request.headers}
     connection.request(request.method, request.path, body=request.body or None, headers=headers)
     response = connection.getresponse()
     body = response.read()
     if response.will_close:
         connection.close()
-    return response.status, response.getheader("Content-Type", ""), body
+    return response.status, response.getheader("Content-Type", ""), body, response.getheader("Retry-After")
 
 
 def run(
@@ -197,16 +214,29 @@ def run(
         rng = random.Random(seed * 1000 + index)
         connection = http.client.HTTPConnection("127.0.0.1", target.port, timeout=timeout)
         mine = outcomes[index]
-        while (elapsed := time.monotonic() - began) < seconds:
-            with budget_lock:
-                if next(budget, None) is None:
+        # (due, order, sends so far, event) of this thread's refused events; `order` keeps equal times comparable.
+        retries: list[tuple[float, int, int, Request]] = []
+        order = itertools.count()
+        while True:
+            elapsed = time.monotonic() - began
+            if retries and retries[0][0] <= time.monotonic():
+                _, _, sends, request = heapq.heappop(retries)
+            elif elapsed >= seconds:
+                if not retries:
                     break
-            request = mix.draw(rng, elapsed)
+                time.sleep(min(0.1, max(0.0, retries[0][0] - time.monotonic())))
+                continue
+            else:
+                with budget_lock:
+                    if next(budget, None) is None:
+                        break
+                request, sends = mix.draw(rng, elapsed), 0
             started = time.monotonic()
             retried = ""
+            retry_after = None
             for attempt in range(2):
                 try:
-                    status, content_type, body = send(connection, request)
+                    status, content_type, body, retry_after = send(connection, request)
                     detail = "" if is_expected(request.kind, status) else f"{content_type} {body[:600]!r}"
                     break
                 except (OSError, http.client.HTTPException) as error:
@@ -218,15 +248,26 @@ def run(
                         break
                     retried = detail
             mine.append(
-                Outcome(started - began, request.kind, status, (time.monotonic() - started) * 1000, detail, retried)
+                Outcome(
+                    started - began,
+                    request.kind,
+                    status,
+                    (time.monotonic() - started) * 1000,
+                    detail,
+                    retried,
+                    request.key,
+                )
             )
+            if request.kind == "event" and status in EVENT_RETRIED and sends < EVENT_RETRIES:
+                wait = max(int(retry_after) if retry_after and retry_after.isdigit() else 0, 1 << sends)
+                heapq.heappush(retries, (time.monotonic() + wait, next(order), sends + 1, request))
         connection.close()
 
     threads = [threading.Thread(target=client, args=(index,), daemon=True) for index in range(connections)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(seconds + timeout + 5)
+        thread.join(seconds + timeout + 5 + EVENT_RETRIES * (LONGEST_RETRY_WAIT + timeout))
     return sorted((outcome for mine in outcomes for outcome in mine), key=lambda outcome: outcome.started)
 
 

@@ -5,7 +5,6 @@
     h = w.history,
     push = h.pushState,
     last;
-  // Why nothing is sent, in the console.
   function skip(why) {
     w.console && console.info("Glimpse: not sent: " + why);
   }
@@ -22,7 +21,8 @@
       domain: s.getAttribute("data-domain") || l.hostname,
       url: l.href,
       referrer: d.referrer || null,
-      width: w.innerWidth || null
+      width: w.innerWidth || null,
+      id: w.crypto && crypto.randomUUID && crypto.randomUUID()
     });
     post(body, 0);
   }

@@ -11,7 +11,7 @@ from django.db import close_old_connections
 from django.test import RequestFactory
 
 from analytics.models import Pageview
-from config.event_handler import EventHandler
+from config.event_handler import EventHandler, EventRequest
 from config.wsgi import application, site_application
 from tests.factories import SiteFactory
 
@@ -206,3 +206,27 @@ def test_the_event_handler_takes_its_middleware_from_the_setting(site, settings)
         "X-Robots-Tag": "noindex",
     }
     assert Pageview.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("header", "media_type"),
+    [
+        ("text/plain;charset=UTF-8", "text/plain"),
+        ("Application/JSON; charset=latin-1", "application/json"),
+        ("  text/plain  ", "text/plain"),
+        ("", ""),
+    ],
+)
+def test_the_event_request_reads_the_media_type_alone(header, media_type):
+    request = EventRequest(RequestFactory().post("/api/event", BEACON, content_type=header).environ)
+
+    assert (request.content_type, request.content_params) == (media_type, {})
+
+
+def test_a_beacon_naming_another_charset_is_read_as_utf_8_and_accepted(site):
+    body = json.dumps({"domain": "example.com", "url": "https://example.com/caf\u00e9"}, ensure_ascii=False)
+
+    answer = call(application, "POST", body=body, content_type="text/plain; charset=ISO-8859-1", **BROWSER)
+
+    assert (answer.status, answer.body) == (202, b"")
+    assert Pageview.objects.get().path == "/caf\u00e9"
