@@ -30,6 +30,11 @@ class CacheOutageAsWarning(logging.Filter):
         return True
 
 
+def one_line(error: BaseException) -> str:
+    """An error's message on one line (psycopg's connection errors span two): an outage's warning is one line."""
+    return " ".join(str(error).split())
+
+
 BAD_HOST_MESSAGE = "Request refused: its Host header is not in ALLOWED_HOSTS"
 
 

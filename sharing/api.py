@@ -1,7 +1,5 @@
 """The public, read-only statistics API: GET /api/public/stats?token=…&period=…"""
 
-import logging
-
 from django.db import DatabaseError
 from django.http import HttpResponse
 from django.utils import timezone
@@ -15,8 +13,6 @@ from sharing.payloads import public_stats_body
 from sharing.share_requests import PasswordRequired, ShareRequestError, resolve_share_request
 from sharing.stats_cache import cached_previous_stats
 from sharing.throttling import PublicStatsThrottle
-
-logger = logging.getLogger("glimpse.sharing")
 
 SUCCESS_CACHE_CONTROL = "public, max-age=300"
 SERVICE_UNAVAILABLE = "Service unavailable, try again shortly"
@@ -83,8 +79,8 @@ class PublicStatsApi(PublicApiView):
 
 
 def unavailable() -> Response:
-    """The database is away and nothing cached can answer: say so, as the shipped nginx does for a dead node."""
-    logger.warning("Public stats answered 503: the database could not be reached")
+    """The database is away and nothing cached can answer: say so, as the shipped nginx does for a dead node.
+    Django logs the 503 (one line, collapsed while the outage lasts)."""
     return Response({"error": SERVICE_UNAVAILABLE}, status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 

@@ -30,6 +30,7 @@ from django.db import DatabaseError, connection, connections, transaction
 from django.utils import timezone
 
 from analytics.monitoring import USE_COUNT_FLUSHES
+from config.logging_filters import one_line
 from sharing.local_uses import NotedUse, local_uses
 from sharing.models import ShareToken
 
@@ -66,8 +67,11 @@ def hand_over_local_uses(*, now: dt.datetime) -> int:
         batch = {token_id: noted[token_id] for token_id in ids}
         try:
             _write(batch)
-        except DatabaseError:
-            logger.warning("Could not write uses of share tokens %s; kept for the next hand-over", ids, exc_info=True)
+        except DatabaseError as error:
+            # An outage is expected here and says all in its message: one line (collapsed while it lasts), no traceback.
+            logger.warning(
+                "Could not write uses of share tokens %s; kept for the next hand-over: %s", ids, one_line(error)
+            )
             local_uses.give_back(batch)
             USE_COUNT_FLUSHES.labels(outcome="failed").inc()
         else:

@@ -2,7 +2,6 @@
 
 import functools
 import json
-import logging
 import math
 from collections.abc import Callable
 
@@ -35,8 +34,6 @@ from sharing.share_requests import (
 )
 from sharing.stats_cache import cached_hourly, cached_previous_stats
 from sharing.throttling import PublicStatsThrottle
-
-logger = logging.getLogger("glimpse.sharing")
 
 SUCCESS_CACHE_CONTROL = "private, no-cache"
 UNAVAILABLE_RETRY_AFTER_SECONDS = 10
@@ -97,8 +94,7 @@ def answers_outages(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
     def answered(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         try:
             return view(request, *args, **kwargs)
-        except DatabaseError:
-            logger.warning("Share page answered 503: the database could not be reached")
+        except DatabaseError:  # Django logs the 503: one line, collapsed while the outage lasts
             options = PageOptions.from_query(request.GET)
             response = render(request, "sharing/unavailable.html", page_context(options), status=503)
             response["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER_SECONDS)

@@ -23,14 +23,18 @@ def logged_lines(console) -> list[str]:
     return [line.split(" ", 2)[2] for line in console.getvalue().splitlines() if line[:4].isdigit()]
 
 
+def stats_read_failing_with(error: Exception, *, client, monkeypatch):
+    """A public stats read whose statistics raise `error` when computed."""
+
+    def failing(**kwargs):
+        raise error
+
+    monkeypatch.setattr("sharing.stats_cache.site_stats", failing)
+    return client.get("/api/public/stats", {"token": ShareTokenFactory().raw_token})
+
+
 def test_an_api_500_is_logged_once_with_its_traceback(client, console, monkeypatch):
-    def explode(**kwargs):
-        raise RuntimeError("database on fire")
-
-    monkeypatch.setattr("sharing.stats_cache.site_stats", explode)
-    token = ShareTokenFactory().raw_token
-
-    response = client.get("/api/public/stats", {"token": token})
+    response = stats_read_failing_with(RuntimeError("database on fire"), client=client, monkeypatch=monkeypatch)
 
     assert response.status_code == 500
     assert json.loads(response.content) == {"error": "Internal server error"}
@@ -76,4 +80,39 @@ def test_requests_with_hundreds_of_made_up_hosts_are_one_line_without_the_hosts(
         "WARNING django.security.DisallowedHost Request refused: its Host header is not in ALLOWED_HOSTS"
     ]
     assert "attacker" not in console.getvalue()
+    assert "Traceback" not in console.getvalue()
+
+
+def test_a_database_outage_during_a_stats_read_is_one_line_and_a_503(client, console, monkeypatch):
+    from django.db import OperationalError
+
+    refused = OperationalError(
+        'connection to server at "127.0.0.1", port 5432 failed: Connection refused\n'
+        "\tIs the server running on that host and accepting TCP/IP connections?"
+    )
+
+    response = stats_read_failing_with(refused, client=client, monkeypatch=monkeypatch)
+
+    assert response.status_code == 503
+    assert json.loads(response.content) == {"error": "Service unavailable, try again shortly"}
+    assert logged_lines(console) == ["ERROR django.request Service Unavailable: /api/public/stats"]
+    assert "Traceback" not in console.getvalue()
+
+
+def test_a_rollup_pass_that_cannot_reach_the_database_logs_one_line_without_a_traceback(console, monkeypatch):
+    from django.db import OperationalError
+
+    from analytics.management.commands.rollup_stats import Command
+
+    def unreachable(self):
+        raise OperationalError("connection to server failed: Connection refused\n\tIs the server running?")
+
+    monkeypatch.setattr(Command, "leased_pass", unreachable)
+
+    Command().run_pass()
+
+    assert logged_lines(console) == [
+        "WARNING glimpse.rollups A pass of the rollup worker failed on the database; retrying on the next pass: "
+        "connection to server failed: Connection refused Is the server running?"
+    ]
     assert "Traceback" not in console.getvalue()

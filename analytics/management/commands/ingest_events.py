@@ -12,6 +12,7 @@ from redis.exceptions import RedisError
 from analytics.ingest_worker import BATCH_SIZE, drain_once, ensure_group, report_queue_length
 from analytics.queue_checks import check_queue_durability
 from analytics.queue_redis import worker_client
+from config.logging_filters import one_line
 
 logger = logging.getLogger("glimpse.ingest")
 
@@ -62,7 +63,7 @@ class Command(BaseCommand):
                 result = drain_once(client, consumer=consumer, size=options["batch"], block_ms=options["block_ms"])
             except (DatabaseError, RedisError) as error:
                 # The entries stay in the stream, taken by this worker: the next round retries them.
-                logger.warning("Ingest batch failed, retrying in %.0f s: %s", RETRY_AFTER_SECONDS, error)
+                logger.warning("Ingest batch failed, retrying in %.0f s: %s", RETRY_AFTER_SECONDS, one_line(error))
                 close_old_connections()
                 time.sleep(RETRY_AFTER_SECONDS)
                 continue

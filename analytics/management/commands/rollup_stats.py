@@ -4,7 +4,7 @@ import socket
 import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 
 from analytics.counting.hours import prune_hourly_rollups
@@ -13,6 +13,7 @@ from analytics.counting.verify import verify_site
 from analytics.counting.worker import slide_due_periods
 from analytics.leases import release_lease, take_lease
 from analytics.models import Site
+from config.logging_filters import one_line
 
 logger = logging.getLogger("glimpse.rollups")
 
@@ -102,6 +103,11 @@ class Command(BaseCommand):
         close_old_connections()
         try:
             self.leased_pass()
+        except DatabaseError as error:
+            # The database is away: its message says why, a traceback would only repeat where (one line a pass).
+            logger.warning(
+                "A pass of the rollup worker failed on the database; retrying on the next pass: %s", one_line(error)
+            )
         except Exception:
             logger.exception("A pass of the rollup worker failed; retrying on the next pass")
         finally:
