@@ -411,7 +411,15 @@ class PeriodTotal(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["site", "days", "dimension", "-pageviews"], name="periodtotal_ranked"),
+            # Only the pages list is cut by pageviews (`analytics.counting.read_days.nth_pageviews`). Partial, so a
+            # writer's look-up of one value (site, days, dimension, value key) can only take the value-key index:
+            # on a table not analysed since it grew, PostgreSQL took the two for equally cheap and sometimes walked
+            # this one, reading every row of a dimension per change (a batch's period totals: 2.2-2.9 s, not 0.3 s).
+            models.Index(
+                fields=["site", "days", "-pageviews"],
+                condition=models.Q(dimension=Dimension.PATH),
+                name="periodtotal_ranked_pages",
+            ),
             models.Index(fields=["site", "days", "dimension", "value_key"], name="periodtotal_value_key"),
         ]
 

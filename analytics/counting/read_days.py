@@ -188,7 +188,7 @@ def totals_less_days(*, site: Site, days: int, rule: ListRule, leaving: list[dt.
 
 def nth_pageviews(*, site: Site, days: int, rule: ListRule) -> int | None:
     """The Nth largest pageview count in a period's totals for a list cut at N by pageviews; None for other lists
-    or fewer than N values. One short walk down the `periodtotal_ranked` index, whatever the statistics say."""
+    or fewer than N values. One short walk down the `periodtotal_ranked_pages` index, whatever the statistics say."""
     if rule.limit is None or rule.ranked_by != PAGEVIEW_COUNT:
         return None
     rows = PeriodTotal.objects.filter(site=site, days=days, dimension=rule.dimension)

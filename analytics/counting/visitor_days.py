@@ -17,10 +17,9 @@ from typing import NamedTuple
 
 from django.db import connection
 
-from analytics.counting.counters import ANY_JOIN, ROW_BY_ROW
 from analytics.counting.rule import Contribution, Counts, SessionRow, Visit, contribution, local_day
 from analytics.models import PATH_MAX_LENGTH, DeviceType, Pageview, Session, Site
-from analytics.raw_writes import binding_cursor, build, columns_of, insert_rows, is_postgresql
+from analytics.raw_writes import binding_cursor, build, columns_of, insert_rows, is_postgresql, update_rows
 
 # What a pageview's own event said, in the order the rule's `Visit` takes it after the time.
 VISIT_VALUE_FIELDS = ("path", "source", "device_type", "browser", "country")
@@ -186,31 +185,30 @@ def replace_sessions(
     )
 
 
-def rows_of_visitors(model, *, fields: Sequence[str], visitors: set[tuple[int, int]]) -> Iterable[tuple]:
+def rows_of_visitors(model, *, fields: Sequence[str], visitors: set[tuple[int, int]]) -> list[tuple]:
     """The values of `fields` of every row of `model` (pageviews, sessions) of these (site id, visitor id) pairs.
 
-    PostgreSQL: one statement for every site, each pair found through the (site, visitor)
-    index (a join the planner may not turn into a scan of the table); SQLite: one query per site.
+    One statement for every site on PostgreSQL: a branch per site, `site_id = … AND visitor_id
+    = ANY(…)`, joined by UNION ALL. Joined with the pairs instead, PostgreSQL could take an
+    index on the site alone, such as (site, started_at), on a table not analysed since it grew,
+    filtering every row of the site per pair (0.8 s for 1,000 visitors, against 3 ms). SQLite:
+    one query per site.
     """
-    if not visitors:
-        return []
-    if is_postgresql():
-        pairs = sorted(visitors)
-        table = connection.ops.quote_name(model._meta.db_table)
-        selected = ", ".join(f"stored.{column}" for column, _ in columns_of(model, fields))
-        with binding_cursor() as cursor:
-            cursor.execute(ROW_BY_ROW)
-            cursor.execute(
-                f"SELECT {selected} FROM unnest(%b::bigint[], %b::bigint[]) AS wanted (site_id, visitor_id) "
-                f"JOIN {table} AS stored ON stored.site_id = wanted.site_id AND stored.visitor_id = wanted.visitor_id",
-                [[site_id for site_id, _ in pairs], [visitor_id for _, visitor_id in pairs]],
-            )
-            rows = cursor.fetchall()
-            cursor.execute(ANY_JOIN)
-            return rows
     by_site: dict[int, list[int]] = defaultdict(list)
     for site_id, visitor_id in sorted(visitors):
         by_site[site_id].append(visitor_id)
+    if not by_site:
+        return []
+    if is_postgresql():
+        table = connection.ops.quote_name(model._meta.db_table)
+        selected = ", ".join(column for column, _ in columns_of(model, fields))
+        branch = f"SELECT {selected} FROM {table} WHERE site_id = %b::bigint AND visitor_id = ANY(%b::bigint[])"
+        with binding_cursor() as cursor:
+            cursor.execute(
+                " UNION ALL ".join([branch] * len(by_site)),
+                [value for site_id, visitor_ids in by_site.items() for value in (site_id, visitor_ids)],
+            )
+            return cursor.fetchall()
     rows = []
     for site_id, visitor_ids in by_site.items():
         for first in range(0, len(visitor_ids), ROWS_PER_QUERY):
@@ -238,7 +236,20 @@ def insert_pageviews(
 
 
 def write_moved_marks(moved: list[tuple[int, bool, bool]]) -> None:
-    """Set each mark to what the rule says on the stored pageviews where it changed: one UPDATE per mark and value."""
+    """Set both marks to what the rule says on the stored pageviews where either changed: one array-bound UPDATE on
+    PostgreSQL (one per mark and value, four in all, cost a returning visitor's batch 37 ms), one per mark and
+    value on SQLite."""
+    if not moved:
+        return
+    if is_postgresql():
+        rows = sorted(moved)
+        update_rows(
+            Pageview,
+            ids=[row[0] for row in rows],
+            fields=MARK_FIELDS,
+            columns=[[row[1] for row in rows], [row[2] for row in rows]],
+        )
+        return
     for position, name in ((1, "last_of_visitor"), (2, "last_of_path")):
         for value in (True, False):
             ids = sorted(row[0] for row in moved if row[position] is value)

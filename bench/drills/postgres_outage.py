@@ -2,9 +2,11 @@
 
     .venv/bin/python -m bench.drills.postgres_outage          # about 45 s
 
-Expectations: while the database is down, the API answers a JSON 500 (`{"error": …}`) and
-the share page a friendly HTML 500, neither with a traceback, and nothing hangs; once
-PostgreSQL is back, the same gunicorn processes answer 200 again within a few seconds.
+Expectations: while the database is down, a link read before the outage keeps answering from
+its cached copy and statistics; any answer that fails is a JSON 503 (`{"error": …}`, told to
+come back) from the API and a friendly HTML 503 from the share page, neither with a traceback,
+and nothing hangs; once PostgreSQL is back, the same gunicorn processes answer 200 again within
+a few seconds.
 """
 
 import re
@@ -50,19 +52,19 @@ def main() -> None:
 
     down = phases["down"]
     api = [outcome for outcome in down if outcome.kind in ("api cached", "event") and outcome.detail]
-    api_json = [o for o in api if o.status == 500 and o.detail.startswith("application/json") and '"error"' in o.detail]
+    api_json = [o for o in api if o.status == 503 and o.detail.startswith("application/json") and '"error"' in o.detail]
     verdict(
-        bool(api) and len(api_json) == len(api),
-        "API answers JSON 500 while the database is down",
-        f"{len(api_json)} of {len(api)} failed API answers are JSON 500s" + example(api, api_json),
+        len(api_json) == len(api),
+        "a failed API answer is a JSON 503 while the database is down",
+        f"{len(api_json)} of {len(api)} failed API answers are JSON 503s" + example(api, api_json),
     )
     pages = [outcome for outcome in down if outcome.kind == "share page" and outcome.detail]
     friendly = [
-        o for o in pages if o.status == 500 and o.detail.startswith("text/html") and not TRACEBACK.search(o.detail)
+        o for o in pages if o.status == 503 and o.detail.startswith("text/html") and not TRACEBACK.search(o.detail)
     ]
     verdict(
-        bool(pages) and len(friendly) == len(pages),
-        "share page answers a friendly HTML 500, no traceback",
+        len(friendly) == len(pages),
+        "a failed share page is a friendly HTML 503, no traceback",
         f"{len(friendly)} of {len(pages)} failed pages" + example(pages, friendly),
     )
     hung = [outcome for outcome in down if outcome.status == 0 or outcome.milliseconds > 2000]
