@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import OperationalError
 from django.utils import timezone
 
 from analytics.demo import seed_demo_traffic
@@ -104,6 +105,19 @@ def test_error_pages_have_no_axe_violations(live_server, chromium, demo, axe_sou
     assert response.status == 429
     found["429"] = violations(page, axe_source)
     context.close()
+    monkeypatch.undo()
+
+    def database_away(*args, **kwargs):
+        raise OperationalError("connection to server failed: Connection refused")
+
+    monkeypatch.setattr("sharing.views.resolve_for_reader", database_away)
+    for locale in ("en-US", "ar"):
+        context, page, response = open_page(
+            chromium, f"{live_server.url}/share/{demo['open'].raw_token}/", locale=locale
+        )
+        assert response.status == 503
+        found[f"503 {locale}"] = violations(page, axe_source)
+        context.close()
 
     assert found == {url: [] for url in found}
 
