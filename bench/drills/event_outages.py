@@ -21,6 +21,8 @@ from a killed worker) is one the client was told about and sends again.
 - Redis flushed (`FLUSHALL`) under load: the same, without the spool.
 - Redis at `maxmemory` with `noeviction` while the worker is paused: appends are refused,
   events are spooled, and replayed once Redis has room again.
+- The ingest worker killed with `kill -9` three times, each just after taking a batch, a new
+  one started each time: the dead workers' entries are claimed after 30 s idle and written once.
 - A gunicorn worker killed with `kill -9`, then the master sent `HUP`: only requests the
   killed worker had begun go unanswered; the graceful restart answers every one.
 
@@ -187,6 +189,32 @@ def redis_full(stack: PipelineStack, *, token: str, seconds: float) -> bool:
     return passed & watch.judge()
 
 
+def ingest_worker_killed(stack: PipelineStack, *, token: str, kills: int = 3) -> bool:
+    """`kill -9` of the ingest worker `kills` times, each just after it took a batch, a new one started each time:
+    what the dead workers took is claimed after 30 s idle and written once (their ids are stored)."""
+    print(f"\n--- the ingest worker killed with kill -9 {kills} times, each just after taking a batch")
+    sender = Sender(connections=4, pause=PAUSE, prefix="ingest-kill")
+    watch = FaultWatch(stack, token=token, name="ingest-kill")
+    sender.sleep_until(3)
+    watch.fault_began()
+    taken = []
+    for _ in range(kills):
+        worker = stack.workers[-1]
+        started = time.monotonic()
+        while not stack.taken_by(worker.pid) and time.monotonic() - started < 10:
+            time.sleep(0.005)
+        taken.append(stack.stream()[1])
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
+        stack.workers.remove(worker)
+        stack.start_worker()
+        sender.sleep_until(sender.now() + 1.5)
+    sender.sleep_until(sender.now() + 3)
+    watch.fault_ended()
+    print(f"  entries taken and unacknowledged at each kill: {', '.join(f'{count:,}' for count in taken)}")
+    return judge(stack, sender) & watch.judge()
+
+
 def evicting_policy_is_named(stack: PipelineStack) -> bool:
     print("\n--- Redis with maxmemory-policy allkeys-lru: named by the start-up check")
     stack.redis.command("config", "set", "maxmemory-policy", "allkeys-lru")
@@ -263,6 +291,7 @@ def main() -> None:
         ("redis-empty", lambda stack, token: redis_restarted_empty(stack, token=token, outage=5 if SHORT else 30)),
         ("redis-flush", lambda stack, token: redis_flushed(stack, token=token)),
         ("redis-full", lambda stack, token: redis_full(stack, token=token, seconds=4 if SHORT else 15)),
+        ("ingest-kill", lambda stack, token: ingest_worker_killed(stack, token=token)),
         ("allkeys", lambda stack, token: evicting_policy_is_named(stack)),
         ("web-kill", lambda stack, token: web_worker_killed_then_hup(stack, token=token)),
     ]
