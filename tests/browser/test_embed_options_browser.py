@@ -24,6 +24,7 @@ def test_theme_and_background_change_the_snippet_and_the_preview(chromium, live_
         preview = page.frame_locator("#glimpse-embed-preview")
         assert preview.locator("h1").inner_text() == "Embed Example"
 
+        page.locator("#glimpse-embed-preview").scroll_into_view_if_needed()  # as an owner looking at it
         page.select_option("#glimpse-embed-theme", "dark")
         page.select_option("#glimpse-embed-background", "transparent")
 
