@@ -46,18 +46,23 @@ def ingest_pageview(
     counted against `limits` (by default, those of the client's network now; `analytics.event_limits`):
     a client over its rate (`TooManyEvents`) or a network bringing the site too many new visitors
     in a minute (`TooManyNewVisitors`) is refused; an event that ends before that is left for the
-    caller to count (`count_event_rate`). The event's own id (`PageviewEvent.event_id`), scoped to
-    the site, becomes the stored pageview's, so a retried event is stored once. The host check comes
-    first, so the owner sees every event that named a foreign page, bot or not. The
-    visitor id uses the salt of the site's *local* date, so it changes at the site's
-    midnight and a visitor never spans two of its days.
+    caller to count (`count_event_rate`), but for a foreign-host drop, counted here before the drop.
+    The event's own id (`PageviewEvent.event_id`), scoped to the site, becomes the stored pageview's,
+    so a retried event is stored once. The host check comes first, so the owner sees every event that
+    named a foreign page, bot or not. The visitor id uses the salt of the site's *local* date, so it
+    changes at the site's midnight and a visitor never spans two of its days.
     """
     site = site_for_domain(normalize_domain(event.domain), now=now)
     if site is None:
         raise UnknownSite(event.domain)
+    if limits is None:
+        limits = EventLimits(network=client_network(client.ip), now=now.timestamp())
     if not host_is_allowed(
         host=normalize_domain(event.url), site_domain=site.domain, allowed_hostnames=site.allowed_hostnames
     ):
+        # Counted against the rate first: an event refused over it (429) is no drop, so nobody inflates the
+        # site's count faster than the limit lets them send.
+        count_event_rate(limits)
         count_dropped_event(site_id=site.pk, now=now)
         return None
     traits = user_agent_traits(client.user_agent)
@@ -69,8 +74,6 @@ def ingest_pageview(
         return None
     salt = salt_for(day=now.astimezone(site.tzinfo).date(), now=now)
     visitor = visitor_id(salt=salt, site_id=site.pk, ip=client.ip, user_agent=client.user_agent)
-    if limits is None:
-        limits = EventLimits(network=client_network(client.ip), now=now.timestamp())
     pageview = NewPageview(
         timestamp=now,
         visitor_id=visitor,

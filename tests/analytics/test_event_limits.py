@@ -10,7 +10,9 @@ from collections.abc import Iterator
 import pytest
 from django.test import override_settings
 
+from analytics.drop_counts import write_dropped_events
 from analytics.event_queue import STREAM, queue_connection
+from analytics.models import Site
 from analytics.queue_redis import queue_client
 from tests.factories import SiteFactory
 from tests.outages import private_queue
@@ -201,3 +203,30 @@ def test_a_client_told_it_is_over_its_rate_is_refused_at_once_for_the_rest_of_th
     assert 1 <= int(again[0]["Retry-After"]) <= 60
     assert command_calls(queue) == {"evalsha": 1, "get": 1, "incr": 1, "expire": 1, "xlen": 1, "xadd": 1}
     assert others == 202
+
+
+FOREIGN = json.dumps({"domain": "example.com", "url": "https://evil.example/"})
+
+
+def test_a_foreign_host_event_over_the_rate_is_refused_and_not_counted_as_a_drop(client, queue, settings):
+    settings.EVENT_RATE = "2/min"
+
+    statuses = [send(client, body=FOREIGN).status_code for _ in range(5)]
+    write_dropped_events()
+
+    assert statuses == [202, 202, 429, 429, 429]
+    assert Site.objects.get(domain="example.com").dropped_events == 2
+
+
+def test_without_a_queue_a_foreign_host_event_over_the_rate_is_not_counted_as_a_drop(client, settings):
+    site = SiteFactory(domain="example.com")
+    settings.EVENT_RATE = "2/min"
+    settings.NEW_VISITORS_PER_NETWORK = ""
+    settings.INGEST_QUEUE = False
+
+    statuses = [send(client, body=FOREIGN).status_code for _ in range(5)]
+    write_dropped_events()
+    site.refresh_from_db()
+
+    assert statuses == [202, 202, 429, 429, 429]
+    assert site.dropped_events == 2
