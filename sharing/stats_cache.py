@@ -7,6 +7,11 @@ request before this cache is read, which is what makes revocation instant
 Each process also keeps its own copy of the entries it reads, until the moment the
 shared entry itself expires, so a hit costs no cache round trip. Entries are never
 deleted or replaced early, so a copy is never staler than the shared entry would be.
+Once every `LOCAL_COPY_CHECK_SECONDS` a process compares its copy with the shared entry
+and takes the shared one: when the shared entry is lost (Redis restarted or flushed), the
+first process to notice puts its copy back and the others take it, so two processes never
+answer one link differently for longer than that. A new entry is put only where none is
+(`cache.add`), so processes computing at once agree on the first.
 
 Statistics are computed inside `statistics_reads()`, so they come from a read replica when one is
 close enough behind (`analytics.read_replicas`); the token was looked up on the primary before.
@@ -21,6 +26,7 @@ numbers they sit next to, and a new entry brings new companions.
 """
 
 import datetime as dt
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -41,9 +47,10 @@ from sharing.payloads import render_json, stats_fields
 
 CACHE_VERSION = 2
 LOCAL_COPIES_LIMIT = 256  # entries of ~20 kB; the copies start afresh when full
+LOCAL_COPY_CHECK_SECONDS = 1.0
 OWNER_STATS_SECONDS = 60
 
-_local_copies: dict[str, "CachedStats"] = {}
+_local_copies: dict[str, "LocalCopy"] = {}
 Companion = TypeVar("Companion")
 
 
@@ -57,6 +64,12 @@ class CachedStats:
     computed_at: dt.datetime
 
 
+@dataclass
+class LocalCopy:
+    entry: CachedStats
+    checked_at: dt.datetime
+
+
 def stats_cache_key(*, site: Site, period: Period, now: dt.datetime) -> str:
     """Day periods are keyed by the site-local date, so the entry turns over at the site's midnight."""
     window_key = "rolling" if period.days is None else now.astimezone(site.tzinfo).date().isoformat()
@@ -67,20 +80,32 @@ def cached_stats(*, site: Site, period: Period, now: dt.datetime) -> CachedStats
     key = stats_cache_key(site=site, period=period, now=now)
     lifetime = dt.timedelta(seconds=settings.STATS_CACHE_SECONDS)
     local_copies = fast_paths_enabled()
-    entry = _local_copies.get(key) if local_copies else None
-    if entry is not None and now < entry.computed_at + lifetime:
+    copy = _local_copies.get(key) if local_copies else None
+    if copy is not None and now >= copy.entry.computed_at + lifetime:
+        copy = None
+    if copy is not None and now < copy.checked_at + dt.timedelta(seconds=LOCAL_COPY_CHECK_SECONDS):
         STATS_CACHE.labels(result="hit").inc()
-        return entry
+        return copy.entry
     entry = cache.get(key)
-    STATS_CACHE.labels(result="miss" if entry is None else "hit").inc()
+    STATS_CACHE.labels(result="miss" if entry is None and copy is None else "hit").inc()
     if entry is None:
-        entry = compute_stats(site=site, period=period, now=now)
-        cache.set(key, entry, timeout=settings.STATS_CACHE_SECONDS)
+        entry = share_entry(key, copy.entry if copy else compute_stats(site=site, period=period, now=now), now=now)
+    if copy is not None and entry.computed_at == copy.entry.computed_at:
+        entry = copy.entry
     if local_copies:
         if len(_local_copies) >= LOCAL_COPIES_LIMIT:
             _local_copies.clear()
-        _local_copies[key] = entry
+        _local_copies[key] = LocalCopy(entry=entry, checked_at=now)
     return entry
+
+
+def share_entry(key: str, entry: CachedStats, *, now: dt.datetime) -> CachedStats:
+    """Put `entry` in the shared cache for the rest of its lifetime unless another process put one first; the one
+    every process will read. With the cache away, `entry` itself."""
+    lifetime = entry.computed_at + dt.timedelta(seconds=settings.STATS_CACHE_SECONDS) - now
+    if cache.add(key, entry, timeout=max(1, math.ceil(lifetime.total_seconds()))):
+        return entry
+    return cache.get(key) or entry
 
 
 def owner_stats(*, site: Site, period: Period, now: dt.datetime) -> CachedStats:

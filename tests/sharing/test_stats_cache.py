@@ -36,11 +36,57 @@ def visited_site(site):
 
 def test_a_second_read_uses_this_process_copy_without_a_cache_round_trip(visited_site, cache_reads):
     first = cached_stats(site=visited_site, period=Period.DAYS_7, now=NOW)
-    second = cached_stats(site=visited_site, period=Period.DAYS_7, now=NOW + dt.timedelta(seconds=299))
+    second = cached_stats(site=visited_site, period=Period.DAYS_7, now=NOW + dt.timedelta(seconds=0.9))
 
     assert second is first
     assert cache_reads == [stats_cache_key(site=visited_site, period=Period.DAYS_7, now=NOW)]
     assert b'"pageviews":1,' in first.body
+
+
+def test_the_copy_is_compared_with_the_shared_entry_once_a_second_and_kept_while_they_agree(visited_site, cache_reads):
+    first = cached_stats(site=visited_site, period=Period.DAYS_7, now=NOW)
+    reads = [
+        cached_stats(site=visited_site, period=Period.DAYS_7, now=NOW + dt.timedelta(seconds=seconds))
+        for seconds in (0.5, 1.0, 1.5, 2.0, 299)
+    ]
+
+    assert all(read is first for read in reads)
+    assert cache_reads == [stats_cache_key(site=visited_site, period=Period.DAYS_7, now=NOW)] * 4
+
+
+def as_process(copies: dict) -> None:
+    """Make this process's copies those of another process (`copies`, as `_local_copies` held them)."""
+    stats_cache.forget_local_copies()
+    stats_cache._local_copies.update(copies)
+
+
+@pytest.mark.parametrize("first_to_read_again", ["holder of the copy", "other process"])
+def test_after_the_shared_entry_is_lost_every_process_answers_alike_within_a_second(visited_site, first_to_read_again):
+    """Process A holds a copy when the shared entry is lost (Redis flushed); process B never read it. A pageview
+    arrives meanwhile. Whichever reads first after the loss, both then answer with one entry."""
+    held = cached_stats(site=visited_site, period=Period.DAYS_7, now=NOW)
+    copies_of_a = dict(stats_cache._local_copies)
+    cache.clear()
+    record_pageview(site=visited_site, timestamp=NOW + dt.timedelta(minutes=1), visitor_id=2, path="/new")
+    later = NOW + dt.timedelta(seconds=90)
+
+    if first_to_read_again == "holder of the copy":
+        as_process(copies_of_a)
+        a = cached_stats(site=visited_site, period=Period.DAYS_7, now=later)
+        as_process({})
+        b = cached_stats(site=visited_site, period=Period.DAYS_7, now=later + dt.timedelta(seconds=0.2))
+        expected_pageviews = 1
+    else:
+        as_process({})
+        b = cached_stats(site=visited_site, period=Period.DAYS_7, now=later)
+        as_process(copies_of_a)
+        a = cached_stats(site=visited_site, period=Period.DAYS_7, now=later + dt.timedelta(seconds=0.2))
+        expected_pageviews = 2
+
+    assert a.body == b.body
+    assert a.computed_at == b.computed_at
+    assert a.stats.pageviews == expected_pageviews
+    assert held.stats.pageviews == 1
 
 
 def test_the_copy_is_not_used_once_the_shared_entry_has_expired(visited_site, cache_reads, settings):
@@ -61,7 +107,7 @@ def test_a_copy_made_from_the_shared_entry_expires_with_it(visited_site, cache_r
     stats_cache.forget_local_copies()
 
     from_shared = cached_stats(site=visited_site, period=Period.DAYS_7, now=NOW + dt.timedelta(seconds=200))
-    again = cached_stats(site=visited_site, period=Period.DAYS_7, now=NOW + dt.timedelta(seconds=299))
+    again = cached_stats(site=visited_site, period=Period.DAYS_7, now=NOW + dt.timedelta(seconds=200.5))
     expired = cached_stats(site=visited_site, period=Period.DAYS_7, now=NOW + dt.timedelta(seconds=300))
 
     assert from_shared.computed_at == again.computed_at == NOW
