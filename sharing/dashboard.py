@@ -136,6 +136,7 @@ class Dashboard:
     breakdowns: list[Breakdown]
     period_links: list[PeriodLink]
     compared_with: str = ""
+    previous_legend: str = ""
     period_phrase: str = ""
     time_zone: str = ""  # the site's IANA zone: every day, hour and time on the page is in it
     chart_csv_url: str = ""
@@ -171,13 +172,26 @@ def period_links(*, periods: list[Period], current: Period | None, period_url: P
 
 
 def compared_with(period: Period) -> str:
-    """`the previous 30 days`, after "vs" on each headline number."""
+    """`vs the previous 30 days`, after each headline number's change. A whole phrase, not "vs" and a period
+    apart, because languages decline the period after their word for "vs" (German: `ggü. den vorherigen 30
+    Tagen`; French: `aux 30 jours`, Portuguese: `aos 30 dias`)."""
     count = period_length(period)
+    values = {"count": format_count(count)}
     if period.days is None:
-        return ngettext("the previous %(count)s hour", "the previous %(count)s hours", count) % {
-            "count": format_count(count)
-        }
-    return ngettext("the previous %(count)s day", "the previous %(count)s days", count) % {"count": format_count(count)}
+        return ngettext("vs the previous %(count)s hour", "vs the previous %(count)s hours", count) % values
+    return ngettext("vs the previous %(count)s day", "vs the previous %(count)s days", count) % values
+
+
+def previous_pageviews_legend(period: Period) -> str:
+    """`Pageviews, the previous 30 days`: the chart's legend for the previous window's line."""
+    count = period_length(period)
+    values = {"count": format_count(count)}
+    if period.days is None:
+        return (
+            ngettext("Pageviews, the previous %(count)s hour", "Pageviews, the previous %(count)s hours", count)
+            % values
+        )
+    return ngettext("Pageviews, the previous %(count)s day", "Pageviews, the previous %(count)s days", count) % values
 
 
 TRENDS = {1: "up", -1: "down", 0: "flat"}
@@ -392,6 +406,7 @@ def build_dashboard(
         breakdowns=shown,
         period_links=period_links(periods=periods, current=period, period_url=period_url),
         compared_with=compared_with(period) if previous is not None else "",
+        previous_legend=previous_pageviews_legend(period) if previous is not None else "",
         chart_csv_url=csv_url("hourly" if hourly is not None else "daily") if csv_url and chart else "",
         daily_csv_url=csv_url("daily") if csv_url and chart and hourly is not None else "",
     )

@@ -236,3 +236,26 @@ def test_the_api_and_the_scripts_stay_language_neutral(client, path, frozen_now)
 
     assert "Content-Language" not in response
     assert "Accept-Language" not in response.get("Vary", "")
+
+
+@pytest.mark.parametrize(
+    ("language", "phrase"),
+    [
+        ("en", "vs the previous 7 days"),
+        ("de", "ggü. den vorherigen 7 Tagen"),
+        ("fr", "par rapport aux 7 jours précédents"),
+        ("es", "frente a los 7 días anteriores"),
+        ("pt-br", "em relação aos 7 dias anteriores"),
+        ("ja", "（その前の7日間との比較）"),  # noqa: RUF001 (Japanese parentheses)
+        ("zh-hans", "对比之前的 7 天"),
+        ("ar", "مقارنةً بالأيام الـ7 السابقة"),  # noqa: RUF001
+    ],
+)
+def test_each_language_words_the_comparison_as_one_phrase_in_its_own_grammar(client, site, language, phrase):
+    """After its word for "vs", German declines the period (dative), French and Portuguese contract the article
+    (aux, aos): the whole phrase is one translation, never "vs" and a period pasted together."""
+    token = ShareTokenFactory(site=site)
+
+    html = parse(page(client, token, lang=language))
+
+    assert phrase in text(html.select_one(".metric-change"))
