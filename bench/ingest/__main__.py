@@ -39,6 +39,10 @@ period totals, so that every batch measured below updates them, as in production
   this bench with its prober), and of the whole machine from /proc/stat, whose remainder is
   everything else running on it (other engineers' work, the kernel's own threads): per
   request and as a share of the 2 cores, the median of the runs.
+- **The server's floor** (`--floor plain` or `--floor redis`, `bench/ingest/floor.py`): the same
+  runs against a WSGI application that only answers 202 (`redis`: after one Redis round trip),
+  served by the same gunicorn behind the same nginx; no markers are posted. Its CPU per request
+  is what the server costs without Django and the endpoint.
 - **Accept → visible**: during each run a prober posts a marker event to a site of its
   own every 0.2 s and polls that site's `DailyRollup` (what an uncached 7d answer sums,
   written in the same transaction as the raw rows) until it counts the marker; the
@@ -94,6 +98,7 @@ CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
 )
 TARGETS = {"accepted": 2000, "p99": 50.0, "drained": 10_000, "visible_p99": 5.0}
+FLOORS = ("plain", "redis")
 
 
 def app_environment(
@@ -438,11 +443,14 @@ def report(*, runs: list[LoadRun], drains: list[float], startup: float, options:
     ]  # fmt: skip
     if not runs:
         rows = [row for row in rows if row[0].startswith("drained")]
+    if options.floor:
+        rows = [row for row in rows if not row[0].startswith("accept -> visible")]
+        print(f"  The server's floor: bench/ingest/floor.py's `{options.floor}` instead of the app, no verdict given.")
     if not drains:
         rows = [row for row in rows if not row[0].startswith("drained")]
     print(f"  {'measure':<44}{'target':>10}{'median':>10}  verdict  runs")
     for name, target, value, passed, each in rows:
-        verdict = "" if passed is None else ("met" if passed else "MISSED")
+        verdict = "" if passed is None or options.floor else ("met" if passed else "MISSED")
         print(f"  {name:<44}{target:>10}{value:>10,.1f}  {verdict:<7}  {each}")
     for index, run in enumerate(runs, 1):
         print(
@@ -486,6 +494,9 @@ def main() -> None:
     parser.add_argument(
         "--shape", choices=mix.SHAPES, default="real", help="the event mix (bench/ingest/mix.py; default: real)"
     )
+    parser.add_argument(
+        "--floor", choices=FLOORS, help="serve bench/ingest/floor.py's application instead of the app (no markers)"
+    )
     options = parser.parse_args()
     # Started in the background, SIGINT may be ignored; SIGTERM would skip the clean-up below.
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -526,7 +537,12 @@ def main() -> None:
             if options.shape == "real"
             else [int(site_ids[LOAD_DOMAIN])]
         )
-        gunicorn = servers.start_gunicorn(port=gunicorn_port, environment=environment, log_path=directory / "web.log")
+        gunicorn = servers.start_gunicorn(
+            port=gunicorn_port,
+            environment=environment,
+            log_path=directory / "web.log",
+            wsgi_app=f"bench.ingest.floor:{options.floor}" if options.floor else None,
+        )
         if not options.no_nginx:
             nginx = servers.start_nginx(prefix=directory, port=options.port, upstream_port=gunicorn_port)
         worker = start_worker(environment=environment, log_path=directory / "worker.log")
@@ -560,6 +576,8 @@ def main() -> None:
         runs = []
         for number in range(1, 0 if options.drain_only else options.runs + 1):
             prober = Prober(port=options.port, database_url=database_url, site_id=int(site_ids[MARKER_DOMAIN]))
+            if options.floor:
+                prober.stopping.set()  # nothing the floor answers is stored: no marker could ever be seen
             prober.start()
             try:
                 run = run_wrk(
