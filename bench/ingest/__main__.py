@@ -230,7 +230,7 @@ class CpuMeter:
         wrk = resource.getrusage(resource.RUSAGE_CHILDREN)
         roles = {
             "gunicorn (workers and master)": workers_cpu_total(self.gunicorn) + cpu_seconds(self.gunicorn),
-            "nginx": sum(cpu_seconds(pid) for pid in [self.nginx, *children(self.nginx)]) if self.nginx else 0.0,
+            **({"nginx": sum(cpu_seconds(pid) for pid in [self.nginx, *children(self.nginx)])} if self.nginx else {}),
             "Redis": cpu_seconds(redis_pid) if redis_pid else 0.0,
             "ingest worker": cpu_seconds(self.worker) if self.worker else 0.0,
             "PostgreSQL (the bench's database)": sum(cpu_seconds(pid) for pid in database_backends(self.database_url)),
