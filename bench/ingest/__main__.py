@@ -34,6 +34,15 @@ period totals, so that every batch measured below updates them, as in production
 - **CPU per request, wrk's share**: the CPU time gunicorn's workers used during a run
   (from /proc) per request wrk sent, which other processes' load inflates far less than
   the rate; and wrk's own CPU time as a share of the 2 cores, to show it is not the limit.
+- **Where the machine's CPU went**: each run's CPU time of every process taking part, by
+  role (gunicorn, nginx, Redis, the ingest worker, its database's PostgreSQL backends, wrk,
+  this bench with its prober), and of the whole machine from /proc/stat, whose remainder is
+  everything else running on it (other engineers' work, the kernel's own threads): per
+  request and as a share of the 2 cores, the median of the runs.
+- **The server's floor** (`--floor plain` or `--floor redis`, `bench/ingest/floor.py`): the same
+  runs against a WSGI application that only answers 202 (`redis`: after one Redis round trip),
+  served by the same gunicorn behind the same nginx; no markers are posted. Its CPU per request
+  is what the server costs without Django and the endpoint.
 - **Accept → visible**: during each run a prober posts a marker event to a site of its
   own every 0.2 s and polls that site's `DailyRollup` (what an uncached 7d answer sums,
   written in the same transaction as the raw rows) until it counts the marker; the
@@ -89,6 +98,7 @@ CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
 )
 TARGETS = {"accepted": 2000, "p99": 50.0, "drained": 10_000, "visible_p99": 5.0}
+FLOORS = ("plain", "redis")
 
 
 def app_environment(
@@ -136,6 +146,7 @@ class LoadRun:
     server_cpu_s: float = 0.0
     wrk_cpu_s: float = 0.0
     load_average: str = ""
+    cpu_by_role: dict[str, float] = field(default_factory=dict)
 
     @property
     def accepted_per_s(self) -> float:
@@ -174,7 +185,59 @@ def workers_cpu_total(server_pid: int) -> float:
 
 
 def children(pid: int) -> list[int]:
-    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
+def machine_busy_seconds() -> float:
+    """CPU time the whole machine was not idle, every core, process and kernel thread, from /proc/stat; time the
+    hypervisor gave to other machines (steal) counts as busy, being no more ours to use than another process's."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (
+        int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    )
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def database_backends(database_url: str) -> list[int]:
+    """The PostgreSQL backends connected to the bench's database now (the ingest worker's, the prober's, ...)."""
+    with psycopg.connect(database_url, autocommit=True) as database:
+        rows = database.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return [pid for (pid,) in rows]
+
+
+OTHER = "everything else on the machine"
+
+
+@dataclass
+class CpuMeter:
+    """CPU seconds so far of the processes taking part in a run, by role; `OTHER` is the machine's busy time they
+    leave over. A process that ends during a run loses its last reading (only the bench's own children are reaped
+    into `RUSAGE_CHILDREN`): the remainder then counts it as another's."""
+
+    gunicorn: int
+    nginx: int | None
+    redis_pid_file: Path
+    worker: int | None
+    database_url: str
+
+    def read(self) -> dict[str, float]:
+        redis_pid = int(self.redis_pid_file.read_text()) if self.redis_pid_file.exists() else None
+        itself = resource.getrusage(resource.RUSAGE_SELF)
+        wrk = resource.getrusage(resource.RUSAGE_CHILDREN)
+        roles = {
+            "gunicorn (workers and master)": workers_cpu_total(self.gunicorn) + cpu_seconds(self.gunicorn),
+            **({"nginx": sum(cpu_seconds(pid) for pid in [self.nginx, *children(self.nginx)])} if self.nginx else {}),
+            "Redis": cpu_seconds(redis_pid) if redis_pid else 0.0,
+            "ingest worker": cpu_seconds(self.worker) if self.worker else 0.0,
+            "PostgreSQL (the bench's database)": sum(cpu_seconds(pid) for pid in database_backends(self.database_url)),
+            "wrk": wrk.ru_utime + wrk.ru_stime,
+            "this bench (prober, vacuum)": itself.ru_utime + itself.ru_stime,
+        }
+        return {**roles, OTHER: machine_busy_seconds() - sum(roles.values())}
 
 
 def milliseconds(text: str) -> float:
@@ -183,15 +246,24 @@ def milliseconds(text: str) -> float:
 
 
 def run_wrk(
-    *, port: int, seconds: int, connections: int, max_requests: int, server_pid: int, shape: str = "real"
+    *,
+    port: int,
+    seconds: int,
+    connections: int,
+    max_requests: int,
+    server_pid: int,
+    shape: str = "real",
+    meter: CpuMeter | None = None,
 ) -> LoadRun:
     environment = {**os.environ, "BENCH_MAX_REQUESTS_PER_THREAD": str(max_requests // 2), "BENCH_SHAPE": shape}
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(HERE / "event.lua")]
+    roles_before = meter.read() if meter is not None else {}
     server_before, wrk_before = workers_cpu_total(server_pid), resource.getrusage(resource.RUSAGE_CHILDREN)
     output = subprocess.run(
         [*command, f"http://{HOST}:{port}/api/event"], env=environment, check=True, capture_output=True, text=True
     ).stdout
     server_cpu = workers_cpu_total(server_pid) - server_before
+    roles_after = meter.read() if meter is not None else {}
     wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     wrk_cpu = wrk_after.ru_utime + wrk_after.ru_stime - wrk_before.ru_utime - wrk_before.ru_stime
     total, elapsed, unit = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)\b", output).groups()
@@ -207,6 +279,7 @@ def run_wrk(
         p99_ms=milliseconds(latency["99"]),
         server_cpu_s=server_cpu,
         wrk_cpu_s=wrk_cpu,
+        cpu_by_role={role: roles_after[role] - roles_before[role] for role in roles_after},
     )
 
 
@@ -370,11 +443,14 @@ def report(*, runs: list[LoadRun], drains: list[float], startup: float, options:
     ]  # fmt: skip
     if not runs:
         rows = [row for row in rows if row[0].startswith("drained")]
+    if options.floor:
+        rows = [row for row in rows if not row[0].startswith("accept -> visible")]
+        print(f"  The server's floor: bench/ingest/floor.py's `{options.floor}` instead of the app, no verdict given.")
     if not drains:
         rows = [row for row in rows if not row[0].startswith("drained")]
     print(f"  {'measure':<44}{'target':>10}{'median':>10}  verdict  runs")
     for name, target, value, passed, each in rows:
-        verdict = "" if passed is None else ("met" if passed else "MISSED")
+        verdict = "" if passed is None or options.floor else ("met" if passed else "MISSED")
         print(f"  {name:<44}{target:>10}{value:>10,.1f}  {verdict:<7}  {each}")
     for index, run in enumerate(runs, 1):
         print(
@@ -383,6 +459,14 @@ def report(*, runs: list[LoadRun], drains: list[float], startup: float, options:
             f"max {max(run.visible or [0]):.2f} s); stream backlog at the end {run.backlog:,}, "
             f"written {run.caught_up_s:.1f} s later; load average at its end {run.load_average}"
         )
+    if runs and runs[0].cpu_by_role:
+        print("  Where the machine's CPU went (median of the runs)  us/request  % of the 2 cores")
+        for role in runs[0].cpu_by_role:
+            per_request = median(run.cpu_by_role[role] / run.requests * 1e6 for run in runs)
+            share = median(100 * run.cpu_by_role[role] / (2 * run.seconds) for run in runs)
+            print(f"    {role:<46}{per_request:>10,.0f}  {share:>14.0f}")
+        busy = median(100 * sum(run.cpu_by_role.values()) / (2 * run.seconds) for run in runs)
+        print(f"    {'the machine, busy':<46}{'':>10}  {busy:>14.0f}")
     if options.no_nginx and runs:
         print("  The accepted-events target is for nginx in front (without --no-nginx): no verdict given here.")
     if drains:
@@ -409,6 +493,9 @@ def main() -> None:
     parser.add_argument("--drain-only", action="store_true", help="measure the drain rate alone (no wrk runs)")
     parser.add_argument(
         "--shape", choices=mix.SHAPES, default="real", help="the event mix (bench/ingest/mix.py; default: real)"
+    )
+    parser.add_argument(
+        "--floor", choices=FLOORS, help="serve bench/ingest/floor.py's application instead of the app (no markers)"
     )
     options = parser.parse_args()
     # Started in the background, SIGINT may be ignored; SIGTERM would skip the clean-up below.
@@ -450,7 +537,12 @@ def main() -> None:
             if options.shape == "real"
             else [int(site_ids[LOAD_DOMAIN])]
         )
-        gunicorn = servers.start_gunicorn(port=gunicorn_port, environment=environment, log_path=directory / "web.log")
+        gunicorn = servers.start_gunicorn(
+            port=gunicorn_port,
+            environment=environment,
+            log_path=directory / "web.log",
+            wsgi_app=f"bench.ingest.floor:{options.floor}" if options.floor else None,
+        )
         if not options.no_nginx:
             nginx = servers.start_nginx(prefix=directory, port=options.port, upstream_port=gunicorn_port)
         worker = start_worker(environment=environment, log_path=directory / "worker.log")
@@ -473,10 +565,19 @@ def main() -> None:
             periods = database.execute("SELECT count(*) FROM analytics_periodwindow").fetchone()[0]
         print(f"  period totals summed after the warm-up: {periods} (site, period) pairs", flush=True)
         keeper = keep_vacuumed(database_url)
+        meter = CpuMeter(
+            gunicorn=gunicorn.pid,
+            nginx=nginx.pid if nginx is not None else None,
+            redis_pid_file=directory / "redis.pid",
+            worker=worker.pid,
+            database_url=database_url,
+        )
 
         runs = []
         for number in range(1, 0 if options.drain_only else options.runs + 1):
             prober = Prober(port=options.port, database_url=database_url, site_id=int(site_ids[MARKER_DOMAIN]))
+            if options.floor:
+                prober.stopping.set()  # nothing the floor answers is stored: no marker could ever be seen
             prober.start()
             try:
                 run = run_wrk(
@@ -486,6 +587,7 @@ def main() -> None:
                     max_requests=options.max_requests,
                     server_pid=gunicorn.pid,
                     shape=options.shape,
+                    meter=meter,
                 )
             finally:
                 prober.stopping.set()

@@ -30,8 +30,9 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 
 
-def procfile_web_command(*, port: int) -> list[str]:
-    """The Procfile's `web:` command, run by this Python and bound to 127.0.0.1:`port` instead of every interface."""
+def procfile_web_command(*, port: int, wsgi_app: str | None = None) -> list[str]:
+    """The Procfile's `web:` command, run by this Python and bound to 127.0.0.1:`port` instead of every interface;
+    `wsgi_app` (`module:name`) serves another application with the same configuration."""
     line = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
     words = shlex.split(line.removeprefix("web:"))
     if words[0] != "gunicorn":
@@ -43,7 +44,7 @@ def procfile_web_command(*, port: int) -> list[str]:
         else:
             words.remove(bound)
     # A --bind on the command line overrides the config file's (GUNICORN_BIND or every interface).
-    return [sys.executable, "-m", "gunicorn", *words[1:], f"--bind=127.0.0.1:{port}"]
+    return [sys.executable, "-m", "gunicorn", *words[1:], f"--bind=127.0.0.1:{port}", *([wsgi_app] if wsgi_app else [])]
 
 
 def bench_secret_key() -> str:
@@ -52,12 +53,18 @@ def bench_secret_key() -> str:
     return os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50)
 
 
-def start_gunicorn(*, port: int, environment: dict[str, str], log_path: Path) -> subprocess.Popen:
+def start_gunicorn(
+    *, port: int, environment: dict[str, str], log_path: Path, wsgi_app: str | None = None
+) -> subprocess.Popen:
     """gunicorn as the Procfile starts it, its output (errors and app logs) appended to `log_path`."""
     log = log_path.open("ab")
     environment = {**environment, "SECRET_KEY": environment.get("SECRET_KEY") or bench_secret_key()}
     server = subprocess.Popen(
-        procfile_web_command(port=port), cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT
+        procfile_web_command(port=port, wsgi_app=wsgi_app),
+        cwd=ROOT,
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     log.close()
     wait_until_up(port=port, process=server, log_path=log_path)

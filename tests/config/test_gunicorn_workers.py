@@ -24,6 +24,22 @@ def test_two_threaded_workers_of_four_threads_by_default(production_key, monkeyp
     assert (cfg.worker_class_str, cfg.workers, cfg.threads) == ("gthread", 2, 4)
 
 
+def test_a_worker_is_replaced_after_about_200000_requests_by_default(production_key, monkeypatch):
+    monkeypatch.delenv("GUNICORN_MAX_REQUESTS", raising=False)
+
+    cfg = gunicorn_config()
+
+    assert (cfg.max_requests, cfg.max_requests_jitter) == (200_000, 20_000)
+
+
+def test_the_environment_sets_how_many_requests_a_worker_serves(production_key, monkeypatch):
+    monkeypatch.setenv("GUNICORN_MAX_REQUESTS", "5000")
+
+    cfg = gunicorn_config()
+
+    assert (cfg.max_requests, cfg.max_requests_jitter) == (5000, 500)
+
+
 def test_the_environment_sets_workers_and_threads(production_key, monkeypatch):
     monkeypatch.setenv("WEB_CONCURRENCY", "3")
     monkeypatch.setenv("GUNICORN_THREADS", "8")
