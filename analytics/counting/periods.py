@@ -44,21 +44,27 @@ def add_to_period_totals(changes: Mapping[int, Mapping[tuple[dt.date, int, str],
     windows_of: dict[int, list[PeriodWindow]] = defaultdict(list)
     for window in PeriodWindow.objects.filter(site_id__in=sorted(changes)):
         windows_of[window.site_id].append(window)
-    summed: dict[tuple[int, int, int, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    summed: dict[tuple[int, int, int, str], list[int]] = {}
     for site_id, windows in sorted(windows_of.items()):
-        site_changes = changes[site_id]
+        changed = [(key, counts) for key, counts in changes[site_id].items() if any(counts)]
+        days_changed = {day for (day, _, _), _ in changed}
         for window in windows:
-            earliest = None
-            for (day, dimension, value), counts in site_changes.items():
-                if day >= window.first_day and any(counts):
-                    total = summed[(site_id, window.days, dimension, value)]
+            counted = [day for day in days_changed if day >= window.first_day]
+            if not counted:
+                continue
+            due_on = min(counted) + dt.timedelta(days=window.days)
+            if window.due_on is None or due_on < window.due_on:
+                PeriodWindow.objects.filter(pk=window.pk).update(due_on=due_on)
+            for (day, dimension, value), counts in changed:
+                if day < window.first_day:
+                    continue
+                key = (site_id, window.days, dimension, value)
+                total = summed.get(key)
+                if total is None:
+                    summed[key] = list(counts)
+                else:
                     for index, count in enumerate(counts):
                         total[index] += count
-                    earliest = day if earliest is None else min(earliest, day)
-            if earliest is not None:
-                due_on = earliest + dt.timedelta(days=window.days)
-                if window.due_on is None or due_on < window.due_on:
-                    PeriodWindow.objects.filter(pk=window.pk).update(due_on=due_on)
     add_to_totals({key: tuple(counts) for key, counts in summed.items()})
 
 

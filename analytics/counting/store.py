@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 
-from analytics.counting.counters import TOTAL_FIELDS, VALUE_FIELDS, add_counts, lock_sites, value_key
+from analytics.counting.counters import TOTAL_FIELDS, VALUE_FIELDS, add_counts, lock_sites, row_by_row, value_key
 from analytics.counting.periods import add_to_period_totals
 from analytics.counting.rule import Counts
 from analytics.models import Breakdown, DailyRollup, HourlyBreakdown, HourlyRollup, Site
@@ -24,6 +24,11 @@ def store_changes(changes: Mapping[int, Counts], *, fresh: bool = False) -> None
     """
     site_ids = sorted(changes)
     lock_sites(site_ids)
+    with row_by_row():
+        add_all(changes, site_ids=site_ids, fresh=fresh)
+
+
+def add_all(changes: Mapping[int, Counts], *, site_ids: list[int], fresh: bool) -> None:
     add_counts(
         DailyRollup,
         key_fields=("day",),

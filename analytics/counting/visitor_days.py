@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from django.db import connection
 
+from analytics.binary_arrays import binary_array
 from analytics.counting.rule import Contribution, Counts, SessionRow, Visit, contribution, local_day
 from analytics.models import PATH_MAX_LENGTH, DeviceType, Pageview, Session, Site
 from analytics.raw_writes import binding_cursor, build, columns_of, insert_rows, is_postgresql, update_rows
@@ -206,7 +207,12 @@ def rows_of_visitors(model, *, fields: Sequence[str], visitors: set[tuple[int, i
         with binding_cursor() as cursor:
             cursor.execute(
                 " UNION ALL ".join([branch] * len(by_site)),
-                [value for site_id, visitor_ids in by_site.items() for value in (site_id, visitor_ids)],
+                [
+                    value
+                    for site_id, visitor_ids in by_site.items()
+                    for value in (site_id, binary_array(visitor_ids, db_type="bigint"))
+                ],
+                binary=True,
             )
             return cursor.fetchall()
     rows = []
@@ -275,7 +281,7 @@ def delete_by_id(model, ids: list[int]) -> None:
     if is_postgresql():
         table = connection.ops.quote_name(model._meta.db_table)
         with binding_cursor() as cursor:
-            cursor.execute(f"DELETE FROM {table} WHERE id = ANY(%b::bigint[])", [ids])
+            cursor.execute(f"DELETE FROM {table} WHERE id = ANY(%b::bigint[])", [binary_array(ids, db_type="bigint")])
         return
     for first in range(0, len(ids), ROWS_PER_QUERY):
         model.objects.filter(pk__in=ids[first : first + ROWS_PER_QUERY]).delete()
