@@ -26,7 +26,7 @@ from analytics.raw_writes import binding_cursor, build, columns_of, insert_rows,
 VISIT_VALUE_FIELDS = ("path", "source", "device_type", "browser", "country")
 MARK_FIELDS = ("last_of_visitor", "last_of_path")
 PAGEVIEW_FIELDS = ("site", "visitor_id", "timestamp", *VISIT_VALUE_FIELDS, "event_id", *MARK_FIELDS)
-SESSION_ROW_FIELDS = tuple(SessionRow.__dataclass_fields__)
+SESSION_ROW_FIELDS = SessionRow._fields
 SESSION_FIELDS = ("site", "visitor_id", *SESSION_ROW_FIELDS)
 STORED_VISIT_FIELDS = ("id", "site", "visitor_id", "timestamp", *VISIT_VALUE_FIELDS, *MARK_FIELDS)
 ROWS_PER_QUERY = 1000
@@ -225,7 +225,7 @@ def rows_of_visitors(model, *, fields: Sequence[str], visitors: set[tuple[int, i
 
 
 def session_values(session: SessionRow) -> tuple:
-    return tuple(getattr(session, name) for name in SESSION_ROW_FIELDS)
+    return tuple(session)
 
 
 def insert_pageviews(
