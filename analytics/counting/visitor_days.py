@@ -12,7 +12,7 @@ order, because each visitor-day's contribution depends on its pageviews alone.
 import datetime as dt
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from django.db import connection
@@ -109,7 +109,7 @@ def write_visitor_days(batch: Sequence[tuple[Site, Sequence[NewPageview]]]) -> t
         for visit in new_visits:
             new_marks[visit.key.index] = marks_in(after, visit)
 
-    replace_sessions(timezones=timezones, sessions=sessions)
+    replace_sessions(timezones=timezones, sessions=sessions, stored=stored_by_day.keys())
     written = insert_pageviews(pageviews=pageviews, marks=new_marks)
     write_moved_marks(moved_marks)
     return written, {site_id: change.without_zeros() for site_id, change in changes.items()}
@@ -160,15 +160,24 @@ def stored_visits(
 
 
 def replace_sessions(
-    *, timezones: Mapping[int, zoneinfo.ZoneInfo], sessions: dict[SiteVisitorDay, list[SessionRow]]
+    *,
+    timezones: Mapping[int, zoneinfo.ZoneInfo],
+    sessions: dict[SiteVisitorDay, list[SessionRow]],
+    stored: Collection[SiteVisitorDay],
 ) -> None:
     """Make the stored sessions of these visitor-days the ones worked out for them: delete the stored sessions
-    that are no longer among them, insert the new ones; a session that did not change is not written."""
+    that are no longer among them, insert the new ones; a session that did not change is not written.
+
+    `stored`: the visitor-days that have stored pageviews. Only their sessions are read: a visitor-day's sessions
+    are written with its pageviews, in their transaction, so one without stored pageviews has none (most of a
+    batch's visitor-days are new)."""
     wanted = {(*key[:2], session) for key, day_sessions in sessions.items() for session in day_sessions}
     kept: set[tuple[int, int, SessionRow]] = set()
     gone: list[int] = []
     rows = rows_of_visitors(
-        Session, fields=("id", "site", "visitor_id", *SESSION_ROW_FIELDS), visitors={key[:2] for key in sessions}
+        Session,
+        fields=("id", "site", "visitor_id", *SESSION_ROW_FIELDS),
+        visitors={key[:2] for key in stored if key in sessions},
     )
     for pk, site_id, visitor_id, *values in rows:
         row = SessionRow(*values)
