@@ -134,11 +134,13 @@ def add_in_one_statement(
     lookup = " AND ".join(f"found.{name} = change.{name}" for name in keys)
     emptied = " AND ".join(f"{table}.{name} + target.{name} = 0" for name in counts)
     found = f"{table}.id = target.found_id AND target.found_id IS NOT NULL"  # no look-up for a new row's NULL
+    # Counts are never negative, so only a change with a negative count can bring a row to zero.
+    lowering = " OR ".join(f"target.{name} < 0" for name in counts)
     statement = (
         f"WITH change ({', '.join(columns)}) AS (SELECT * FROM unnest({placeholders})), "
         f"target AS MATERIALIZED (SELECT change.*, (SELECT found.id FROM {table} AS found WHERE {lookup} LIMIT 1) "
         "AS found_id FROM change), "
-        f"emptied AS (DELETE FROM {table} USING target WHERE {found} AND {emptied}), "
+        f"emptied AS (DELETE FROM {table} USING target WHERE {found} AND ({lowering}) AND {emptied}), "
         f"added AS (UPDATE {table} SET {', '.join(f'{name} = {table}.{name} + target.{name}' for name in counts)} "
         f"FROM target WHERE {found} AND NOT ({emptied})) "
         f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM target WHERE found_id IS NULL"
