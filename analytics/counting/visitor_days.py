@@ -117,7 +117,16 @@ def write_visitor_days(batch: Sequence[tuple[Site, Sequence[NewPageview]]]) -> t
 
 def as_stored(pageview: NewPageview) -> NewPageview:
     """The pageview cut to what its columns hold, so it is counted exactly as it is stored (PostgreSQL's array
-    casts cut an overlong value without a word, and a count of the uncut value would never match a recount)."""
+    casts cut an overlong value without a word, and a count of the uncut value would never match a recount).
+    A pageview that fits is returned as it is (`_replace` runs in Python, for every pageview of a batch)."""
+    if (
+        len(pageview.path) <= PATH_MAX_LENGTH
+        and len(pageview.source) <= SOURCE_MAX_LENGTH
+        and len(pageview.device_type) <= DEVICE_TYPE_MAX_LENGTH
+        and len(pageview.browser) <= BROWSER_MAX_LENGTH
+        and len(pageview.country) <= COUNTRY_MAX_LENGTH
+    ):
+        return pageview
     return pageview._replace(
         path=pageview.path[:PATH_MAX_LENGTH],
         source=pageview.source[:SOURCE_MAX_LENGTH],

@@ -1,13 +1,14 @@
-"""The batch writer reads stored sessions only for visitor-days with stored pageviews (`counting.visitor_days`).
+"""The batch writer's shortcuts (`counting.visitor_days`), each against hand-counted rows.
 
-A visitor-day without stored pageviews has no stored sessions, so its sessions are only inserted. These cases are
-visitor-days that look new to the batch — their events are all new to it — but have pageviews stored by an earlier,
-late or repeated delivery: their stored sessions must be replaced, never added to.
+Stored sessions are read only for visitor-days with stored pageviews: a visitor-day without any has no sessions. The
+first three cases are visitor-days that look new to their batch — every event of it is new — but have pageviews
+stored by an earlier, late or repeated delivery: their stored sessions must be replaced, never added to. A pageview
+whose values fit their columns is taken as it is; one that does not is counted as its columns store it.
 """
 
 import pytest
 
-from analytics.models import DailyRollup, Session
+from analytics.models import Breakdown, DailyRollup, Dimension, Pageview, Session
 from analytics.services import NewPageview, record_pageviews
 from tests.analytics.traffic import utc
 from tests.factories import SiteFactory
@@ -77,3 +78,22 @@ def test_a_new_visitor_day_beside_a_stored_one_of_the_same_visitor_keeps_both_da
         (utc("2026-03-18T10:40:00"), utc("2026-03-18T10:40:00"), 1, 0, "/b", "/b"),
         (utc("2026-03-19T08:00:00"), utc("2026-03-19T08:00:00"), 1, 0, "/c", "/c"),
     ]
+
+
+def test_an_overlong_value_is_counted_as_the_column_stores_it():
+    site = SiteFactory(timezone="UTC")
+    long_path, long_source = "/" + "p" * 2099, "s" * 300
+    record_pageviews(
+        site=site,
+        pageviews=[
+            NewPageview(utc("2026-03-18T10:00:00"), 7, long_path, long_source, event_id="e1"),
+            NewPageview(utc("2026-03-18T10:01:00"), 8, long_path[:2000], event_id="e2"),
+        ],
+    )
+
+    assert set(Pageview.objects.values_list("path", flat=True)) == {long_path[:2000]}
+    assert Pageview.objects.get(event_id="e1").source == long_source[:255]
+    assert list(Breakdown.objects.filter(dimension=Dimension.PATH).values_list("value", "pageviews", "visitors")) == [
+        (long_path[:2000], 2, 2)
+    ]
+    assert Breakdown.objects.get(dimension=Dimension.SOURCE, value=long_source[:255]).visits == 1
