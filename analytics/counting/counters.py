@@ -10,8 +10,10 @@ one writer of all of them, with its PostgreSQL and SQLite forms side by side:
 - the others are inserted.
 
 PostgreSQL does all three in one statement per table, each column one binary array
-(`add_in_one_statement`); SQLite in an `UPDATE … FROM` a `VALUES` list per few hundred
-rows, a `DELETE` and one prepared `INSERT` (`add_in_statements`).
+(`one_statement`); SQLite in an `UPDATE … FROM` a `VALUES` list per few hundred rows, a
+`DELETE` and one prepared `INSERT` (`add_in_statements`). A write can be made ready
+(`prepare_counts`: rows keyed, columns encoded) before the roll-up lock is taken and run
+under it (`run_counts`); `add_counts` does both.
 
 A value (a path can be 2,000 characters, more than a PostgreSQL index entry holds) is
 found by its `value_key`, a 64-bit hash computed in Python, and compared in full too, so
@@ -20,11 +22,13 @@ two values sharing a key never mix. The caller holds the site's roll-up lock
 """
 
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
 from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Model
@@ -91,6 +95,33 @@ def lock_sites(site_ids: Sequence[int]) -> None:
             )
 
 
+@dataclass(frozen=True)
+class Spread:
+    """Changes given as rows of another shape, and the query that makes this table's changes of them (PostgreSQL):
+    the period totals take a batch's day-value changes once, and the query adds each to every period that counts
+    its day. `fields`: the given rows' fields, as `model` has them; `select`: SQL over the CTE `given` yielding
+    the written table's site, key and count columns, in that order, no row with every count zero."""
+
+    model: type[Model]
+    fields: tuple[str, ...]
+    select: str
+
+
+@dataclass(frozen=True)
+class CounterWrite:
+    """A change of one derived table made ready to run: on PostgreSQL its statement and encoded arrays, on SQLite
+    its rows. A batch makes its writes ready before it takes the sites' roll-up locks, so two writers of the same
+    sites wait for each other only while statements run."""
+
+    model: type[Model]
+    key_fields: tuple[str, ...]
+    count_fields: tuple[str, ...]
+    rows: list[tuple]
+    fresh: bool = False
+    statement: str | None = None
+    arrays: list | None = None
+
+
 def add_counts(
     model: type[Model],
     *,
@@ -103,22 +134,57 @@ def add_counts(
     that site with those keys; drop rows that reach zero; insert rows for the keys not stored yet. Changes of zero
     are skipped. Rows of many sites go in the same statements. `fresh`: the caller emptied these rows (a rebuild),
     so every row is inserted."""
+    run_counts(prepare_counts(model, key_fields=key_fields, count_fields=count_fields, rows=rows, fresh=fresh))
+
+
+def prepare_counts(
+    model: type[Model],
+    *,
+    key_fields: Sequence[str],
+    count_fields: Sequence[str],
+    rows: Sequence[tuple],
+    fresh: bool = False,
+    spread: Spread | None = None,
+) -> CounterWrite | None:
+    """`add_counts` made ready to run (`run_counts`); None when every change is zero. `spread` (PostgreSQL only):
+    `rows` are of its fields, made into changes by its query."""
     key_fields = ("site", *key_fields)
-    width = len(key_fields)
-    changes = [row for row in rows if any(row[width:])]
+    counted = -len(count_fields)
+    changes = [row for row in rows if any(row[counted:])]
     if not changes:
+        return None
+    write = CounterWrite(model, key_fields, tuple(count_fields), changes, fresh)
+    if spread is not None and not is_postgresql():
+        raise ValueError("A spread of changes is written on PostgreSQL only")
+    if fresh or not is_postgresql():
+        return write
+    statement, arrays = one_statement(
+        model, key_fields=key_fields, count_fields=count_fields, rows=changes, spread=spread
+    )
+    return dataclasses.replace(write, statement=statement, arrays=arrays)
+
+
+def run_counts(write: CounterWrite | None) -> None:
+    """Run a write `prepare_counts` made ready; the caller holds the sites' roll-up locks."""
+    if write is None:
         return
-    if fresh:
-        insert_many(model, fields=(*key_fields, *count_fields), rows=changes)
-    elif is_postgresql():
-        add_in_one_statement(model, key_fields=key_fields, count_fields=count_fields, rows=changes)
+    if write.statement is not None:
+        with row_by_row(), binding_cursor() as cursor:
+            cursor.execute(write.statement, write.arrays)
+    elif write.fresh:
+        insert_many(write.model, fields=(*write.key_fields, *write.count_fields), rows=write.rows)
     else:
-        add_in_statements(model, key_fields=key_fields, count_fields=count_fields, rows=changes)
+        add_in_statements(write.model, key_fields=write.key_fields, count_fields=write.count_fields, rows=write.rows)
 
 
-def add_in_one_statement(
-    model: type[Model], *, key_fields: Sequence[str], count_fields: Sequence[str], rows: Sequence[tuple]
-) -> None:
+def one_statement(
+    model: type[Model],
+    *,
+    key_fields: Sequence[str],
+    count_fields: Sequence[str],
+    rows: Sequence[tuple],
+    spread: Spread | None = None,
+) -> tuple[str, list]:
     """PostgreSQL: every change in one statement, each column one binary array. Each change finds its row's id with
     an index look-up of its own (a subquery per change), then the row is deleted if every count reaches zero,
     updated otherwise, and inserted if none was found; no row comes back to Python.
@@ -130,14 +196,23 @@ def add_in_one_statement(
     described = columns_of(model, fields)
     columns = [column for column, _ in described]
     keys, counts = columns[: len(key_fields)], columns[len(key_fields) :]
-    placeholders, arrays = arrays_of(described, list(zip(*rows, strict=True)))
+    if spread is None:
+        placeholders, arrays = arrays_of(described, list(zip(*rows, strict=True)))
+        changes = f"change ({', '.join(columns)}) AS (SELECT * FROM unnest({placeholders}))"
+    else:
+        given = columns_of(spread.model, spread.fields)
+        placeholders, arrays = arrays_of(given, list(zip(*rows, strict=True)))
+        changes = (
+            f"given ({', '.join(column for column, _ in given)}) AS (SELECT * FROM unnest({placeholders})), "
+            f"change ({', '.join(columns)}) AS ({spread.select})"
+        )
     lookup = " AND ".join(f"found.{name} = change.{name}" for name in keys)
     emptied = " AND ".join(f"{table}.{name} + target.{name} = 0" for name in counts)
     found = f"{table}.id = target.found_id AND target.found_id IS NOT NULL"  # no look-up for a new row's NULL
     # Counts are never negative, so only a change with a negative count can bring a row to zero.
     lowering = " OR ".join(f"target.{name} < 0" for name in counts)
     statement = (
-        f"WITH change ({', '.join(columns)}) AS (SELECT * FROM unnest({placeholders})), "
+        f"WITH {changes}, "
         f"target AS MATERIALIZED (SELECT change.*, (SELECT found.id FROM {table} AS found WHERE {lookup} LIMIT 1) "
         "AS found_id FROM change), "
         f"emptied AS (DELETE FROM {table} USING target WHERE {found} AND ({lowering}) AND {emptied}), "
@@ -145,8 +220,7 @@ def add_in_one_statement(
         f"FROM target WHERE {found} AND NOT ({emptied})) "
         f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM target WHERE found_id IS NULL"
     )
-    with row_by_row(), binding_cursor() as cursor:
-        cursor.execute(statement, arrays)
+    return statement, arrays
 
 
 def add_in_statements(
