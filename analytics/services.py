@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from django.db import connection, transaction
 
+from analytics.binary_arrays import binary_array
 from analytics.counting.store import store_changes
 from analytics.counting.visitor_days import NewPageview, StoredPageview, write_visitor_days
 from analytics.models import DeviceType, Pageview, Site
@@ -154,7 +155,10 @@ def stored_event_ids(candidates: list[str | None]) -> set[str]:
     if is_postgresql():
         table = connection.ops.quote_name(Pageview._meta.db_table)
         with binding_cursor() as cursor:
-            cursor.execute(f"SELECT event_id FROM {table} WHERE event_id = ANY(%b::varchar[])", [event_ids])
+            cursor.execute(
+                f"SELECT event_id FROM {table} WHERE event_id = ANY(%b::varchar[])",
+                [binary_array(event_ids, db_type="varchar")],
+            )
             return {event_id for (event_id,) in cursor.fetchall()}
     return set(Pageview.objects.filter(event_id__in=event_ids).values_list("event_id", flat=True))
 

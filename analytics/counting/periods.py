@@ -19,17 +19,41 @@ totals make the long tail cheap (262,144 distinct paths: 365d in a few ms instea
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Min, Sum
 
-from analytics.counting.counters import VALUE_FIELDS, add_counts, value_key
+from analytics.counting.counters import (
+    VALUE_FIELDS,
+    CounterWrite,
+    Spread,
+    add_counts,
+    prepare_counts,
+    run_counts,
+    value_key,
+)
 from analytics.models import Breakdown, DailyRollup, PeriodTotal, PeriodWindow, Site
 from analytics.periods import Period
+from analytics.raw_writes import is_postgresql
 
 PERIOD_DAYS = tuple(period.days for period in Period if period.days is not None)
 ANALYZE_AFTER_ROWS = 10_000
+# PostgreSQL: a batch's per-(day, dimension, value) changes, sent once, added to the totals of every period whose
+# first day is not after their day, summed per value (SQLite sums them in `add_to_period_totals`).
+PERIODS_OF_DAY_CHANGES = Spread(
+    model=Breakdown,
+    fields=("site", "start", "dimension", "value_key", "value", *VALUE_FIELDS),
+    select=(
+        "SELECT given.site_id, periods.days, given.dimension, given.value_key, given.value, "
+        "sum(given.pageviews)::integer, sum(given.visitors)::integer, sum(given.visits)::integer "
+        f"FROM given JOIN {PeriodWindow._meta.db_table} AS periods "
+        "ON periods.site_id = given.site_id AND given.start >= periods.first_day "
+        "GROUP BY given.site_id, periods.days, given.dimension, given.value_key, given.value "
+        "HAVING sum(given.pageviews) <> 0 OR sum(given.visitors) <> 0 OR sum(given.visits) <> 0"
+    ),
+)
 
 Change = tuple[int, int, int]  # (pageviews, visitors, visits)
 
@@ -38,27 +62,70 @@ def first_day_of(*, days: int, today: dt.date) -> dt.date:
     return today - dt.timedelta(days=days - 1)
 
 
-def add_to_period_totals(changes: Mapping[int, Mapping[tuple[dt.date, int, str], list[int]]]) -> None:
-    """Add each site's batch of per-(day, dimension, value) changes (by site id) to the totals counting each day,
-    and note when the earliest of those days leaves each period. A site without totals yet is left to the worker."""
+@dataclass(frozen=True)
+class PeriodTotalsChange:
+    """A batch's change of the period totals made ready before the sites' roll-up locks are taken
+    (`prepare_period_totals`): the days each site's changes fall on and, on PostgreSQL, the counter write."""
+
+    changes: Mapping[int, Mapping[tuple[dt.date, int, str], list[int]]]
+    days_changed: dict[int, set[dt.date]]
+    write: CounterWrite | None
+
+
+def prepare_period_totals(
+    changes: Mapping[int, Mapping[tuple[dt.date, int, str], list[int]]], *, day_rows: Sequence[tuple]
+) -> PeriodTotalsChange:
+    """Each site's per-(day, dimension, value) changes (by site id), also as the day rows `store` writes them
+    (`day_rows`: site id, day, dimension, value key, value, counts), made ready for `add_to_period_totals`.
+    PostgreSQL sends the day rows once and adds each to the totals of every period that counts its day
+    (`PERIODS_OF_DAY_CHANGES`); SQLite sums them per period in `add_to_period_totals`."""
+    days_changed = {
+        site_id: {day for (day, _, _), counts in site_changes.items() if any(counts)}
+        for site_id, site_changes in changes.items()
+    }
+    write = None
+    if is_postgresql():
+        write = prepare_counts(
+            PeriodTotal,
+            key_fields=("days", "dimension", "value_key", "value"),
+            count_fields=VALUE_FIELDS,
+            rows=day_rows,
+            spread=PERIODS_OF_DAY_CHANGES,
+        )
+    return PeriodTotalsChange(changes, days_changed, write)
+
+
+def add_to_period_totals(change: PeriodTotalsChange) -> None:
+    """Add each site's batch of per-(day, dimension, value) changes to the totals counting each day, and note when
+    the earliest of those days leaves each period. A site without totals yet is left to the worker."""
     windows_of: dict[int, list[PeriodWindow]] = defaultdict(list)
-    for window in PeriodWindow.objects.filter(site_id__in=sorted(changes)):
+    for window in PeriodWindow.objects.filter(site_id__in=sorted(change.changes)):
         windows_of[window.site_id].append(window)
-    summed: dict[tuple[int, int, int, str], list[int]] = defaultdict(lambda: [0, 0, 0])
     for site_id, windows in sorted(windows_of.items()):
-        site_changes = changes[site_id]
         for window in windows:
-            earliest = None
-            for (day, dimension, value), counts in site_changes.items():
-                if day >= window.first_day and any(counts):
-                    total = summed[(site_id, window.days, dimension, value)]
+            counted = [day for day in change.days_changed[site_id] if day >= window.first_day]
+            if not counted:
+                continue
+            due_on = min(counted) + dt.timedelta(days=window.days)
+            if window.due_on is None or due_on < window.due_on:
+                PeriodWindow.objects.filter(pk=window.pk).update(due_on=due_on)
+    if change.write is not None or is_postgresql():
+        run_counts(change.write)
+        return
+    summed: dict[tuple[int, int, int, str], list[int]] = {}
+    for site_id, windows in sorted(windows_of.items()):
+        changed = [(key, counts) for key, counts in change.changes[site_id].items() if any(counts)]
+        for window in windows:
+            for (day, dimension, value), counts in changed:
+                if day < window.first_day:
+                    continue
+                key = (site_id, window.days, dimension, value)
+                total = summed.get(key)
+                if total is None:
+                    summed[key] = list(counts)
+                else:
                     for index, count in enumerate(counts):
                         total[index] += count
-                    earliest = day if earliest is None else min(earliest, day)
-            if earliest is not None:
-                due_on = earliest + dt.timedelta(days=window.days)
-                if window.due_on is None or due_on < window.due_on:
-                    PeriodWindow.objects.filter(pk=window.pk).update(due_on=due_on)
     add_to_totals({key: tuple(counts) for key, counts in summed.items()})
 
 

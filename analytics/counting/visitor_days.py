@@ -12,11 +12,12 @@ order, because each visitor-day's contribution depends on its pageviews alone.
 import datetime as dt
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from django.db import connection
 
+from analytics.binary_arrays import binary_array
 from analytics.counting.rule import Contribution, Counts, SessionRow, Visit, contribution, local_day
 from analytics.models import PATH_MAX_LENGTH, DeviceType, Pageview, Session, Site
 from analytics.raw_writes import binding_cursor, build, columns_of, insert_rows, is_postgresql, update_rows
@@ -25,7 +26,7 @@ from analytics.raw_writes import binding_cursor, build, columns_of, insert_rows,
 VISIT_VALUE_FIELDS = ("path", "source", "device_type", "browser", "country")
 MARK_FIELDS = ("last_of_visitor", "last_of_path")
 PAGEVIEW_FIELDS = ("site", "visitor_id", "timestamp", *VISIT_VALUE_FIELDS, "event_id", *MARK_FIELDS)
-SESSION_ROW_FIELDS = tuple(SessionRow.__dataclass_fields__)
+SESSION_ROW_FIELDS = SessionRow._fields
 SESSION_FIELDS = ("site", "visitor_id", *SESSION_ROW_FIELDS)
 STORED_VISIT_FIELDS = ("id", "site", "visitor_id", "timestamp", *VISIT_VALUE_FIELDS, *MARK_FIELDS)
 ROWS_PER_QUERY = 1000
@@ -108,7 +109,7 @@ def write_visitor_days(batch: Sequence[tuple[Site, Sequence[NewPageview]]]) -> t
         for visit in new_visits:
             new_marks[visit.key.index] = marks_in(after, visit)
 
-    replace_sessions(timezones=timezones, sessions=sessions)
+    replace_sessions(timezones=timezones, sessions=sessions, stored=stored_by_day.keys())
     written = insert_pageviews(pageviews=pageviews, marks=new_marks)
     write_moved_marks(moved_marks)
     return written, {site_id: change.without_zeros() for site_id, change in changes.items()}
@@ -116,7 +117,16 @@ def write_visitor_days(batch: Sequence[tuple[Site, Sequence[NewPageview]]]) -> t
 
 def as_stored(pageview: NewPageview) -> NewPageview:
     """The pageview cut to what its columns hold, so it is counted exactly as it is stored (PostgreSQL's array
-    casts cut an overlong value without a word, and a count of the uncut value would never match a recount)."""
+    casts cut an overlong value without a word, and a count of the uncut value would never match a recount).
+    A pageview that fits is returned as it is (`_replace` runs in Python, for every pageview of a batch)."""
+    if (
+        len(pageview.path) <= PATH_MAX_LENGTH
+        and len(pageview.source) <= SOURCE_MAX_LENGTH
+        and len(pageview.device_type) <= DEVICE_TYPE_MAX_LENGTH
+        and len(pageview.browser) <= BROWSER_MAX_LENGTH
+        and len(pageview.country) <= COUNTRY_MAX_LENGTH
+    ):
+        return pageview
     return pageview._replace(
         path=pageview.path[:PATH_MAX_LENGTH],
         source=pageview.source[:SOURCE_MAX_LENGTH],
@@ -159,15 +169,24 @@ def stored_visits(
 
 
 def replace_sessions(
-    *, timezones: Mapping[int, zoneinfo.ZoneInfo], sessions: dict[SiteVisitorDay, list[SessionRow]]
+    *,
+    timezones: Mapping[int, zoneinfo.ZoneInfo],
+    sessions: dict[SiteVisitorDay, list[SessionRow]],
+    stored: Collection[SiteVisitorDay],
 ) -> None:
     """Make the stored sessions of these visitor-days the ones worked out for them: delete the stored sessions
-    that are no longer among them, insert the new ones; a session that did not change is not written."""
+    that are no longer among them, insert the new ones; a session that did not change is not written.
+
+    `stored`: the visitor-days that have stored pageviews. Only their sessions are read: a visitor-day's sessions
+    are written with its pageviews, in their transaction, so one without stored pageviews has none (most of a
+    batch's visitor-days are new)."""
     wanted = {(*key[:2], session) for key, day_sessions in sessions.items() for session in day_sessions}
     kept: set[tuple[int, int, SessionRow]] = set()
     gone: list[int] = []
     rows = rows_of_visitors(
-        Session, fields=("id", "site", "visitor_id", *SESSION_ROW_FIELDS), visitors={key[:2] for key in sessions}
+        Session,
+        fields=("id", "site", "visitor_id", *SESSION_ROW_FIELDS),
+        visitors={key[:2] for key in stored if key in sessions},
     )
     for pk, site_id, visitor_id, *values in rows:
         row = SessionRow(*values)
@@ -206,7 +225,12 @@ def rows_of_visitors(model, *, fields: Sequence[str], visitors: set[tuple[int, i
         with binding_cursor() as cursor:
             cursor.execute(
                 " UNION ALL ".join([branch] * len(by_site)),
-                [value for site_id, visitor_ids in by_site.items() for value in (site_id, visitor_ids)],
+                [
+                    value
+                    for site_id, visitor_ids in by_site.items()
+                    for value in (site_id, binary_array(visitor_ids, db_type="bigint"))
+                ],
+                binary=True,
             )
             return cursor.fetchall()
     rows = []
@@ -219,7 +243,7 @@ def rows_of_visitors(model, *, fields: Sequence[str], visitors: set[tuple[int, i
 
 
 def session_values(session: SessionRow) -> tuple:
-    return tuple(getattr(session, name) for name in SESSION_ROW_FIELDS)
+    return tuple(session)
 
 
 def insert_pageviews(
@@ -275,7 +299,7 @@ def delete_by_id(model, ids: list[int]) -> None:
     if is_postgresql():
         table = connection.ops.quote_name(model._meta.db_table)
         with binding_cursor() as cursor:
-            cursor.execute(f"DELETE FROM {table} WHERE id = ANY(%b::bigint[])", [ids])
+            cursor.execute(f"DELETE FROM {table} WHERE id = ANY(%b::bigint[])", [binary_array(ids, db_type="bigint")])
         return
     for first in range(0, len(ids), ROWS_PER_QUERY):
         model.objects.filter(pk__in=ids[first : first + ROWS_PER_QUERY]).delete()
