@@ -285,3 +285,19 @@ def test_a_worker_waiting_when_the_stream_is_deleted_recreates_the_group(redis_c
     assert [record.getMessage() for record in caplog.records] == [
         "The event stream's consumer group was gone (Redis lost its data or evicted it); recreated it"
     ]
+
+
+@pytest.mark.parametrize(
+    ("taken", "elapsed", "pause"),
+    [
+        (40, 0.05, 0.20),  # a small batch under a steady stream: wait until 0.25 s since it was read
+        (40, 0.25, 0.0),  # its write took the whole time already
+        (40, 0.90, 0.0),  # read after an idle wait: no further wait
+        (0, 0.0, 0.0),  # nothing read: block again at once
+        (5000, 0.05, 0.0),  # a full batch: a backlog, read on at once
+    ],
+)
+def test_after_a_batch_that_emptied_the_stream_the_worker_lets_the_next_one_gather(taken, elapsed, pause):
+    waited = ingest_worker.gather_pause(taken=taken, size=5000, elapsed=elapsed, gather_seconds=0.25)
+
+    assert waited == pytest.approx(pause)

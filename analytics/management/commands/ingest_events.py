@@ -9,7 +9,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, close_old_connections
 from redis.exceptions import RedisError
 
-from analytics.ingest_worker import BATCH_SIZE, drain_once, ensure_group, report_queue_length
+from analytics.ingest_worker import (
+    BATCH_SIZE,
+    GATHER_MS,
+    drain_once,
+    ensure_group,
+    gather_pause,
+    report_queue_length,
+)
 from analytics.queue_checks import check_queue_durability
 from analytics.queue_redis import worker_client
 from config.logging_filters import one_line
@@ -31,6 +38,12 @@ class Command(BaseCommand):
             "--batch", type=int, default=BATCH_SIZE, help=f"pageviews per batch at most (default {BATCH_SIZE})"
         )
         parser.add_argument("--block-ms", type=int, default=1000, help="how long to wait for new events (ms)")
+        parser.add_argument(
+            "--gather-ms",
+            type=int,
+            default=GATHER_MS,
+            help=f"after a batch that emptied the stream, wait until this long since it was read (default {GATHER_MS})",
+        )
         parser.add_argument("--once", action="store_true", help="write what is queued now, then stop")
 
     def handle(self, *args, **options) -> None:
@@ -59,6 +72,7 @@ class Command(BaseCommand):
             if time.monotonic() - reported_at >= REPORT_EVERY_SECONDS:
                 reported_at = time.monotonic()
                 report_queue_length(client)
+            started = time.monotonic()
             try:
                 result = drain_once(client, consumer=consumer, size=options["batch"], block_ms=options["block_ms"])
             except (DatabaseError, RedisError) as error:
@@ -71,3 +85,12 @@ class Command(BaseCommand):
                 return
             if result.taken:
                 logger.info("Wrote %d of %d queued pageviews", result.written, result.taken)
+            if not options["once"]:
+                pause = gather_pause(
+                    taken=result.taken,
+                    size=options["batch"],
+                    elapsed=time.monotonic() - started,
+                    gather_seconds=options["gather_ms"] / 1000,
+                )
+                if pause:
+                    time.sleep(pause)
