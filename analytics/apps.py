@@ -6,8 +6,12 @@ class AnalyticsConfig(AppConfig):
     verbose_name = "Analytics"
 
     def ready(self) -> None:
-        """Every per-process structure of collecting, reset by `analytics.process_state.reset_process_state`."""
+        """Deleting a site waits for its writers; every per-process structure of collecting is registered for
+        `analytics.process_state.reset_process_state`."""
+        from django.db.models.signals import pre_delete
+
         from analytics.cache_counters import forget_local_counts
+        from analytics.counting.counters import lock_deleted_site
         from analytics.drop_counts import forget_dropped_events
         from analytics.event_limits import forget_over_rate
         from analytics.event_queue import queue_connection
@@ -18,6 +22,7 @@ class AnalyticsConfig(AppConfig):
         from analytics.salts import forget_held_salts
         from analytics.script import tracking_script
 
+        pre_delete.connect(lock_deleted_site, sender="analytics.Site", dispatch_uid="analytics.lock_deleted_site")
         register_reset("sites by domain", forget_sites)
         register_reset("rate-limit windows counted in this process", forget_local_counts)
         register_reset("clients this process told they are over their event rate", forget_over_rate)

@@ -30,7 +30,7 @@ from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import Model
 
 from analytics.models import Site
@@ -84,15 +84,39 @@ def lock_site(site: Site) -> None:
     lock_sites([site.pk])
 
 
+class SiteDeleted(DatabaseError):
+    """A site was deleted while a writer wrote its rows: the writer's transaction is rolled back (the ingest worker
+    retries its batch, which then leaves that site's events out)."""
+
+
 def lock_sites(site_ids: Sequence[int]) -> None:
-    """`lock_site` for several sites in one statement, in id order (every writer takes them in that order)."""
-    if connection.vendor == "postgresql" and site_ids:
-        with connection.cursor() as cursor:
+    """`lock_site` for several sites in one statement, in id order (every writer takes them in that order), then
+    check that they all still exist.
+
+    The tables these writers fill keep no foreign-key constraint to the site (`analytics.models.hot_table_site`):
+    this check stands in for it. Deleting a site takes its lock first (`lock_deleted_site`), so a site that exists
+    now stays until this transaction ends, and one deleted meanwhile is seen gone: the check is a statement of its
+    own, whose snapshot is taken after the locks were granted.
+    """
+    if not site_ids:
+        return
+    wanted = sorted(set(site_ids))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
             cursor.execute(
                 "SELECT count(pg_advisory_xact_lock(%s, (site_id %% 2147483648)::integer)) "
                 "FROM unnest(%s::bigint[]) AS site_id",
-                [ROLLUP_LOCK, sorted(set(site_ids))],
+                [ROLLUP_LOCK, wanted],
             )
+    existing = set(Site.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    if len(existing) < len(wanted):
+        raise SiteDeleted(f"Sites {sorted(set(wanted) - existing)} were deleted while their rows were written")
+
+
+def lock_deleted_site(sender: type[Site], instance: Site, **kwargs: object) -> None:
+    """Before a site is deleted (`pre_delete`, inside the deletion's transaction): wait for its writers, and keep
+    new ones out until the deletion commits; they then find the site gone (`lock_sites`)."""
+    lock_site(instance)
 
 
 @dataclass(frozen=True)
