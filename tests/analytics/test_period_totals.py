@@ -38,8 +38,17 @@ def d(text: str) -> dt.date:
 
 
 def totals(site, days: int, dimension: Dimension) -> dict[str, tuple[int, int, int]]:
-    rows = PeriodTotal.objects.filter(site=site, days=days, dimension=dimension)
-    return {row.value: (row.pageviews, row.visitors, row.visits) for row in rows}
+    """The period's (pageviews, visitors, visits) of every value it counts (a count above zero)."""
+    columns = (f"pageviews_{days}", f"visitors_{days}", f"visits_{days}")
+    rows = PeriodTotal.objects.filter(site=site, dimension=dimension).values_list("value", *columns)
+    return {value: tuple(counts) for value, *counts in rows if any(counts)}
+
+
+def stored_rows(site, dimension: Dimension) -> dict[str, tuple[int, ...]]:
+    """Every stored row of the dimension: the value's (pageviews, visitors, visits) of 7, 30, 90 and 365 days."""
+    columns = [f"{count}_{days}" for days in (7, 30, 90, 365) for count in ("pageviews", "visitors", "visits")]
+    rows = PeriodTotal.objects.filter(site=site, dimension=dimension).values_list("value", *columns)
+    return {value: tuple(counts) for value, *counts in rows}
 
 
 def window(site, days: int) -> tuple[dt.date, dt.date | None]:
@@ -233,7 +242,7 @@ def test_recounting_a_day_from_raw_rows_reaches_the_totals(summed_site):
 
 
 def test_a_rebuild_sums_the_totals_afresh(summed_site):
-    PeriodTotal.objects.filter(site=summed_site, days=7, value="/").update(pageviews=99)
+    PeriodTotal.objects.filter(site=summed_site, value="/").update(pageviews_7=99)
     PeriodWindow.objects.filter(site=summed_site, days=7).update(first_day=d("2026-01-01"))
 
     rebuild_site_rollups(site=summed_site, now=NOW)
