@@ -14,6 +14,14 @@ PERIOD_FIELDS = tuple(f"{count}_{days}" for days in PERIOD_DAYS for count in COU
 KEYS = ("site_id", "dimension", "value_key", "value")
 
 
+def check_inserted_rows_now(schema_editor):
+    """PostgreSQL: the site foreign key of the rows just inserted is checked at commit (deferred), and a table with
+    checks pending cannot be altered in the same transaction; so they are checked here."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        schema_editor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
 def one_row_per_value(apps, schema_editor):
     """Sum each value's rows into a new row (days 0, the per-period columns filled), then drop the old ones."""
     table = schema_editor.quote_name(apps.get_model("analytics", "PeriodTotal")._meta.db_table)
@@ -26,6 +34,7 @@ def one_row_per_value(apps, schema_editor):
         f"SELECT {keys}, 0, 0, 0, 0, {sums} FROM {table} WHERE days <> 0 GROUP BY {keys}"
     )
     schema_editor.execute(f"DELETE FROM {table} WHERE days <> 0")
+    check_inserted_rows_now(schema_editor)
 
 
 def rows_per_period(apps, schema_editor):
@@ -41,6 +50,7 @@ def rows_per_period(apps, schema_editor):
             f"WHERE days = 0 AND ({' OR '.join(f'{column} <> 0' for column in columns)})"
         )
     schema_editor.execute(f"DELETE FROM {table} WHERE days = 0")
+    check_inserted_rows_now(schema_editor)
 
 
 class Migration(migrations.Migration):
