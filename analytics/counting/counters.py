@@ -75,7 +75,7 @@ def row_by_row() -> Iterator[None]:
 @functools.lru_cache(maxsize=1 << 16)
 def value_key(value: str) -> int:
     """The signed 64-bit key every derived table finds a value's row by (cached: a batch keys each value of a day
-    for its day, hour and four period rows)."""
+    for its day, hour and period total rows)."""
     return int.from_bytes(hashlib.blake2b(value.encode(), digest_size=8).digest(), "big", signed=True)
 
 
@@ -122,9 +122,10 @@ def lock_deleted_site(sender: type[Site], instance: Site, **kwargs: object) -> N
 @dataclass(frozen=True)
 class Spread:
     """Changes given as rows of another shape, and the query that makes this table's changes of them (PostgreSQL):
-    the period totals take a batch's day-value changes once, and the query adds each to every period that counts
-    its day. `fields`: the given rows' fields, as `model` has them; `select`: SQL over the CTE `given` yielding
-    the written table's site, key and count columns, in that order, no row with every count zero."""
+    the period totals take a batch's day-value changes once, and the query makes them one change per value, each
+    day's change in the columns of every period that counts its day. `fields`: the given rows' fields, as `model`
+    has them; `select`: SQL over the CTE `given` yielding the written table's site, key and count columns, in that
+    order, no row with every count zero."""
 
     model: type[Model]
     fields: tuple[str, ...]

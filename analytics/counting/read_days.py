@@ -19,6 +19,7 @@ import datetime as dt
 from django.db import connections
 from django.db.models import F, QuerySet
 
+from analytics.counting.periods import period_fields
 from analytics.counting.raw_reads import counts_per_date, dimension_counts, session_totals
 from analytics.metrics import (
     COUNT_COLUMNS,
@@ -188,29 +189,37 @@ def totals_less_days(*, site: Site, days: int, rule: ListRule, leaving: list[dt.
 
 def nth_pageviews(*, site: Site, days: int, rule: ListRule) -> int | None:
     """The Nth largest pageview count in a period's totals for a list cut at N by pageviews; None for other lists
-    or fewer than N values. One short walk down the `periodtotal_ranked_pages` index, whatever the statistics say."""
+    or fewer than N values counting pageviews in the period. One short walk down the period's ranked index
+    (`periodtotal_ranked_pages_<days>`), whatever the statistics say."""
     if rule.limit is None or rule.ranked_by != PAGEVIEW_COUNT:
         return None
-    rows = PeriodTotal.objects.filter(site=site, days=days, dimension=rule.dimension)
+    pageviews = period_columns(days)[PAGEVIEW_COUNT]
+    rows = PeriodTotal.objects.filter(site=site, dimension=rule.dimension, **{f"{pageviews}__gt": 0})
     listed = rows.exclude(value="") if rule.leaves_out_unknown else rows
-    nth = list(listed.order_by("-pageviews").values_list("pageviews", flat=True)[rule.limit - 1 : rule.limit])
+    nth = list(listed.order_by(f"-{pageviews}").values_list(pageviews, flat=True)[rule.limit - 1 : rule.limit])
     return nth[0] if nth else None
 
 
 def period_totals(*, site: Site, days: int, rule: ListRule, at_least: int | None = None) -> QuerySet:
-    """The rows of a period's totals as `ranked` takes them.
+    """The rows of a period's totals as `ranked` takes them: those of values the period counts (its ranked count
+    above zero; a row also carries the other periods' counts, and a value seen only before this period's first
+    day has zeros here).
 
     A list ranked by pageviews (pages) is narrowed to the rows counting at least as many
     pageviews as its Nth (`nth_pageviews`), or as `at_least` when given, so a top N reads
     about N rows, not every value's row.
     """
-    rows = PeriodTotal.objects.filter(site=site, days=days, dimension=rule.dimension)
+    columns = period_columns(days)
+    rows = PeriodTotal.objects.filter(site=site, dimension=rule.dimension, **{f"{columns[rule.ranked_by]}__gt": 0})
     floor = nth_pageviews(site=site, days=days, rule=rule) if at_least is None else at_least
     if floor is not None:
-        rows = rows.filter(pageviews__gte=floor)
-    return rows.values(
-        key=F("value"), **{PAGEVIEW_COUNT: F("pageviews"), VISITOR_COUNT: F("visitors"), VISIT_COUNT: F("visits")}
-    )
+        rows = rows.filter(**{f"{columns[PAGEVIEW_COUNT]}__gte": floor})
+    return rows.values(key=F("value"), **{name: F(column) for name, column in columns.items()})
+
+
+def period_columns(days: int) -> dict[str, str]:
+    """Each of `COUNT_COLUMNS` and the `PeriodTotal` field holding it for the period of `days` days."""
+    return dict(zip(COUNT_COLUMNS, period_fields(days), strict=True))
 
 
 def raw_last_24_hours_stats(*, site: Site, now: dt.datetime) -> SiteStats:

@@ -3,7 +3,7 @@
 `rollup_stats --verify [--site D] [--days N]` recounts each site's last N local days with
 the rule (`analytics.counting.recount`) and compares: the day's totals and per-value rows,
 its sessions, the marks on its pageviews, its hourly rows (today and yesterday: older ones
-are pruned), and every period's totals against the sum of the day rows they count. All of
+are pruned), and every period's columns of the totals against the sum of the day rows they count. All of
 a site's reads run in one snapshot, so batches written meanwhile cause no false alarm.
 Its cost is the days' raw pageviews (a day of a 270k-pageview site: a few seconds) and one
 aggregate of the day rows per period.
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.db.models import Sum
 
+from analytics.counting.periods import PERIOD_FIELDS, period_slice
 from analytics.counting.recount import recount_day, stored_day_counts, stored_sessions
 from analytics.counting.snapshot import read_snapshot
 from analytics.models import Breakdown, PeriodTotal, PeriodWindow, Site
@@ -77,9 +78,11 @@ def compared(site: Site, what: str, stored: dict, recounted: dict) -> list[Diffe
 
 
 def verify_period_totals(*, site: Site) -> list[Difference]:
-    """Each period's totals hold exactly the day rows from its first day on."""
+    """Each period's columns of the totals hold exactly the day rows from that period's first day on."""
     differences = []
-    for days, first_day in PeriodWindow.objects.filter(site=site).values_list("days", "first_day"):
+    stored = PeriodTotal.objects.filter(site=site).values_list("dimension", "value", *PERIOD_FIELDS)
+    rows = [((dimension, value), counts) for dimension, value, *counts in stored]
+    for days, first_day in PeriodWindow.objects.filter(site=site).order_by("days").values_list("days", "first_day"):
         summed = {
             (dimension, value): [pageviews, visitors, visits]
             for dimension, value, pageviews, visitors, visits in Breakdown.objects.filter(
@@ -89,11 +92,7 @@ def verify_period_totals(*, site: Site) -> list[Difference]:
             .annotate(Sum("pageviews"), Sum("visitors"), Sum("visits"))
             .order_by()
         }
-        totals = {
-            (dimension, value): counts
-            for dimension, value, *counts in PeriodTotal.objects.filter(site=site, days=days).values_list(
-                "dimension", "value", "pageviews", "visitors", "visits"
-            )
-        }
+        place = period_slice(days)
+        totals = {key: counts[place] for key, counts in rows if any(counts[place])}
         differences += compared(site, f"{days}-day total", totals, summed)
     return differences

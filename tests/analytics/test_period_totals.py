@@ -2,7 +2,10 @@
 
 The traffic is the hand-counted table of `tests/analytics/traffic.py` (site on UTC, "now"
 Wednesday 2026-03-18 15:30 UTC): data on 03-11, 03-14, 03-17 and 03-18. Summed as of
-"now", the 7-day totals count from 03-12 and the 30-day totals from 02-17.
+"now", the 7-day totals count from 03-12, the 30-day totals from 02-17, the 90-day totals
+from 2025-12-19 and the 365-day totals from 2025-03-19. One row per value holds all four
+periods' counts: "/" is (4, 3, 0) over 7 days (03-11's visitor 5 is before them) and
+(5, 4, 0) over 30, 90 and 365.
 """
 
 import datetime as dt
@@ -15,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 
 from analytics import metrics
 from analytics.counting import read_days
-from analytics.counting.periods import build_period_totals
+from analytics.counting.periods import PERIOD_FIELDS, build_period_totals, period_fields
 from analytics.counting.rebuild import rebuild_site_rollups, recount_stored_day
 from analytics.counting.worker import slide_due_periods
 from analytics.models import Dimension, Pageview, PeriodTotal, PeriodWindow
@@ -23,8 +26,8 @@ from analytics.periods import Period
 from analytics.reference_stats import reference_site_stats
 from analytics.retention import prune_site
 from analytics.selectors import site_stats
-from analytics.services import record_pageview
-from analytics.stats import CountryRow, PageRow, SourceRow
+from analytics.services import NewPageview, record_pageview, record_pageviews
+from analytics.stats import CountRow, CountryRow, PageRow, SourceRow
 from tests.analytics.traffic import utc
 from tests.factories import SiteFactory
 
@@ -38,8 +41,17 @@ def d(text: str) -> dt.date:
 
 
 def totals(site, days: int, dimension: Dimension) -> dict[str, tuple[int, int, int]]:
-    rows = PeriodTotal.objects.filter(site=site, days=days, dimension=dimension)
-    return {row.value: (row.pageviews, row.visitors, row.visits) for row in rows}
+    """The period's (pageviews, visitors, visits) of every value it counts (a count above zero)."""
+    columns = (f"pageviews_{days}", f"visitors_{days}", f"visits_{days}")
+    rows = PeriodTotal.objects.filter(site=site, dimension=dimension).values_list("value", *columns)
+    return {value: tuple(counts) for value, *counts in rows if any(counts)}
+
+
+def stored_rows(site, dimension: Dimension) -> dict[str, tuple[int, ...]]:
+    """Every stored row of the dimension: the value's (pageviews, visitors, visits) of 7, 30, 90 and 365 days."""
+    columns = [f"{count}_{days}" for days in (7, 30, 90, 365) for count in ("pageviews", "visitors", "visits")]
+    rows = PeriodTotal.objects.filter(site=site, dimension=dimension).values_list("value", *columns)
+    return {value: tuple(counts) for value, *counts in rows}
 
 
 def window(site, days: int) -> tuple[dt.date, dt.date | None]:
@@ -84,6 +96,56 @@ def test_totals_sum_the_day_rows_from_each_period_s_first_day(summed_site):
         "DE": (0, 1, 0),
         "": (0, 1, 0),
     }
+
+
+def test_each_period_has_its_pageviews_visitors_and_visits_columns():
+    expected = [f"{count}_{days}" for days in (7, 30, 90, 365) for count in ("pageviews", "visitors", "visits")]
+
+    assert list(PERIOD_FIELDS) == expected
+    keys = {"id", "site", "dimension", "value_key", "value"}
+    assert [field.name for field in PeriodTotal._meta.concrete_fields if field.name not in keys] == expected
+    assert period_fields(30) == ("pageviews_30", "visitors_30", "visits_30")
+
+
+def test_one_row_per_value_holds_each_period_s_counts(summed_site):
+    assert stored_rows(summed_site, Dimension.PATH) == {
+        "/": (4, 3, 0, 5, 4, 0, 5, 4, 0, 5, 4, 0),
+        "/pricing": (2, 2, 0, 2, 2, 0, 2, 2, 0, 2, 2, 0),
+        "/about": (1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 1, 0),
+        "/blog": (1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 1, 0),
+    }
+    assert stored_rows(summed_site, Dimension.SOURCE)["direct"] == (0, 0, 2, 0, 0, 3, 0, 0, 3, 0, 0, 3)
+
+
+def test_a_batch_adds_each_day_to_the_columns_of_the_periods_counting_it(summed_site, day_rows_summed):
+    """One batch: "/" on 03-16 (every period), on 03-05 (before the 7-day totals' 03-12) and on 2025-12-01 (before
+    the 90-day totals' 2025-12-19, inside 365 days); "/older" on 03-05 alone."""
+    record_pageviews(
+        site=summed_site,
+        pageviews=[
+            NewPageview(utc("2026-03-16T08:00"), 20, "/"),
+            NewPageview(utc("2026-03-05T08:00"), 21, "/"),
+            NewPageview(utc("2025-12-01T08:00"), 22, "/"),
+            NewPageview(utc("2026-03-05T09:00"), 23, "/older"),
+        ],
+    )
+
+    rows = stored_rows(summed_site, Dimension.PATH)
+    assert rows["/"] == (5, 4, 0, 7, 6, 0, 7, 6, 0, 8, 7, 0)
+    assert rows["/older"] == (0, 0, 0, 1, 1, 0, 1, 1, 0, 1, 1, 0)
+    assert rows["/pricing"] == (2, 2, 0, 2, 2, 0, 2, 2, 0, 2, 2, 0)
+    assert stored_rows(summed_site, Dimension.SOURCE)["direct"] == (0, 0, 3, 0, 0, 6, 0, 0, 6, 0, 0, 7)
+    seven, thirty = (site_stats(site=summed_site, period=period, now=NOW) for period in ("7d", "30d"))
+    assert not day_rows_summed.called
+    assert seven.pages == [PageRow("/", 5, 4), PageRow("/pricing", 2, 2), PageRow("/about", 1, 1),
+                           PageRow("/blog", 1, 1)]  # fmt: skip
+    assert thirty.pages == [PageRow("/", 7, 6), PageRow("/pricing", 2, 2), PageRow("/about", 1, 1),
+                            PageRow("/blog", 1, 1), PageRow("/older", 1, 1)]  # fmt: skip
+    assert_matches_reference(summed_site, NOW)
+
+    rebuild_site_rollups(site=summed_site, now=NOW)
+
+    assert stored_rows(summed_site, Dimension.PATH) == rows
 
 
 def test_seven_days_read_their_lists_from_the_totals(summed_site, day_rows_summed):
@@ -133,6 +195,9 @@ def test_the_worker_moves_a_period_past_the_days_that_left_it(summed_site, day_r
         "/blog": (1, 1, 0),
     }
     assert totals(summed_site, 7, Dimension.COUNTRY) == {"US": (0, 1, 0), "GB": (0, 1, 0), "DE": (0, 1, 0)}
+    # 03-14's /pricing and Firefox leave the 7-day columns alone; Firefox keeps its row for the other periods.
+    assert stored_rows(summed_site, Dimension.PATH)["/pricing"] == (1, 1, 0, 2, 2, 0, 2, 2, 0, 2, 2, 0)
+    assert stored_rows(summed_site, Dimension.BROWSER)["Firefox"] == (0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0)
     assert totals(summed_site, 7, Dimension.SOURCE) == {
         "google.com": (0, 0, 1),
         "direct": (0, 0, 2),
@@ -146,7 +211,63 @@ def test_the_worker_moves_a_period_past_the_days_that_left_it(summed_site, day_r
         PageRow("/blog", 1, 1),
         PageRow("/pricing", 1, 1),
     ]
+    assert stats.browsers == [CountRow("Chrome", 1), CountRow("Mobile Safari", 1), CountRow("Safari", 1)]  # no Firefox
+    assert CountRow("Firefox", 1) in site_stats(site=summed_site, period="30d", now=later).browsers
     assert_matches_reference(summed_site, later)
+
+
+def test_moving_two_periods_subtracts_each_one_s_leaving_days_from_its_own_columns(summed_site, day_rows_summed):
+    """As of 04-10 the 7-day totals move to 04-04 (every day with data leaves them) and the 30-day totals to 03-12
+    (03-11 leaves them: visitor 5's "/", direct, Chrome, US); 90 and 365 days stay."""
+    later = utc("2026-04-10T12:00")
+
+    assert slide_due_periods(now=later) == 2
+
+    assert window(summed_site, 7) == (d("2026-04-04"), None)
+    assert window(summed_site, 30) == (d("2026-03-12"), d("2026-04-13"))  # 03-14 leaves next
+    assert stored_rows(summed_site, Dimension.PATH) == {
+        "/": (0, 0, 0, 4, 3, 0, 5, 4, 0, 5, 4, 0),
+        "/pricing": (0, 0, 0, 2, 2, 0, 2, 2, 0, 2, 2, 0),
+        "/about": (0, 0, 0, 1, 1, 0, 1, 1, 0, 1, 1, 0),
+        "/blog": (0, 0, 0, 1, 1, 0, 1, 1, 0, 1, 1, 0),
+    }
+    assert stored_rows(summed_site, Dimension.COUNTRY)["US"] == (0, 0, 0, 0, 1, 0, 0, 2, 0, 0, 2, 0)
+    seven = site_stats(site=summed_site, period="7d", now=later)
+    assert (seven.pages, seven.referrers, seven.browsers, seven.countries, seven.devices) == ([], [], [], [], [])
+    assert site_stats(site=summed_site, period="30d", now=later).pages == [
+        PageRow("/", 4, 3),
+        PageRow("/pricing", 2, 2),
+        PageRow("/about", 1, 1),
+        PageRow("/blog", 1, 1),
+    ]
+    assert not day_rows_summed.called
+    assert_matches_reference(summed_site, later)
+
+
+def test_a_value_the_period_does_not_count_is_left_out_of_a_top_n_cut_by_the_index(day_rows_summed):
+    """Top 2 pages of 7 days as of 03-18 (from 03-12): /a (3 pageviews on 03-01) has zeros in the 7-day columns,
+    /b one pageview on 03-17: fewer than 2 pages count pageviews over 7 days, so the list is /b alone."""
+    site = SiteFactory(timezone="UTC")
+    for visitor, moment, path in [
+        (1, "2026-03-01T09:00", "/a"),
+        (2, "2026-03-01T09:00", "/a"),
+        (3, "2026-03-01T09:00", "/a"),
+        (4, "2026-03-17T09:00", "/b"),
+    ]:
+        record_pageview(site=site, timestamp=utc(moment), visitor_id=visitor, path=path)
+    build_period_totals(site=site, now=NOW)
+    assert stored_rows(site, Dimension.PATH)["/a"] == (0, 0, 0, 3, 3, 0, 3, 3, 0, 3, 3, 0)
+    top_two = tuple(replace(rule, limit=2) if rule.name == "pages" else rule for rule in metrics.LIST_RULES)
+
+    with mock.patch.object(metrics, "LIST_RULES", top_two):
+        seven = site_stats(site=site, period="7d", now=NOW)
+        thirty = site_stats(site=site, period="30d", now=NOW)
+        next_day = site_stats(site=site, period="7d", now=utc("2026-03-19T12:00"))  # 03-12 subtracted: no data
+
+    assert not day_rows_summed.called
+    assert seven.pages == [PageRow("/b", 1, 1)]
+    assert thirty.pages == [PageRow("/a", 3, 3), PageRow("/b", 1, 1)]
+    assert next_day.pages == [PageRow("/b", 1, 1)]
 
 
 def test_a_reader_subtracts_the_day_that_left_the_period_while_the_worker_is_behind(summed_site, day_rows_summed):
@@ -228,12 +349,14 @@ def test_recounting_a_day_from_raw_rows_reaches_the_totals(summed_site):
     recount_stored_day(site=summed_site, day=d("2026-03-14"))
 
     assert totals(summed_site, 7, Dimension.PATH)["/pricing"] == (1, 1, 0)
-    assert "" not in totals(summed_site, 7, Dimension.COUNTRY)
+    # Visitor 4 alone had no country and Firefox: every period's counts reach zero, and the rows go.
+    assert "" not in stored_rows(summed_site, Dimension.COUNTRY)
+    assert "Firefox" not in stored_rows(summed_site, Dimension.BROWSER)
     assert_matches_reference(summed_site, NOW)
 
 
 def test_a_rebuild_sums_the_totals_afresh(summed_site):
-    PeriodTotal.objects.filter(site=summed_site, days=7, value="/").update(pageviews=99)
+    PeriodTotal.objects.filter(site=summed_site, value="/").update(pageviews_7=99)
     PeriodWindow.objects.filter(site=summed_site, days=7).update(first_day=d("2026-01-01"))
 
     rebuild_site_rollups(site=summed_site, now=NOW)

@@ -95,7 +95,11 @@ def rollup_rows(site) -> tuple[list, list, list]:
             )
         ),
         sorted(
-            PeriodTotal.objects.filter(site=site).values_list("days", "dimension", "value", "pageviews", "visitors")
+            PeriodTotal.objects.filter(site=site).values_list(
+                "dimension",
+                "value",
+                *(f"{count}_{days}" for days in (7, 30, 90, 365) for count in ("pageviews", "visitors")),
+            )
         ),
     )
 

@@ -38,7 +38,7 @@ def test_every_kind_of_stored_difference_is_listed_and_fails_the_command(visited
     Session.objects.filter(site=visited_site, visitor_id=2).delete()
     Pageview.objects.filter(site=visited_site, visitor_id=3, path="/blog").update(last_of_visitor=False)
     HourlyRollup.objects.filter(site=visited_site, hour=dt.datetime(2026, 3, 18, 11, tzinfo=dt.UTC)).update(visitors=0)
-    PeriodTotal.objects.filter(site=visited_site, days=7, dimension=Dimension.PATH, value="/").update(pageviews=40)
+    PeriodTotal.objects.filter(site=visited_site, dimension=Dimension.PATH, value="/").update(pageviews_7=40)
 
     differences = verify_site(site=visited_site, now=frozen_now, days=2)
 
