@@ -101,22 +101,28 @@ def lock_sites(site_ids: Sequence[int]) -> None:
     if not site_ids:
         return
     wanted = sorted(set(site_ids))
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT count(pg_advisory_xact_lock(%s, (site_id %% 2147483648)::integer)) "
-                "FROM unnest(%s::bigint[]) AS site_id",
-                [ROLLUP_LOCK, wanted],
-            )
+    take_rollup_locks(wanted)
     existing = set(Site.objects.filter(pk__in=wanted).values_list("pk", flat=True))
     if len(existing) < len(wanted):
         raise SiteDeleted(f"Sites {sorted(set(wanted) - existing)} were deleted while their rows were written")
 
 
+def take_rollup_locks(site_ids: Sequence[int]) -> None:
+    """The sites' roll-up locks (PostgreSQL advisory locks held to the end of the transaction), in id order."""
+    if connection.vendor == "postgresql" and site_ids:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_advisory_xact_lock(%s, (site_id %% 2147483648)::integer)) "
+                "FROM unnest(%s::bigint[]) AS site_id",
+                [ROLLUP_LOCK, sorted(set(site_ids))],
+            )
+
+
 def lock_deleted_site(sender: type[Site], instance: Site, **kwargs: object) -> None:
     """Before a site is deleted (`pre_delete`, inside the deletion's transaction): wait for its writers, and keep
-    new ones out until the deletion commits; they then find the site gone (`lock_sites`)."""
-    lock_site(instance)
+    new ones out until the deletion commits; they then find the site gone (`lock_sites`). The lock alone: a site
+    another transaction deleted meanwhile is deleted again as a no-op, as Django deletes it."""
+    take_rollup_locks([instance.pk])
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,22 @@ def test_a_batch_of_several_sites_one_of_them_deleted_writes_none_of_them():
     assert Pageview.objects.count() == 0
 
 
+@pytest.mark.django_db
+def test_deleting_a_site_another_transaction_deleted_already_is_a_no_op():
+    """Two admins delete one site: the second deletion finds nothing left to delete, as Django's does, and no
+    writer's check (`lock_sites`) turns it into an error."""
+    site = SiteFactory(domain="twice.example")
+    site_id = site.pk
+    record_pageviews(site=site, pageviews=[pageview(1)])
+    second_admin_s_copy = Site.objects.get(pk=site.pk)
+    site.delete()
+
+    deleted, _ = second_admin_s_copy.delete()
+
+    assert deleted == 0
+    assert rows_of(site_id) == {model.__name__: 0 for model in HOT_TABLES}
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.postgres
 def test_a_batch_waiting_while_its_site_is_deleted_fails_and_leaves_no_row():
