@@ -13,6 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from analytics.domains import normalize_domain
+from analytics.periods import PERIOD_DAYS
 
 PATH_MAX_LENGTH = 2000
 # Written only by `analytics.drop_counts`, as one UPDATE adding a process's drops of an interval.
@@ -451,7 +452,7 @@ class PeriodTotal(models.Model):
                     condition=models.Q(dimension=Dimension.PATH, **{f"pageviews_{days}__gt": 0}),
                     name=f"periodtotal_ranked_pages_{days}",
                 )
-                for days in (7, 30, 90, 365)
+                for days in PERIOD_DAYS
             ),
         ]
 

@@ -36,6 +36,8 @@ class Period(models.TextChoices):
 
 
 DEFAULT_PERIOD = Period.DAYS_7
+# The lengths of the day periods (7, 30, 90, 365): the derived tables keep running totals for each.
+PERIOD_DAYS = tuple(period.days for period in Period if period.days is not None)
 # How far ahead of a reader's clock another node's clock may stamp an event and still count as "now": with several
 # web nodes a few seconds either way is normal, and an answer must not change its cost or content for it.
 CLOCK_SKEW = dt.timedelta(minutes=2)

@@ -39,10 +39,8 @@ from analytics.counting.counters import (
     value_key,
 )
 from analytics.models import Breakdown, DailyRollup, PeriodTotal, PeriodWindow, Site
-from analytics.periods import Period
+from analytics.periods import PERIOD_DAYS
 from analytics.raw_writes import is_postgresql
-
-PERIOD_DAYS = tuple(period.days for period in Period if period.days is not None)
 
 
 def period_fields(days: int) -> tuple[str, str, str]:
@@ -134,6 +132,8 @@ def add_to_period_totals(change: PeriodTotalsChange) -> None:
     windows_of: dict[int, list[PeriodWindow]] = defaultdict(list)
     for window in PeriodWindow.objects.filter(site_id__in=sorted(change.changes)):
         windows_of[window.site_id].append(window)
+    if not windows_of:
+        return  # no site has totals yet (a rebuild sums them after its days): nothing to add them to
     for site_id, windows in sorted(windows_of.items()):
         for window in windows:
             counted = [day for day in change.days_changed[site_id] if day >= window.first_day]
@@ -142,7 +142,7 @@ def add_to_period_totals(change: PeriodTotalsChange) -> None:
             due_on = min(counted) + dt.timedelta(days=window.days)
             if window.due_on is None or due_on < window.due_on:
                 PeriodWindow.objects.filter(pk=window.pk).update(due_on=due_on)
-    if change.write is not None or is_postgresql():
+    if is_postgresql():
         run_counts(change.write)
         return
     summed: dict[tuple[int, int, str], list[int]] = {}
